@@ -1,0 +1,56 @@
+/// The result of reading one callback body: its events and its semantic key.
+public struct ParsedCallback: Sendable, Hashable {
+    /// The events, in the order the callback lists them.
+    public var events: [CourierEvent]
+    /// The callback's semantic dedup key: a replay of the same facts has the same key.
+    public var dedupKey: String
+    /// A probe or test ping with no shipment in it (Shiprocket's dashboard test): accepted, nothing to relay.
+    public var isProbe: Bool
+
+    public init(events: [CourierEvent], dedupKey: String, isProbe: Bool = false) {
+        self.events = events
+        self.dedupKey = dedupKey
+        self.isProbe = isProbe
+    }
+}
+
+/// Reads an aggregator's callback body. Pure: bytes in, events out.
+public enum CallbackParser {
+    /// Parses `body` as a callback of `aggregator`.
+    /// - Parameters:
+    ///   - body: the raw request body.
+    ///   - contentType: the request's `Content-Type` (Shipway may send `application/x-www-form-urlencoded`).
+    public static func parse(
+        aggregator: Aggregator, body: [UInt8], contentType: String?
+    ) throws(CallbackParseError) -> ParsedCallback {
+        let value = try readBody(aggregator: aggregator, body: body, contentType: contentType)
+        switch aggregator {
+        case .clickpost: return try ClickpostParser.parse(value)
+        case .shiprocket: return try ShiprocketParser.parse(value)
+        case .shipway: return try ShipwayParser.parse(value)
+        case .eshipz: return try EshipzParser.parse(value)
+        }
+    }
+
+    static func readBody(
+        aggregator: Aggregator, body: [UInt8], contentType: String?
+    ) throws(CallbackParseError) -> JSONValue {
+        let trimmed = body.drop(while: { $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 })
+        if trimmed.isEmpty {
+            if aggregator == .shiprocket { return .object(JSONObject()) }  // dashboard test ping
+            throw .emptyBody
+        }
+        let isForm = contentType?.lowercased().contains("application/x-www-form-urlencoded") ?? false
+        if isForm || (aggregator == .shipway && trimmed.first != UInt8(ascii: "{") && trimmed.first != UInt8(ascii: "[")) {
+            guard let form = FormDecoder.decode(body) else {
+                throw .notJSON("the body is neither JSON nor form-encoded")
+            }
+            return form
+        }
+        do {
+            return try JSONValue.parse(body)
+        } catch {
+            throw .notJSON(error.description)
+        }
+    }
+}

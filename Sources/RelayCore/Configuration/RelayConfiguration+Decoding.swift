@@ -1,0 +1,173 @@
+extension RelayConfiguration {
+    /// Words Shiprocket's dashboard refuses in a callback URL.
+    public static let shiprocketForbiddenWords = ["shiprocket", "kartrocket", "sr", "kr"]
+
+    /// Decodes and validates a configuration document.
+    /// - Parameters:
+    ///   - json: the parsed YAML (or JSON) document.
+    ///   - environment: values for `${NAME}` references.
+    /// - Throws: `ConfigurationError` listing every problem with its key path.
+    public init(json: JSONValue, environment: [String: String]) throws(ConfigurationError) {
+        var reader = ConfigReader(environment: environment)
+        self.init()
+        guard let root = reader.object(json, at: "", allowed: [
+            "server", "storage", "admin", "delivery", "retention_days", "clients",
+        ]) else {
+            throw ConfigurationError(issues: [.init(path: "", reason: "the configuration must be a mapping")])
+        }
+        server = Self.decodeServer(root["server"], &reader)
+        storage = Self.decodeStorage(root["storage"], &reader)
+        if let admin = reader.object(root["admin"], at: "admin", allowed: ["token"]) {
+            self.admin.token = reader.string(admin["token"], at: "admin.token")
+        }
+        delivery = Self.decodeDelivery(root["delivery"], at: "delivery", &reader)
+        if let days = reader.number(root["retention_days"], at: "retention_days") {
+            if days < 1 { reader.fail("retention_days", "must be at least 1") }
+            retentionDays = Int(days)
+        }
+        if let list = root["clients"]?.array {
+            var seen = Set<String>()
+            for (index, item) in list.enumerated() {
+                let path = "clients[\(index)]"
+                guard let client = Self.decodeClient(item, at: path, &reader) else { continue }
+                if !seen.insert(client.id).inserted { reader.fail("\(path).id", "duplicate client id \(client.id)") }
+                clients.append(client)
+            }
+            if list.isEmpty { reader.fail("clients", "at least one client is required") }
+        } else {
+            reader.fail("clients", root["clients"] == nil ? "is required" : "must be a list")
+        }
+        for (index, client) in clients.enumerated() where client.shiprocket != nil {
+            let url = callbackURL(client: client.id, aggregator: .shiprocket).lowercased()
+            for word in Self.shiprocketForbiddenWords where url.contains(word) {
+                let culprit = client.id.contains(word) ? "clients[\(index)].id"
+                    : (server.segment(for: .shiprocket).contains(word) ? "server.callback_segments.shiprocket"
+                        : "server.public_url")
+                reader.fail(culprit, "the Shiprocket callback URL \(url) contains \"\(word)\"; Shiprocket's "
+                    + "dashboard refuses URLs containing shiprocket, kartrocket, sr or kr")
+            }
+        }
+        guard reader.issues.isEmpty else { throw ConfigurationError(issues: reader.issues) }
+    }
+
+    /// The URL to paste into an aggregator's dashboard for a client.
+    public func callbackURL(client: String, aggregator: Aggregator) -> String {
+        var base = server.publicURL ?? "http://\(server.host == "0.0.0.0" ? "localhost" : server.host):\(server.port)"
+        while base.hasSuffix("/") { base.removeLast() }
+        return "\(base)/v1/callbacks/\(server.segment(for: aggregator))/\(client)"
+    }
+
+    private static func decodeServer(_ value: JSONValue?, _ reader: inout ConfigReader) -> Server {
+        var server = Server()
+        guard let object = reader.object(value, at: "server", allowed: [
+            "listen", "public_url", "callback_segments", "max_body_bytes",
+        ]) else { return server }
+        if let listen = reader.string(object["listen"], at: "server.listen") {
+            if let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]),
+                (0...65535).contains(port)
+            {
+                var host = String(listen[..<colon])
+                if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+                server.host = host.isEmpty ? "0.0.0.0" : host
+                server.port = port
+            } else {
+                reader.fail("server.listen", "must be HOST:PORT, e.g. 0.0.0.0:8080")
+            }
+        }
+        if let url = reader.string(object["public_url"], at: "server.public_url") {
+            if !(url.hasPrefix("http://") || url.hasPrefix("https://")) {
+                reader.fail("server.public_url", "must start with http:// or https://")
+            }
+            server.publicURL = url
+        }
+        if let segments = reader.object(object["callback_segments"], at: "server.callback_segments",
+                                        allowed: Set(Aggregator.allCases.map(\.rawValue))) {
+            for member in segments {
+                let path = "server.callback_segments.\(member.key)"
+                guard let aggregator = Aggregator(rawValue: member.key),
+                    let segment = reader.string(member.value, at: path)
+                else { continue }
+                if segment.contains("/") || segment.isEmpty { reader.fail(path, "must be one URL segment") }
+                server.callbackSegments[aggregator] = segment
+            }
+            let values = Aggregator.allCases.map(server.segment(for:))
+            if Set(values).count != values.count {
+                reader.fail("server.callback_segments", "two aggregators share a segment")
+            }
+        }
+        if let bytes = reader.number(object["max_body_bytes"], at: "server.max_body_bytes") {
+            server.maxBodyBytes = Int(bytes)
+        }
+        return server
+    }
+
+    private static func decodeStorage(_ value: JSONValue?, _ reader: inout ConfigReader) -> Storage {
+        guard let object = reader.object(value, at: "storage", allowed: ["sqlite", "postgres"]) else {
+            return .sqlite(.init())
+        }
+        if object["sqlite"] != nil, object["postgres"] != nil {
+            reader.fail("storage", "choose one of sqlite or postgres, not both")
+        }
+        if let postgres = reader.object(object["postgres"], at: "storage.postgres", allowed: ["url"]) {
+            let url = reader.string(postgres["url"], at: "storage.postgres.url", required: true) ?? ""
+            if !url.isEmpty, !(url.hasPrefix("postgres://") || url.hasPrefix("postgresql://")) {
+                reader.fail("storage.postgres.url", "must start with postgres://")
+            }
+            return .postgres(.init(url: url))
+        }
+        var sqlite = Storage.SQLite()
+        if let object = reader.object(object["sqlite"], at: "storage.sqlite",
+                                      allowed: ["path", "group_commit", "max_batch"]) {
+            if let path = reader.string(object["path"], at: "storage.sqlite.path") { sqlite.path = path }
+            if let flag = reader.bool(object["group_commit"], at: "storage.sqlite.group_commit") {
+                sqlite.groupCommit = flag
+            }
+            if let batch = reader.number(object["max_batch"], at: "storage.sqlite.max_batch") {
+                if batch < 1 { reader.fail("storage.sqlite.max_batch", "must be at least 1") }
+                sqlite.maxBatch = max(1, Int(batch))
+            }
+        }
+        return .sqlite(sqlite)
+    }
+
+    private static func decodeDelivery(_ value: JSONValue?, at path: String,
+                                       _ reader: inout ConfigReader) -> Delivery {
+        var delivery = Delivery()
+        guard let object = reader.object(value, at: path, allowed: [
+            "timeout_seconds", "retry_schedule_seconds", "jitter", "max_in_flight",
+        ]) else { return delivery }
+        if let timeout = reader.number(object["timeout_seconds"], at: "\(path).timeout_seconds") {
+            if timeout <= 0 { reader.fail("\(path).timeout_seconds", "must be greater than 0") }
+            delivery.timeoutSeconds = timeout
+        }
+        if let schedule = decodeSchedule(object["retry_schedule_seconds"], at: "\(path).retry_schedule_seconds",
+                                         &reader) {
+            delivery.retryScheduleSeconds = schedule
+        }
+        if let jitter = reader.number(object["jitter"], at: "\(path).jitter") {
+            if !(0...0.5).contains(jitter) { reader.fail("\(path).jitter", "must be between 0 and 0.5") }
+            delivery.jitter = jitter
+        }
+        if let cap = reader.number(object["max_in_flight"], at: "\(path).max_in_flight") {
+            if cap < 1 { reader.fail("\(path).max_in_flight", "must be at least 1") }
+            delivery.maxInFlightPerEndpoint = max(1, Int(cap))
+        }
+        return delivery
+    }
+
+    static func decodeSchedule(_ value: JSONValue?, at path: String,
+                                       _ reader: inout ConfigReader) -> [Double]? {
+        guard let value, !value.isNull else { return nil }
+        guard let list = value.array else {
+            reader.fail(path, "must be a list of seconds")
+            return nil
+        }
+        var schedule: [Double] = []
+        for (index, item) in list.enumerated() {
+            guard let seconds = reader.number(item, at: "\(path)[\(index)]") else { continue }
+            if seconds <= 0 { reader.fail("\(path)[\(index)]", "must be greater than 0") }
+            schedule.append(seconds)
+        }
+        return schedule
+    }
+}

@@ -1,0 +1,102 @@
+/// The relay's whole configuration (SPEC §9), decoded from YAML by `RelayConfiguration(json:environment:)`.
+public struct RelayConfiguration: Sendable {
+    public var server: Server
+    public var storage: Storage
+    public var admin: Admin
+    public var delivery: Delivery
+    /// Days raw callbacks and attempts are kept.
+    public var retentionDays: Int
+    public var clients: [Client]
+
+    public init(server: Server = .init(), storage: Storage = .sqlite(.init()), admin: Admin = .init(),
+                delivery: Delivery = .init(), retentionDays: Int = 30, clients: [Client] = []) {
+        self.server = server
+        self.storage = storage
+        self.admin = admin
+        self.delivery = delivery
+        self.retentionDays = retentionDays
+        self.clients = clients
+    }
+
+    /// The client with this id.
+    public func client(id: String) -> Client? {
+        clients.first { $0.id == id }
+    }
+
+    /// The HTTP listener.
+    public struct Server: Sendable {
+        public var host: String
+        public var port: Int
+        /// The public base URL aggregators reach the relay at, used to print callback URLs.
+        public var publicURL: String?
+        /// URL segment per aggregator (`/v1/callbacks/{segment}/{clientId}`).
+        public var callbackSegments: [Aggregator: String]
+        /// Largest accepted callback body.
+        public var maxBodyBytes: Int
+
+        public init(host: String = "0.0.0.0", port: Int = 8080, publicURL: String? = nil,
+                    callbackSegments: [Aggregator: String] = [:], maxBodyBytes: Int = 1 << 20) {
+            self.host = host
+            self.port = port
+            self.publicURL = publicURL
+            self.callbackSegments = callbackSegments
+            self.maxBodyBytes = maxBodyBytes
+        }
+
+        /// The segment routing `aggregator`'s callbacks.
+        public func segment(for aggregator: Aggregator) -> String {
+            callbackSegments[aggregator] ?? aggregator.defaultSegment
+        }
+    }
+
+    /// Where callbacks, notifications and deliveries are kept.
+    public enum Storage: Sendable {
+        case sqlite(SQLite)
+        case postgres(Postgres)
+
+        public struct SQLite: Sendable {
+            public var path: String
+            /// Commit concurrent writes together (one fsync per batch). Off = one commit per request, for comparison.
+            public var groupCommit: Bool
+            /// Largest number of writes in one group commit.
+            public var maxBatch: Int
+
+            public init(path: String = "./data/relay.sqlite", groupCommit: Bool = true, maxBatch: Int = 512) {
+                self.path = path
+                self.groupCommit = groupCommit
+                self.maxBatch = maxBatch
+            }
+        }
+
+        public struct Postgres: Sendable {
+            public var url: String
+            public init(url: String) { self.url = url }
+        }
+    }
+
+    /// The admin API's bearer token.
+    public struct Admin: Sendable {
+        public var token: String?
+        public init(token: String? = nil) { self.token = token }
+    }
+
+    /// Delivery defaults (per-endpoint values override them).
+    public struct Delivery: Sendable {
+        public var timeoutSeconds: Double
+        public var retryScheduleSeconds: [Double]
+        /// ± fraction of jitter applied to each retry delay.
+        public var jitter: Double
+        /// Requests in flight per endpoint.
+        public var maxInFlightPerEndpoint: Int
+
+        public static let defaultSchedule: [Double] = [5, 300, 1800, 7200, 18000, 36000, 50400, 72000, 86400]
+
+        public init(timeoutSeconds: Double = 15, retryScheduleSeconds: [Double] = Delivery.defaultSchedule,
+                    jitter: Double = 0.2, maxInFlightPerEndpoint: Int = 16) {
+            self.timeoutSeconds = timeoutSeconds
+            self.retryScheduleSeconds = retryScheduleSeconds
+            self.jitter = jitter
+            self.maxInFlightPerEndpoint = maxInFlightPerEndpoint
+        }
+    }
+}

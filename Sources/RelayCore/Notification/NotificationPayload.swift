@@ -1,0 +1,77 @@
+/// Builds the outbound notification body of SPEC §4.1, keys in the documented order.
+public enum NotificationPayload {
+    /// A forward or return shipment notification.
+    public static func shipment(
+        event: CourierEvent, type: NotificationType, direction: Direction, client: Client, receivedAt: EventTime,
+        registration: ShipmentRegistration?
+    ) -> JSONValue {
+        let eventSeconds = (event.eventTime ?? receivedAt).epochSeconds
+        let forwardOrderCode: String
+        let forwardAwb: String?
+        var returnInfo: ReturnOrderInfo?
+        switch direction {
+        case .forward:
+            forwardOrderCode = registration?.forwardOrderCode ?? event.orderId ?? event.awb ?? ""
+            forwardAwb = event.awb
+        case .rto:
+            forwardOrderCode = registration?.forwardOrderCode ?? event.orderId ?? event.awb ?? ""
+            forwardAwb = event.awb
+            returnInfo = ReturnOrderInfo(
+                returnOrderId: forwardOrderCode, returnAwb: event.rtoAwb ?? event.awb,
+                transporter: event.courierName, returnOrderTime: eventSeconds
+            )
+        case .customerReturn:
+            let returnOrderId = event.returnOrderId ?? event.orderId
+            forwardOrderCode = registration?.forwardOrderCode ?? event.forwardOrderCode ?? returnOrderId
+                ?? event.awb ?? ""
+            forwardAwb = event.forwardAwb
+            returnInfo = ReturnOrderInfo(
+                returnOrderId: returnOrderId, returnAwb: event.awb, transporter: event.courierName,
+                returnOrderTime: eventSeconds
+            )
+        }
+        if let registered = registration?.returnOrderInfo, direction.isReturn {
+            returnInfo = ReturnOrderInfo(
+                returnOrderId: registered.returnOrderId ?? returnInfo?.returnOrderId,
+                returnAwb: registered.returnAwb ?? returnInfo?.returnAwb,
+                transporter: registered.transporter ?? returnInfo?.transporter,
+                returnOrderTime: registered.returnOrderTime ?? returnInfo?.returnOrderTime
+            )
+        }
+        let items = registration?.items ?? event.items.flatMap { $0.isEmpty ? nil : $0 }
+        return [
+            "forwardOrderCode": .string(forwardOrderCode),
+            "forwardShipmentCode": .string(orNull: registration?.forwardShipmentCode),
+            "forwardAwb": .string(orNull: forwardAwb),
+            "courierName": .string(orNull: event.courierName),
+            "notificationType": .string(type.name),
+            "notificationUpdateTime": .int(receivedAt.epochSeconds),
+            "logisticAggregatorInfo": [
+                "logisticAggregatorName": .string(event.aggregator.notificationName),
+                "logisticAggregatorMetaData": metadata(event: event, client: client),
+            ],
+            "returnOrderInfo": returnInfo?.json ?? .null,
+            "warehouseCode": .string(orNull: registration?.warehouseCode),
+            "items": items.map { .array($0.map(\.json)) } ?? .null,
+        ]
+    }
+
+    /// The client's static metadata plus what the callback says about the courier event (never a secret or header).
+    static func metadata(event: CourierEvent, client: Client) -> JSONValue {
+        var object = JSONObject()
+        for entry in client.metadata { object[entry.key] = .string(entry.value) }
+        let extras: [(String, String?)] = [
+            ("statusCode", event.statusCode),
+            ("statusText", event.statusText),
+            ("courierStatus", event.courierStatus),
+            ("remark", event.remark),
+            ("location", event.location),
+            ("eventTime", event.eventTime?.iso8601),
+            ("ndrReason", event.ndrReason),
+        ]
+        for (name, value) in extras {
+            if let value, !value.isEmpty, object[name] == nil { object[name] = .string(value) }
+        }
+        return .object(object)
+    }
+}

@@ -1,0 +1,116 @@
+/// Versioned schema of the SQLite store. Each migration runs once, in order, inside a transaction.
+enum SQLiteSchema {
+    static let migrations: [(version: Int, sql: String)] = [
+        (1, """
+        CREATE TABLE callbacks (
+            seq INTEGER PRIMARY KEY,
+            id TEXT NOT NULL UNIQUE,
+            client TEXT NOT NULL,
+            aggregator TEXT NOT NULL,
+            received_at INTEGER NOT NULL,
+            content_type TEXT,
+            headers TEXT NOT NULL,
+            body BLOB NOT NULL,
+            dedup_key TEXT,
+            status TEXT NOT NULL,
+            error TEXT,
+            detail TEXT,
+            normalised_at INTEGER
+        );
+        CREATE INDEX callbacks_unnormalised ON callbacks(seq) WHERE normalised_at IS NULL AND status = 'accepted';
+        CREATE INDEX callbacks_rejected ON callbacks(seq) WHERE status = 'rejected';
+        CREATE TABLE callback_keys (
+            key TEXT PRIMARY KEY,
+            callback_id TEXT NOT NULL
+        ) WITHOUT ROWID;
+        CREATE TABLE events (
+            seq INTEGER PRIMARY KEY,
+            callback_seq INTEGER NOT NULL,
+            client TEXT NOT NULL,
+            aggregator TEXT NOT NULL,
+            awb TEXT,
+            status_code TEXT NOT NULL,
+            status_text TEXT,
+            event_time INTEGER,
+            role TEXT NOT NULL,
+            outcome TEXT NOT NULL,
+            notification_type TEXT,
+            direction TEXT,
+            notification_id TEXT
+        );
+        CREATE INDEX events_awb ON events(client, awb);
+        CREATE TABLE notifications (
+            seq INTEGER PRIMARY KEY,
+            id TEXT NOT NULL UNIQUE,
+            client TEXT NOT NULL,
+            awb TEXT,
+            shipment TEXT NOT NULL,
+            type TEXT NOT NULL,
+            direction TEXT NOT NULL,
+            dedup_key TEXT NOT NULL UNIQUE,
+            event_time INTEGER NOT NULL,
+            created_at INTEGER NOT NULL,
+            callback_seq INTEGER,
+            payload BLOB NOT NULL
+        );
+        CREATE TABLE deliveries (
+            seq INTEGER PRIMARY KEY,
+            notification_seq INTEGER NOT NULL,
+            notification_id TEXT NOT NULL,
+            client TEXT NOT NULL,
+            endpoint TEXT NOT NULL,
+            ordering_key TEXT NOT NULL,
+            event_time INTEGER NOT NULL,
+            state TEXT NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at INTEGER NOT NULL,
+            lease_owner TEXT,
+            lease_until INTEGER,
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL,
+            last_error TEXT
+        );
+        CREATE INDEX deliveries_due ON deliveries(next_attempt_at) WHERE state = 'pending';
+        CREATE TABLE shipment_states (
+            client TEXT NOT NULL,
+            shipment TEXT NOT NULL,
+            leg TEXT NOT NULL,
+            newest_relayed INTEGER,
+            terminal TEXT,
+            rto_raised INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (client, shipment, leg)
+        ) WITHOUT ROWID;
+        CREATE TABLE shipment_registry (
+            client TEXT NOT NULL,
+            awb TEXT NOT NULL,
+            data TEXT NOT NULL,
+            updated_at INTEGER NOT NULL,
+            PRIMARY KEY (client, awb)
+        ) WITHOUT ROWID;
+        """),
+    ]
+
+    /// Applies the pragmas and every migration not yet applied.
+    static func migrate(_ connection: SQLiteConnection) throws {
+        try connection.execute("""
+            PRAGMA journal_mode = WAL;
+            PRAGMA synchronous = FULL;
+            PRAGMA temp_store = MEMORY;
+            PRAGMA cache_size = -65536;
+            CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL);
+            """)
+        try connection.execute("BEGIN IMMEDIATE")
+        do {
+            let applied = Set(try connection.query("SELECT version FROM schema_migrations") { $0.int(0) })
+            for migration in migrations where !applied.contains(Int64(migration.version)) {
+                try connection.execute(migration.sql)
+                try connection.run("INSERT INTO schema_migrations (version, applied_at) VALUES (?, strftime('%s','now'))",
+                                   [.integer(Int64(migration.version))])
+            }
+            try connection.execute("COMMIT")
+        } catch {
+            try? connection.execute("ROLLBACK")
+            throw error
+        }
+    }
+}

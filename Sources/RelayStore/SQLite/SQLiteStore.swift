@@ -1,0 +1,247 @@
+import Foundation
+public import Logging
+public import RelayCore
+
+/// The embedded store: one SQLite file in WAL mode with `synchronous=FULL`, one group-committing writer thread and
+/// one reader connection.
+public final class SQLiteStore: RelayStore {
+    let writer: SQLiteWriter
+    let reader: SQLiteReader
+    let logger: Logger
+    /// The database file.
+    public let path: String
+
+    /// Opens (creating and migrating) the database.
+    /// - Parameters:
+    ///   - configuration: path and group-commit settings.
+    public init(configuration: RelayConfiguration.Storage.SQLite, logger: Logger) throws {
+        path = configuration.path
+        let directory = (configuration.path as NSString).deletingLastPathComponent
+        if !directory.isEmpty {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        }
+        let connection = try SQLiteConnection(path: configuration.path)
+        try SQLiteSchema.migrate(connection)
+        writer = SQLiteWriter(connection: connection, groupCommit: configuration.groupCommit,
+                              maxBatch: configuration.maxBatch, logger: logger)
+        reader = try SQLiteReader(path: configuration.path)
+        self.logger = logger
+        writer.start()
+    }
+
+    /// Group-commit statistics: transactions committed and writes they carried.
+    public var commitStatistics: (commits: Int, writes: Int) { (writer.commits, writer.committedJobs) }
+
+    public func close() async {
+        writer.stop()
+    }
+
+    static func headersJSON(_ headers: [(name: String, value: String)]) -> String {
+        JSONValue.object(JSONObject(headers.map { (key: $0.name, value: JSONValue.string($0.value)) })).serialized()
+    }
+
+    public func ingest(_ callback: InboundCallback, dedupKey: String) async throws -> IngestOutcome {
+        let headers = Self.headersJSON(callback.headers)
+        return try await writer.perform { connection in
+            let id = Identifier.make(prefix: "cb", epochMilliseconds: callback.receivedAt.epochMilliseconds)
+            let key = "\(callback.client)\u{1F}\(callback.aggregator.rawValue)\u{1F}\(dedupKey)"
+            let inserted = try connection.run(
+                "INSERT OR IGNORE INTO callback_keys (key, callback_id) VALUES (?, ?)", [.text(key), .text(id)])
+            let duplicate = inserted == 0
+            try connection.run(
+                """
+                INSERT INTO callbacks (id, client, aggregator, received_at, content_type, headers, body, dedup_key, status)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+                [.text(id), .text(callback.client), .text(callback.aggregator.rawValue),
+                 .integer(callback.receivedAt.epochMilliseconds), .text(orNull: callback.contentType), .text(headers),
+                 .blob(callback.body), .text(dedupKey), .text(duplicate ? "duplicate" : "accepted")])
+            return IngestOutcome(callbackId: id, seq: connection.lastInsertRowID, duplicate: duplicate)
+        }
+    }
+
+    public func quarantine(_ callback: InboundCallback, error: String, detail: String) async throws -> String {
+        let headers = Self.headersJSON(callback.headers)
+        return try await writer.perform { connection in
+            let id = Identifier.make(prefix: "cb", epochMilliseconds: callback.receivedAt.epochMilliseconds)
+            try connection.run(
+                """
+                INSERT INTO callbacks (id, client, aggregator, received_at, content_type, headers, body, status, error, detail)
+                VALUES (?, ?, ?, ?, ?, ?, ?, 'rejected', ?, ?)
+                """,
+                [.text(id), .text(callback.client), .text(callback.aggregator.rawValue),
+                 .integer(callback.receivedAt.epochMilliseconds), .text(orNull: callback.contentType), .text(headers),
+                 .blob(callback.body), .text(error), .text(detail)])
+            return id
+        }
+    }
+
+    public func unnormalisedCallbacks(afterSeq: Int64, limit: Int) async throws -> [StoredCallback] {
+        try await reader.read { connection in
+            try connection.query(
+                """
+                SELECT seq, id, client, aggregator, received_at, content_type, body FROM callbacks
+                WHERE normalised_at IS NULL AND status = 'accepted' AND seq > ? ORDER BY seq LIMIT ?
+                """, [.integer(afterSeq), .integer(Int64(limit))]
+            ) { row in
+                StoredCallback(seq: row.int(0), id: row.text(1) ?? "", client: row.text(2) ?? "",
+                               aggregator: Aggregator(rawValue: row.text(3) ?? "") ?? .clickpost,
+                               receivedAt: EventTime(epochMilliseconds: row.int(4)), contentType: row.text(5),
+                               body: row.blob(6))
+            }
+        }
+    }
+
+    public func normalise(
+        _ batch: [NormalisationInput],
+        using normalise: @escaping @Sendable (NormalisationInput, any NormalisationContext) -> NormalisationResult?
+    ) async throws -> NormalisationSummary {
+        try await writer.perform { connection in
+            var summary = NormalisationSummary()
+            let now = WallClock.now().epochMilliseconds
+            let context = SQLiteNormalisationContext(connection: connection)
+            for input in batch {
+                let marked = try connection.run(
+                    "UPDATE callbacks SET normalised_at = ? WHERE seq = ? AND normalised_at IS NULL",
+                    [.integer(now), .integer(input.callback.seq)])
+                guard marked == 1 else {
+                    summary.alreadyDone += 1
+                    continue
+                }
+                summary.callbacks += 1
+                guard let result = normalise(input, context) else { continue }
+                try Self.write(result, callback: input.callback, now: now, connection: connection, summary: &summary)
+            }
+            return summary
+        }
+    }
+
+    static func write(_ result: NormalisationResult, callback: StoredCallback, now: Int64, connection: SQLiteConnection,
+                      summary: inout NormalisationSummary) throws {
+        for record in result.events {
+            summary.outcomes[record.outcome, default: 0] += 1
+            try connection.run(
+                """
+                INSERT INTO events (callback_seq, client, aggregator, awb, status_code, status_text, event_time, role,
+                    outcome, notification_type, direction, notification_id)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+                [.integer(callback.seq), .text(callback.client), .text(callback.aggregator.rawValue),
+                 .text(orNull: record.event.awb), .text(record.event.statusCode), .text(orNull: record.event.statusText),
+                 .integer(orNull: record.event.eventTime?.epochMilliseconds), .text(record.event.role.rawValue),
+                 .text(record.outcome.rawValue), .text(orNull: record.type?.name),
+                 .text(orNull: record.direction?.rawValue), .text(orNull: record.notificationId)])
+        }
+        for draft in result.notifications {
+            let inserted = try connection.run(
+                """
+                INSERT OR IGNORE INTO notifications (id, client, awb, shipment, type, direction, dedup_key, event_time,
+                    created_at, callback_seq, payload)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+                [.text(draft.id), .text(draft.client), .text(orNull: draft.awb), .text(draft.shipmentKey.shipment),
+                 .text(draft.type.name), .text(draft.direction.rawValue), .text(draft.dedupKey),
+                 .integer(draft.eventTime.epochMilliseconds), .integer(now), .integer(callback.seq),
+                 .blob(draft.payload.serializedBytes())])
+            guard inserted == 1 else { continue }
+            let notificationSeq = connection.lastInsertRowID
+            summary.notifications += 1
+            let orderingKey = "\(draft.shipmentKey.client)\u{1F}\(draft.shipmentKey.shipment)"
+            for endpoint in draft.endpointIds {
+                try connection.run(
+                    """
+                    INSERT INTO deliveries (notification_seq, notification_id, client, endpoint, ordering_key, event_time,
+                        state, next_attempt_at, created_at, updated_at)
+                    VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?)
+                    """,
+                    [.integer(notificationSeq), .text(draft.id), .text(draft.client), .text(endpoint),
+                     .text(orderingKey), .integer(draft.eventTime.epochMilliseconds), .integer(now), .integer(now),
+                     .integer(now)])
+                summary.deliveries += 1
+            }
+        }
+        for (key, state) in result.states {
+            try connection.run(
+                """
+                INSERT INTO shipment_states (client, shipment, leg, newest_relayed, terminal, rto_raised)
+                VALUES (?, ?, ?, ?, ?, ?)
+                ON CONFLICT (client, shipment, leg) DO UPDATE SET newest_relayed = excluded.newest_relayed,
+                    terminal = excluded.terminal, rto_raised = excluded.rto_raised
+                """,
+                [.text(key.client), .text(key.shipment), .text(key.leg.rawValue),
+                 .integer(orNull: state.newestRelayed?.epochMilliseconds), .text(orNull: state.terminal?.name),
+                 .integer(state.rtoRaised ? 1 : 0)])
+        }
+    }
+
+    public func counts() async throws -> StoreCounts {
+        try await reader.read { connection in
+            func count(_ sql: String) throws -> Int {
+                Int(try connection.query(sql) { $0.int(0) }.first ?? 0)
+            }
+            return StoreCounts(
+                callbacks: try count("SELECT count(*) FROM callbacks WHERE status != 'rejected'"),
+                duplicates: try count("SELECT count(*) FROM callbacks WHERE status = 'duplicate'"),
+                quarantined: try count("SELECT count(*) FROM callbacks WHERE status = 'rejected'"),
+                unnormalised: try count(
+                    "SELECT count(*) FROM callbacks WHERE normalised_at IS NULL AND status = 'accepted'"),
+                events: try count("SELECT count(*) FROM events"),
+                notifications: try count("SELECT count(*) FROM notifications"),
+                deliveries: try count("SELECT count(*) FROM deliveries"),
+                pendingDeliveries: try count("SELECT count(*) FROM deliveries WHERE state = 'pending'"))
+        }
+    }
+
+    static func notificationRow(_ row: SQLiteStatement) -> StoredNotification {
+        StoredNotification(id: row.text(0) ?? "", client: row.text(1) ?? "", awb: row.text(2), type: row.text(3) ?? "",
+                           direction: row.text(4) ?? "", callbackSeq: row.optionalInt(5), payload: row.blob(6))
+    }
+
+    public func notifications(client: String, awb: String) async throws -> [StoredNotification] {
+        try await reader.read { connection in
+            try connection.query(
+                """
+                SELECT id, client, awb, type, direction, callback_seq, payload FROM notifications
+                WHERE client = ? AND (awb = ? OR shipment = ?) ORDER BY seq
+                """, [.text(client), .text(awb), .text(awb)], Self.notificationRow)
+        }
+    }
+
+    public func allNotifications(limit: Int) async throws -> [StoredNotification] {
+        try await reader.read { connection in
+            try connection.query(
+                "SELECT id, client, awb, type, direction, callback_seq, payload FROM notifications ORDER BY seq LIMIT ?",
+                [.integer(Int64(limit))], Self.notificationRow)
+        }
+    }
+
+    public func events(client: String, awb: String) async throws -> [StoredEvent] {
+        try await reader.read { connection in
+            try connection.query(
+                """
+                SELECT callback_seq, awb, status_code, role, outcome, notification_type, notification_id FROM events
+                WHERE client = ? AND awb = ? ORDER BY seq
+                """, [.text(client), .text(awb)]
+            ) { row in
+                StoredEvent(callbackSeq: row.int(0), awb: row.text(1), statusCode: row.text(2) ?? "",
+                            role: row.text(3) ?? "", outcome: row.text(4) ?? "", type: row.text(5),
+                            notificationId: row.text(6))
+            }
+        }
+    }
+
+    public func quarantined(limit: Int) async throws -> [QuarantinedCallback] {
+        try await reader.read { connection in
+            try connection.query(
+                """
+                SELECT id, client, aggregator, received_at, error, detail, body FROM callbacks
+                WHERE status = 'rejected' ORDER BY seq DESC LIMIT ?
+                """, [.integer(Int64(limit))]
+            ) { row in
+                QuarantinedCallback(id: row.text(0) ?? "", client: row.text(1) ?? "", aggregator: row.text(2) ?? "",
+                                    receivedAt: EventTime(epochMilliseconds: row.int(3)), error: row.text(4) ?? "",
+                                    detail: row.text(5) ?? "", body: row.blob(6))
+            }
+        }
+    }
+}

@@ -1,0 +1,158 @@
+import Foundation
+public import Logging
+
+/// The single writer of an SQLite database, with group commit.
+///
+/// Callers submit closures with `perform`. A dedicated thread takes everything queued (up to `maxBatch`), runs each
+/// closure inside its own savepoint of one transaction, commits once (one fsync), and only then resumes the callers.
+/// A closure that throws rolls back its own savepoint and gets its error; the rest of the batch commits. While one
+/// commit runs, the next batch queues up, so under load many requests share one fsync.
+public final class SQLiteWriter: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var queue: [any WriterJob] = []
+    private var stopping = false
+    private var stopped = false
+    private let connection: SQLiteConnection
+    private let maxBatch: Int
+    private let logger: Logger
+    private let finished = DispatchSemaphore(value: 0)
+    private var started = false
+
+    /// Statistics for benchmarks and `/metrics`.
+    public private(set) var commits: Int = 0
+    public private(set) var committedJobs: Int = 0
+
+    /// - Parameters:
+    ///   - connection: the connection, used only by the writer thread from now on.
+    ///   - groupCommit: false commits each job on its own (for comparison).
+    ///   - maxBatch: the largest number of jobs in one transaction.
+    public init(connection: SQLiteConnection, groupCommit: Bool, maxBatch: Int, logger: Logger) {
+        self.connection = connection
+        self.maxBatch = groupCommit ? max(1, maxBatch) : 1
+        self.logger = logger
+    }
+
+    /// Starts the writer thread.
+    public func start() {
+        condition.lock()
+        defer { condition.unlock() }
+        guard !started else { return }
+        started = true
+        let thread = Thread { [self] in loop() }
+        thread.name = "relay-sqlite-writer"
+        thread.start()
+    }
+
+    /// Finishes what is queued, then stops the thread. Later `perform` calls fail.
+    public func stop() {
+        condition.lock()
+        let wasStarted = started
+        let alreadyStopping = stopping
+        stopping = true
+        condition.signal()
+        condition.unlock()
+        if wasStarted, !alreadyStopping { finished.wait() }
+    }
+
+    /// Runs `body` in the next group commit and returns its result once that commit is durable.
+    public func perform<T: Sendable>(_ body: @escaping @Sendable (SQLiteConnection) throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            let job = TypedJob(body: body, continuation: continuation)
+            condition.lock()
+            if stopping {
+                condition.unlock()
+                continuation.resume(throwing: SQLiteError(code: 21, message: "the store is closed"))
+                return
+            }
+            queue.append(job)
+            condition.signal()
+            condition.unlock()
+        }
+    }
+
+    private func loop() {
+        while true {
+            condition.lock()
+            while queue.isEmpty, !stopping { condition.wait() }
+            if queue.isEmpty, stopping {
+                stopped = true
+                condition.unlock()
+                finished.signal()
+                return
+            }
+            let count = min(maxBatch, queue.count)
+            let batch = Array(queue.prefix(count))
+            queue.removeFirst(count)
+            condition.unlock()
+            runBatch(batch)
+        }
+    }
+
+    private func runBatch(_ batch: [any WriterJob]) {
+        do {
+            try connection.execute("BEGIN IMMEDIATE")
+        } catch {
+            logger.error("cannot begin a transaction", metadata: ["error": "\(error)"])
+            for job in batch { job.fail(error) }
+            return
+        }
+        let useSavepoints = batch.count > 1
+        for job in batch {
+            if useSavepoints { try? connection.execute("SAVEPOINT job") }
+            let succeeded = job.run(connection)
+            if useSavepoints {
+                if !succeeded { try? connection.execute("ROLLBACK TO job") }
+                try? connection.execute("RELEASE job")
+            }
+        }
+        do {
+            try connection.execute("COMMIT")
+        } catch {
+            logger.error("commit failed", metadata: ["error": "\(error)", "relay.batch.size": "\(batch.count)"])
+            try? connection.execute("ROLLBACK")
+            for job in batch { job.fail(error) }
+            return
+        }
+        commits += 1
+        committedJobs += batch.count
+        for job in batch { job.complete() }
+    }
+}
+
+protocol WriterJob: AnyObject {
+    /// Runs the body; false when it threw (its error is kept for `complete`).
+    func run(_ connection: SQLiteConnection) -> Bool
+    /// Resumes the caller after the commit.
+    func complete()
+    /// Resumes the caller with a failure of the whole transaction.
+    func fail(_ error: any Error)
+}
+
+private final class TypedJob<T: Sendable>: WriterJob {
+    let body: @Sendable (SQLiteConnection) throws -> T
+    let continuation: CheckedContinuation<T, any Error>
+    var result: Result<T, any Error>?
+
+    init(body: @escaping @Sendable (SQLiteConnection) throws -> T, continuation: CheckedContinuation<T, any Error>) {
+        self.body = body
+        self.continuation = continuation
+    }
+
+    func run(_ connection: SQLiteConnection) -> Bool {
+        do {
+            result = .success(try body(connection))
+            return true
+        } catch {
+            result = .failure(error)
+            return false
+        }
+    }
+
+    func complete() {
+        continuation.resume(with: result ?? .failure(SQLiteError(code: 1, message: "job did not run")))
+    }
+
+    func fail(_ error: any Error) {
+        continuation.resume(throwing: error)
+    }
+}

@@ -1,0 +1,6 @@
+import ArgumentParser
+
+@main
+struct RelayCommand: AsyncParsableCommand {
+    func run() async throws {}
+}

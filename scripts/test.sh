@@ -39,6 +39,9 @@ exec </dev/null # nothing here may wait for a terminal (CI=true, no stdin)
 exec 3>&1 4>&2  # the exit trap writes here: a signal may arrive while a command's output is redirected to a file
 
 PG_BIN=/usr/lib/postgresql/15/bin
+if ! command -v swift >/dev/null && [[ -x /opt/swift/usr/bin/swift ]]; then
+    export PATH="$PATH:/opt/swift/usr/bin" # where this machine kind keeps the toolchain
+fi
 VENV="$REPO/.build-venv"
 LOGS="$REPO/.build-logs"
 APT_PACKAGES=(libcurl4-openssl-dev libssl-dev libsqlite3-dev pkg-config postgresql chromium)

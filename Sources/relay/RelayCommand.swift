@@ -1,6 +1,24 @@
 import ArgumentParser
 
+/// `relay`: the shipment notification relay.
 @main
 struct RelayCommand: AsyncParsableCommand {
-    func run() async throws {}
+    static let version = "0.1.0"
+
+    static let configuration = CommandConfiguration(
+        commandName: "relay",
+        abstract: "Shipment notification relay: courier aggregator callbacks in, signed Magento notifications out.",
+        discussion: """
+            Receives status callbacks from Clickpost, Shiprocket, Shipway and eShipz, stores each one durably before
+            answering, normalises it into the Increff/Magento notification payload and delivers it to each client's
+            endpoints.
+
+            Start here:
+              relay config check --config Deploy/config.example.yaml
+              relay serve --config Deploy/config.example.yaml
+              relay normalise --aggregator clickpost payload.json
+            """,
+        version: version,
+        subcommands: [ServeCommand.self, ConfigCommand.self, NormaliseCommand.self]
+    )
 }

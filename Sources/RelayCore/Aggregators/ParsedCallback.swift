@@ -32,7 +32,8 @@ public enum CallbackParser {
         }
     }
 
-    static func readBody(
+    /// The body as JSON (form-encoded bodies become an object); what the parsers read.
+    public static func readBody(
         aggregator: Aggregator, body: [UInt8], contentType: String?
     ) throws(CallbackParseError) -> JSONValue {
         let trimmed = body.drop(while: { $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 })

@@ -1,0 +1,70 @@
+public import Hummingbird
+public import Logging
+import NIOCore
+import Prometheus
+public import RelayCore
+import RelayStore
+import ServiceLifecycle
+
+/// What `relay serve` runs.
+public struct ServeOptions: Sendable {
+    /// Run the delivery workers (off with `--no-delivery`).
+    public var delivery: Bool
+    /// Accept callbacks (off with `--delivery-only`).
+    public var ingest: Bool
+
+    public init(delivery: Bool = true, ingest: Bool = true) {
+        self.delivery = delivery
+        self.ingest = ingest
+    }
+}
+
+/// Builds the relay: store, normaliser, routes and background services, wired from one configuration.
+/// - Parameters:
+///   - configuration: the validated configuration.
+///   - options: which parts to run.
+///   - logger: the background logger.
+public func buildApplication(
+    configuration: RelayConfiguration, options: ServeOptions = .init(), logger: Logger
+) async throws -> some ApplicationProtocol {
+    let store: any RelayStore
+    switch configuration.storage {
+    case .sqlite(let sqlite):
+        store = try SQLiteStore(configuration: sqlite, logger: logger)
+    case .postgres:
+        throw RelayConfiguration.LoadError(description: "storage.postgres is not available in this build yet; use storage.sqlite")
+    }
+    let queue = NormalisationQueue()
+    let normaliser = NormalisationService(store: store, queue: queue, configuration: configuration, logger: logger)
+
+    let router = Router()
+    router.get("/healthz") { _, _ in JSONResponse.make(.ok, ["status": "ok"]) }
+    router.get("/metrics") { _, _ in
+        var buffer: [UInt8] = []
+        PrometheusMetricsFactory.defaultRegistry.emit(into: &buffer)
+        return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
+                        body: .init(byteBuffer: ByteBuffer(bytes: buffer)))
+    }
+    if options.ingest {
+        CallbackController(configuration: configuration, store: store, queue: queue).addRoutes(to: router)
+    }
+    var app = Application(
+        router: router,
+        configuration: .init(address: .hostname(configuration.server.host, port: configuration.server.port),
+                             serverName: "shipment-relay"),
+        services: [normaliser, StoreCloser(store: store)],
+        logger: logger
+    )
+    app.logger.logLevel = logger.logLevel
+    return app
+}
+
+/// Closes the store when the service group shuts down (after the server stopped taking requests).
+struct StoreCloser: Service {
+    let store: any RelayStore
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        await store.close()
+    }
+}

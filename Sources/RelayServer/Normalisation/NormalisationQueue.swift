@@ -1,0 +1,72 @@
+import Synchronization
+import RelayStore
+
+/// Hands committed callbacks from the routes to the normaliser without waiting. Bounded: past `capacity` it drops
+/// the in-memory copy and raises `overflowed`, and the normaliser reads those callbacks back from the store.
+final class NormalisationQueue: Sendable {
+    private struct State {
+        var items: [NormalisationInput] = []
+        var waiter: CheckedContinuation<Void, Never>?
+        var overflowed = false
+        var finished = false
+    }
+
+    private let state = Mutex(State())
+    let capacity: Int
+
+    init(capacity: Int = 100_000) {
+        self.capacity = capacity
+    }
+
+    /// Queues a committed callback.
+    func submit(_ input: NormalisationInput) {
+        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
+            if state.items.count >= capacity {
+                state.overflowed = true
+            } else {
+                state.items.append(input)
+            }
+            let waiter = state.waiter
+            state.waiter = nil
+            return waiter
+        }
+        waiter?.resume()
+    }
+
+    /// Wakes the consumer so it can notice shutdown.
+    func finish() {
+        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
+            state.finished = true
+            let waiter = state.waiter
+            state.waiter = nil
+            return waiter
+        }
+        waiter?.resume()
+    }
+
+    /// Takes up to `limit` queued items, waiting while there are none. Returns `nil` once finished and empty.
+    /// `overflowed` tells whether items were dropped since the last call.
+    func next(limit: Int) async -> (items: [NormalisationInput], overflowed: Bool)? {
+        while true {
+            let taken = state.withLock { state -> (items: [NormalisationInput], overflowed: Bool)? in
+                guard !state.items.isEmpty || state.overflowed else { return nil }
+                let count = min(limit, state.items.count)
+                let items = Array(state.items.prefix(count))
+                state.items.removeFirst(count)
+                let overflowed = state.overflowed
+                state.overflowed = false
+                return (items, overflowed)
+            }
+            if let taken { return taken }
+            if state.withLock({ $0.finished }) { return nil }
+            await withCheckedContinuation { continuation in
+                let resumeNow = state.withLock { state -> Bool in
+                    if !state.items.isEmpty || state.overflowed || state.finished { return true }
+                    state.waiter = continuation
+                    return false
+                }
+                if resumeNow { continuation.resume() }
+            }
+        }
+    }
+}

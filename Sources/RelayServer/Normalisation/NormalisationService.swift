@@ -1,0 +1,95 @@
+import Logging
+import RelayCore
+import RelayStore
+import ServiceLifecycle
+
+/// Normalises committed callbacks in batches, after their 2xx was sent (SPEC §3: answer fast, work from storage).
+///
+/// On start it first catches up on callbacks stored but not normalised (a crash between answer and
+/// normalisation loses nothing); then it takes what the routes hand over. Each batch is one store transaction, so
+/// a callback is marked normalised together with what it produced.
+final class NormalisationService: Service {
+    let store: any RelayStore
+    let queue: NormalisationQueue
+    let configuration: RelayConfiguration
+    let logger: Logger
+    let metrics = RelayMetrics()
+    let batchLimit = 512
+
+    init(store: any RelayStore, queue: NormalisationQueue, configuration: RelayConfiguration, logger: Logger) {
+        self.store = store
+        self.queue = queue
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    func run() async throws {
+        let queue = self.queue
+        try await withGracefulShutdownHandler {
+            try await catchUp()
+            while let (items, overflowed) = await queue.next(limit: batchLimit) {
+                if !items.isEmpty { await normalise(items) }
+                if overflowed { try await catchUp() }
+            }
+        } onGracefulShutdown: {
+            queue.finish()
+        }
+        // Drain what is still queued; anything left is picked up by the next start's catch-up.
+        while let (items, _) = await queue.next(limit: batchLimit), !items.isEmpty {
+            await normalise(items)
+        }
+    }
+
+    /// Normalises every stored, accepted, not yet normalised callback.
+    func catchUp() async throws {
+        var after: Int64 = 0
+        var total = 0
+        while true {
+            let callbacks = try await store.unnormalisedCallbacks(afterSeq: after, limit: batchLimit)
+            guard let last = callbacks.last else { break }
+            after = last.seq
+            total += callbacks.count
+            await normalise(callbacks.map { NormalisationInput(callback: $0, parsed: nil) })
+        }
+        if total > 0 { logger.info("normalised stored callbacks on start", metadata: ["relay.callbacks": "\(total)"]) }
+    }
+
+    func normalise(_ items: [NormalisationInput]) async {
+        let configuration = self.configuration
+        let logger = self.logger
+        let prepared = items.map { input -> NormalisationInput in
+            guard input.parsed == nil else { return input }
+            var input = input
+            input.parsed = try? CallbackParser.parse(aggregator: input.callback.aggregator, body: input.callback.body,
+                                                     contentType: input.callback.contentType)
+            return input
+        }
+        do {
+            let summary = try await store.normalise(prepared) { input, context in
+                Self.normalise(input, context: context, configuration: configuration, logger: logger)
+            }
+            metrics.normaliseBatch(items.count)
+            metrics.normalised(notifications: summary.notifications, deliveries: summary.deliveries)
+            for (outcome, count) in summary.outcomes { metrics.events(outcome, count: count) }
+        } catch {
+            // Left unnormalised in the store: the next start (or overflow scan) retries them.
+            logger.error("normalisation batch failed", metadata: ["error": "\(error)", "relay.batch.size": "\(items.count)"])
+        }
+    }
+
+    static func normalise(_ input: NormalisationInput, context: any NormalisationContext,
+                          configuration: RelayConfiguration, logger: Logger) -> NormalisationResult? {
+        guard let client = configuration.client(id: input.callback.client) else {
+            logger.warning("callback for a client no longer configured", metadata: ["relay.callback.id": "\(input.callback.id)"])
+            return nil
+        }
+        guard let parsed = input.parsed else {
+            logger.warning("stored callback no longer parses", metadata: ["relay.callback.id": "\(input.callback.id)"])
+            return nil
+        }
+        let receivedAt = input.callback.receivedAt
+        return Normaliser().normalise(
+            events: parsed.events, client: client, receivedAt: receivedAt, context: context,
+            makeId: { Identifier.make(prefix: "ntf", epochMilliseconds: receivedAt.epochMilliseconds) })
+    }
+}

@@ -1,0 +1,81 @@
+public import ArgumentParser
+import Foundation
+import Hummingbird
+public import Logging
+import Metrics
+import Prometheus
+import RelayCore
+import RelayServer
+
+/// `relay serve`: runs the HTTP server, the normaliser and the delivery workers.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run the relay (callback routes, normaliser, delivery).",
+        discussion: """
+            Reads the YAML configuration (secrets as ${ENV} references), opens the store (SQLite by default) and
+            serves until SIGINT or SIGTERM, then finishes in-flight work and exits.
+            """
+    )
+
+    @Option(name: .shortAndLong, help: "Configuration file (YAML).")
+    var config: String = "Deploy/config.example.yaml"
+
+    @Option(help: "Override server.listen, e.g. 127.0.0.1:9090.")
+    var listen: String?
+
+    @Flag(help: "Accept and normalise callbacks but do not deliver (another instance delivers).")
+    var noDelivery = false
+
+    @Flag(help: "Deliver stored notifications only; no callback routes.")
+    var deliveryOnly = false
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel: Logger.Level = .info
+
+    func validate() throws {
+        if noDelivery, deliveryOnly { throw ValidationError("--no-delivery and --delivery-only exclude each other") }
+    }
+
+    func run() async throws {
+        let level = logLevel
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        MetricsSystem.bootstrap(PrometheusMetricsFactory())
+        var logger = Logger(label: "relay")
+        logger.logLevel = level
+        var configuration = try loadConfiguration(path: config)
+        if let listen {
+            guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]) else {
+                throw ValidationError("--listen must be HOST:PORT")
+            }
+            configuration.server.host = String(listen[..<colon])
+            configuration.server.port = port
+        }
+        logger.info("starting relay", metadata: [
+            "relay.listen": "\(configuration.server.host):\(configuration.server.port)",
+            "relay.clients": "\(configuration.clients.count)",
+            "relay.version": "\(RelayCommand.version)",
+        ])
+        let app = try await buildApplication(
+            configuration: configuration, options: ServeOptions(delivery: !noDelivery, ingest: !deliveryOnly),
+            logger: logger)
+        try await app.runService()
+    }
+}
+
+/// Loads a configuration file, printing every problem with its key path on failure.
+func loadConfiguration(path: String) throws -> RelayConfiguration {
+    do {
+        return try RelayConfiguration.load(path: path)
+    } catch let error as ConfigurationError {
+        throw CleanExit.message("relay: \(path): \(error)")
+    } catch {
+        throw CleanExit.message("relay: \(error)")
+    }
+}
+
+extension Logger.Level: @retroactive ExpressibleByArgument {}

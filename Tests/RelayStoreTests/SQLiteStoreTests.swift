@@ -1,0 +1,142 @@
+import Foundation
+import Logging
+import RelayCore
+import RelayStore
+import Testing
+
+@Suite("SQLite store")
+struct SQLiteStoreTests {
+    static let client = Client(id: "acme", endpoints: [
+        Endpoint(id: "acme/notification", kind: .notification, url: "http://127.0.0.1:1/n"),
+        Endpoint(id: "acme/extra/erp", kind: .extra, url: "http://127.0.0.1:1/e", types: [.delivered]),
+    ])
+
+    static func withStore(groupCommit: Bool = true, _ body: (SQLiteStore, String) async throws -> Void) async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("relay-store-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("relay.sqlite").path
+        let store = try SQLiteStore(configuration: .init(path: path, groupCommit: groupCommit), logger: Logger(label: "test"))
+        try await body(store, path)
+        await store.close()
+    }
+
+    static func callback(awb: String, code: Int = 8, time: String = "2024-03-08T06:12:00Z") -> (InboundCallback, ParsedCallback) {
+        let body = Array(#"{"waybill":"\#(awb)","clickpost_status_code":\#(code),"timestamp":"\#(time)","additional":{"order_id":"O-\#(awb)"}}"#.utf8)
+        let parsed = try! CallbackParser.parse(aggregator: .clickpost, body: body, contentType: "application/json")
+        let inbound = InboundCallback(client: "acme", aggregator: .clickpost, receivedAt: WallClock.now(),
+                                      contentType: "application/json", headers: [("user-agent", "test")], body: body)
+        return (inbound, parsed)
+    }
+
+    static let normalise: @Sendable (NormalisationInput, any NormalisationContext) -> NormalisationResult? = { input, context in
+        guard let parsed = input.parsed else { return nil }
+        return Normaliser().normalise(events: parsed.events, client: client, receivedAt: input.callback.receivedAt,
+                                      context: context)
+    }
+
+    @Test("an ingested callback is durable and a replay of it is a duplicate")
+    func ingestAndDuplicate() async throws {
+        try await Self.withStore { store, _ in
+            let (inbound, parsed) = Self.callback(awb: "A1")
+            let first = try await store.ingest(inbound, dedupKey: parsed.dedupKey)
+            let second = try await store.ingest(inbound, dedupKey: parsed.dedupKey)
+            #expect(!first.duplicate)
+            #expect(second.duplicate)
+            #expect(first.callbackId != second.callbackId)
+            let counts = try await store.counts()
+            #expect(counts.callbacks == 2)
+            #expect(counts.duplicates == 1)
+            #expect(counts.unnormalised == 1)
+        }
+    }
+
+    @Test("normalisation stores events, notifications and one delivery per matching endpoint, exactly once")
+    func normaliseOnce() async throws {
+        try await Self.withStore { store, _ in
+            let (inbound, parsed) = Self.callback(awb: "A2")
+            let outcome = try await store.ingest(inbound, dedupKey: parsed.dedupKey)
+            let stored = try await store.unnormalisedCallbacks(afterSeq: 0, limit: 10)
+            #expect(stored.map(\.id) == [outcome.callbackId])
+            let input = NormalisationInput(callback: stored[0], parsed: parsed)
+            let summary = try await store.normalise([input], using: Self.normalise)
+            #expect(summary.notifications == 1)
+            #expect(summary.deliveries == 2)  // DELIVERED → notification URL + the ERP extra endpoint
+            // Normalising the same callback again (a crash-recovery overlap) changes nothing.
+            let again = try await store.normalise([input], using: Self.normalise)
+            #expect(again.alreadyDone == 1)
+            let counts = try await store.counts()
+            #expect(counts.notifications == 1)
+            #expect(counts.deliveries == 2)
+            #expect(counts.pendingDeliveries == 2)
+            #expect(counts.unnormalised == 0)
+            let notifications = try await store.notifications(client: "acme", awb: "A2")
+            #expect(notifications.map(\.type) == ["DELIVERED"])
+            let payload = try JSONValue.parse(notifications[0].payload)
+            #expect(payload["forwardAwb"] == "A2")
+        }
+    }
+
+    @Test("quarantined bytes are kept exactly")
+    func quarantine() async throws {
+        try await Self.withStore { store, _ in
+            let bytes: [UInt8] = Array("not json \u{00}\u{FF}".utf8)
+            let inbound = InboundCallback(client: "acme", aggregator: .eshipz, receivedAt: WallClock.now(),
+                                          contentType: "text/plain", headers: [], body: bytes)
+            let id = try await store.quarantine(inbound, error: "body_not_json", detail: "x")
+            let kept = try await store.quarantined(limit: 10)
+            #expect(kept.map(\.id) == [id])
+            #expect(kept.first?.body == bytes)
+            #expect(try await store.counts().quarantined == 1)
+        }
+    }
+
+    @Test("group commit: concurrent writes share transactions")
+    func groupCommit() async throws {
+        try await Self.withStore { store, _ in
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for index in 0..<400 {
+                    group.addTask {
+                        let (inbound, parsed) = Self.callback(awb: "G\(index)")
+                        _ = try await store.ingest(inbound, dedupKey: parsed.dedupKey)
+                    }
+                }
+                try await group.waitForAll()
+            }
+            let statistics = store.commitStatistics
+            #expect(statistics.writes == 400)
+            #expect(statistics.commits < 400)
+            #expect(try await store.counts().callbacks == 400)
+        }
+    }
+
+    @Test("one commit per request when group commit is off")
+    func noGroupCommit() async throws {
+        try await Self.withStore(groupCommit: false) { store, _ in
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for index in 0..<50 {
+                    group.addTask {
+                        let (inbound, parsed) = Self.callback(awb: "N\(index)")
+                        _ = try await store.ingest(inbound, dedupKey: parsed.dedupKey)
+                    }
+                }
+                try await group.waitForAll()
+            }
+            #expect(store.commitStatistics.commits == 50)
+        }
+    }
+
+    @Test("data survives reopening the file")
+    func reopen() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("relay-store-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("relay.sqlite").path
+        let first = try SQLiteStore(configuration: .init(path: path), logger: Logger(label: "test"))
+        let (inbound, parsed) = Self.callback(awb: "R1")
+        _ = try await first.ingest(inbound, dedupKey: parsed.dedupKey)
+        await first.close()
+        let second = try SQLiteStore(configuration: .init(path: path), logger: Logger(label: "test"))
+        #expect(try await second.counts().callbacks == 1)
+        #expect(try await second.ingest(inbound, dedupKey: parsed.dedupKey).duplicate)
+        await second.close()
+    }
+}

@@ -122,7 +122,13 @@ let package = Package(
         ),
         .testTarget(
             name: "RelayEndToEndTests",
-            dependencies: ["RelayCore"],
+            dependencies: [
+                "RelayCore",
+                "RelayStore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
     ]

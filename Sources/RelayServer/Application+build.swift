@@ -13,9 +13,14 @@ public struct ServeOptions: Sendable {
     /// Accept callbacks (off with `--delivery-only`).
     public var ingest: Bool
 
-    public init(delivery: Bool = true, ingest: Bool = true) {
+    /// Fault injection for crash tests: a pause before each normalisation batch, so callbacks are stored but not
+    /// yet normalised when the test kills the process.
+    public var normaliseDelay: Duration
+
+    public init(delivery: Bool = true, ingest: Bool = true, normaliseDelay: Duration = .zero) {
         self.delivery = delivery
         self.ingest = ingest
+        self.normaliseDelay = normaliseDelay
     }
 }
 
@@ -35,7 +40,8 @@ public func buildApplication(
         throw RelayConfiguration.LoadError(description: "storage.postgres is not available in this build yet; use storage.sqlite")
     }
     let queue = NormalisationQueue()
-    let normaliser = NormalisationService(store: store, queue: queue, configuration: configuration, logger: logger)
+    let normaliser = NormalisationService(store: store, queue: queue, configuration: configuration, logger: logger,
+                                          delay: options.normaliseDelay)
 
     let router = Router()
     router.get("/healthz") { _, _ in JSONResponse.make(.ok, ["status": "ok"]) }

@@ -30,6 +30,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(help: "Deliver stored notifications only; no callback routes.")
     var deliveryOnly = false
 
+    @Option(help: .hidden)
+    var testNormaliseDelayMs: Int = 0
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: Logger.Level = .info
 
@@ -61,7 +64,8 @@ struct ServeCommand: AsyncParsableCommand {
             "relay.version": "\(RelayCommand.version)",
         ])
         let app = try await buildApplication(
-            configuration: configuration, options: ServeOptions(delivery: !noDelivery, ingest: !deliveryOnly),
+            configuration: configuration, options: ServeOptions(delivery: !noDelivery, ingest: !deliveryOnly,
+                                  normaliseDelay: .milliseconds(testNormaliseDelayMs)),
             logger: logger)
         try await app.runService()
     }

@@ -16,7 +16,11 @@ final class NormalisationService: Service {
     let metrics = RelayMetrics()
     let batchLimit = 512
 
-    init(store: any RelayStore, queue: NormalisationQueue, configuration: RelayConfiguration, logger: Logger) {
+    let delay: Duration
+
+    init(store: any RelayStore, queue: NormalisationQueue, configuration: RelayConfiguration, logger: Logger,
+         delay: Duration = .zero) {
+        self.delay = delay
         self.store = store
         self.queue = queue
         self.configuration = configuration
@@ -55,6 +59,7 @@ final class NormalisationService: Service {
     }
 
     func normalise(_ items: [NormalisationInput]) async {
+        if delay > .zero { try? await Task.sleep(for: delay) }
         let configuration = self.configuration
         let logger = self.logger
         let prepared = items.map { input -> NormalisationInput in

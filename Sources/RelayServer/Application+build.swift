@@ -40,8 +40,9 @@ public func buildApplication(
         throw RelayConfiguration.LoadError(description: "storage.postgres is not available in this build yet; use storage.sqlite")
     }
     let queue = NormalisationQueue()
+    let metrics = RelayMetrics()
     let normaliser = NormalisationService(store: store, queue: queue, configuration: configuration, logger: logger,
-                                          delay: options.normaliseDelay)
+                                          metrics: metrics, delay: options.normaliseDelay)
 
     let router = Router()
     router.get("/healthz") { _, _ in JSONResponse.make(.ok, ["status": "ok"]) }
@@ -52,13 +53,14 @@ public func buildApplication(
                         body: .init(byteBuffer: ByteBuffer(bytes: buffer)))
     }
     if options.ingest {
-        CallbackController(configuration: configuration, store: store, queue: queue).addRoutes(to: router)
+        CallbackController(configuration: configuration, store: store, queue: queue, metrics: metrics).addRoutes(to: router)
     }
     var app = Application(
         router: router,
         configuration: .init(address: .hostname(configuration.server.host, port: configuration.server.port),
                              serverName: "shipment-relay"),
-        services: [normaliser, StoreCloser(store: store)],
+        // Graceful shutdown runs in reverse order: the server stops first, then the normaliser drains, then the store closes.
+        services: [StoreCloser(store: store), normaliser],
         logger: logger
     )
     app.logger.logLevel = logger.logLevel

@@ -31,7 +31,7 @@ struct CrashSafetyTests {
         // when: killed the moment the last answer arrived
         relay.kill9()
         let unnormalisedAtKill = try fixture.count(
-            "SELECT count(*) FROM callbacks WHERE status = 'accepted' AND normalised_at IS NULL")
+            "SELECT count(*) FROM unnormalised")
         print("crash test: \(accepted.count) accepted, \(unnormalisedAtKill) not yet normalised at kill -9")
         #expect(accepted.count == total)
         #expect(unnormalisedAtKill > 0)
@@ -41,12 +41,12 @@ struct CrashSafetyTests {
         relay = try await fixture.start()
         let deadline = Date().addingTimeInterval(60)
         while Date() < deadline,
-            try fixture.count("SELECT count(*) FROM callbacks WHERE status = 'accepted' AND normalised_at IS NULL") > 0
+            try fixture.count("SELECT count(*) FROM unnormalised") > 0
         {
             try await Task.sleep(for: .milliseconds(100))
         }
         #expect(relay.terminate() == 0)
-        #expect(try fixture.count("SELECT count(*) FROM callbacks WHERE normalised_at IS NULL AND status = 'accepted'") == 0)
+        #expect(try fixture.count("SELECT count(*) FROM unnormalised") == 0)
         #expect(try fixture.count("SELECT count(*) FROM notifications") == total)
         #expect(try fixture.count("SELECT count(DISTINCT callback_seq) FROM notifications") == total)
         #expect(try fixture.count("SELECT count(*) FROM deliveries") == total)

@@ -11,7 +11,7 @@ struct CallbackController<Context: RequestContext>: Sendable {
     let configuration: RelayConfiguration
     let store: any RelayStore
     let queue: NormalisationQueue
-    let metrics = RelayMetrics()
+    let metrics: RelayMetrics
 
     func addRoutes(to router: Router<Context>) {
         for aggregator in Aggregator.allCases {

@@ -1,28 +1,36 @@
 import Metrics
 import RelayCore
+import Synchronization
 
-/// Every metric the relay reports, in one namespace. Labels take few, bounded values.
-struct RelayMetrics: Sendable {
+/// Every metric the relay reports, in one namespace. Labels take few, bounded values. Metric objects are created
+/// once per label set and reused (creating one per request costs a registry lookup).
+final class RelayMetrics: Sendable {
+    private let counters = Mutex<[String: Counter]>([:])
+
+    private func counter(_ label: String, _ dimensions: [(String, String)] = []) -> Counter {
+        let key = ([label] + dimensions.map { "\($0.0)=\($0.1)" }).joined(separator: ",")
+        return counters.withLock { cache in
+            if let counter = cache[key] { return counter }
+            let counter = Counter(label: label, dimensions: dimensions)
+            cache[key] = counter
+            return counter
+        }
+    }
+
     /// `relay_callbacks_total{aggregator,result}`: accepted, duplicate, rejected, unauthorized, unknown_client,
     /// too_large, unavailable.
     func callback(_ aggregator: Aggregator, _ result: String) {
-        Counter(label: "relay_callbacks_total", dimensions: [("aggregator", aggregator.rawValue), ("result", result)])
-            .increment()
+        counter("relay_callbacks_total", [("aggregator", aggregator.rawValue), ("result", result)]).increment()
     }
 
     /// `relay_events_total{outcome}`.
     func events(_ outcome: EventOutcome, count: Int) {
-        Counter(label: "relay_events_total", dimensions: [("outcome", outcome.rawValue)]).increment(by: count)
+        counter("relay_events_total", [("outcome", outcome.rawValue)]).increment(by: count)
     }
 
     /// `relay_notifications_total` and `relay_deliveries_created_total`.
     func normalised(notifications: Int, deliveries: Int) {
-        Counter(label: "relay_notifications_total").increment(by: notifications)
-        Counter(label: "relay_deliveries_created_total").increment(by: deliveries)
-    }
-
-    /// `relay_normalise_batch_size`.
-    func normaliseBatch(_ size: Int) {
-        Recorder(label: "relay_normalise_batch_size").record(size)
+        counter("relay_notifications_total").increment(by: notifications)
+        counter("relay_deliveries_created_total").increment(by: deliveries)
     }
 }

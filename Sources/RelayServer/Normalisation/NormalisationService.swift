@@ -13,13 +13,14 @@ final class NormalisationService: Service {
     let queue: NormalisationQueue
     let configuration: RelayConfiguration
     let logger: Logger
-    let metrics = RelayMetrics()
+    let metrics: RelayMetrics
     let batchLimit = 512
 
     let delay: Duration
 
     init(store: any RelayStore, queue: NormalisationQueue, configuration: RelayConfiguration, logger: Logger,
-         delay: Duration = .zero) {
+         metrics: RelayMetrics, delay: Duration = .zero) {
+        self.metrics = metrics
         self.delay = delay
         self.store = store
         self.queue = queue
@@ -73,7 +74,6 @@ final class NormalisationService: Service {
             let summary = try await store.normalise(prepared) { input, context in
                 Self.normalise(input, context: context, configuration: configuration, logger: logger)
             }
-            metrics.normaliseBatch(items.count)
             metrics.normalised(notifications: summary.notifications, deliveries: summary.deliveries)
             for (outcome, count) in summary.outcomes { metrics.events(outcome, count: count) }
         } catch {

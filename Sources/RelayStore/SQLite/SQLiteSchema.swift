@@ -14,10 +14,11 @@ enum SQLiteSchema {
             dedup_key TEXT,
             status TEXT NOT NULL,
             error TEXT,
-            detail TEXT,
-            normalised_at INTEGER
+            detail TEXT
         );
-        CREATE INDEX callbacks_unnormalised ON callbacks(seq) WHERE normalised_at IS NULL AND status = 'accepted';
+        CREATE TABLE unnormalised (
+            seq INTEGER PRIMARY KEY
+        );
         CREATE INDEX callbacks_rejected ON callbacks(seq) WHERE status = 'rejected';
         CREATE TABLE callback_keys (
             key TEXT PRIMARY KEY,
@@ -97,6 +98,7 @@ enum SQLiteSchema {
             PRAGMA synchronous = FULL;
             PRAGMA temp_store = MEMORY;
             PRAGMA cache_size = -65536;
+            PRAGMA wal_autocheckpoint = 4000;
             CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL);
             """)
         try connection.execute("BEGIN IMMEDIATE")

@@ -34,6 +34,10 @@ public final class SQLiteStore: RelayStore {
 
     public func close() async {
         writer.stop()
+        let statistics = commitStatistics
+        logger.info("store closed", metadata: [
+            "relay.store.commits": "\(statistics.commits)", "relay.store.writes": "\(statistics.writes)",
+        ])
     }
 
     static func headersJSON(_ headers: [(name: String, value: String)]) -> String {
@@ -56,7 +60,11 @@ public final class SQLiteStore: RelayStore {
                 [.text(id), .text(callback.client), .text(callback.aggregator.rawValue),
                  .integer(callback.receivedAt.epochMilliseconds), .text(orNull: callback.contentType), .text(headers),
                  .blob(callback.body), .text(dedupKey), .text(duplicate ? "duplicate" : "accepted")])
-            return IngestOutcome(callbackId: id, seq: connection.lastInsertRowID, duplicate: duplicate)
+            let seq = connection.lastInsertRowID
+            // Normalisation state lives in a small table of its own, so marking a callback normalised never
+            // rewrites the (large) callback row.
+            if !duplicate { try connection.run("INSERT INTO unnormalised (seq) VALUES (?)", [.integer(seq)]) }
+            return IngestOutcome(callbackId: id, seq: seq, duplicate: duplicate)
         }
     }
 
@@ -80,8 +88,9 @@ public final class SQLiteStore: RelayStore {
         try await reader.read { connection in
             try connection.query(
                 """
-                SELECT seq, id, client, aggregator, received_at, content_type, body FROM callbacks
-                WHERE normalised_at IS NULL AND status = 'accepted' AND seq > ? ORDER BY seq LIMIT ?
+                SELECT c.seq, c.id, c.client, c.aggregator, c.received_at, c.content_type, c.body
+                FROM unnormalised u JOIN callbacks c ON c.seq = u.seq
+                WHERE u.seq > ? ORDER BY u.seq LIMIT ?
                 """, [.integer(afterSeq), .integer(Int64(limit))]
             ) { row in
                 StoredCallback(seq: row.int(0), id: row.text(1) ?? "", client: row.text(2) ?? "",
@@ -101,9 +110,7 @@ public final class SQLiteStore: RelayStore {
             let now = WallClock.now().epochMilliseconds
             let context = SQLiteNormalisationContext(connection: connection)
             for input in batch {
-                let marked = try connection.run(
-                    "UPDATE callbacks SET normalised_at = ? WHERE seq = ? AND normalised_at IS NULL",
-                    [.integer(now), .integer(input.callback.seq)])
+                let marked = try connection.run("DELETE FROM unnormalised WHERE seq = ?", [.integer(input.callback.seq)])
                 guard marked == 1 else {
                     summary.alreadyDone += 1
                     continue
@@ -183,8 +190,7 @@ public final class SQLiteStore: RelayStore {
                 callbacks: try count("SELECT count(*) FROM callbacks WHERE status != 'rejected'"),
                 duplicates: try count("SELECT count(*) FROM callbacks WHERE status = 'duplicate'"),
                 quarantined: try count("SELECT count(*) FROM callbacks WHERE status = 'rejected'"),
-                unnormalised: try count(
-                    "SELECT count(*) FROM callbacks WHERE normalised_at IS NULL AND status = 'accepted'"),
+                unnormalised: try count("SELECT count(*) FROM unnormalised"),
                 events: try count("SELECT count(*) FROM events"),
                 notifications: try count("SELECT count(*) FROM notifications"),
                 deliveries: try count("SELECT count(*) FROM deliveries"),

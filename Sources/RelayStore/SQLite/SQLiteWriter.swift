@@ -90,7 +90,7 @@ public final class SQLiteWriter: @unchecked Sendable {
 
     private func runBatch(_ batch: [any WriterJob]) {
         do {
-            try connection.execute("BEGIN IMMEDIATE")
+            try connection.run("BEGIN IMMEDIATE")
         } catch {
             logger.error("cannot begin a transaction", metadata: ["error": "\(error)"])
             for job in batch { job.fail(error) }
@@ -98,15 +98,16 @@ public final class SQLiteWriter: @unchecked Sendable {
         }
         let useSavepoints = batch.count > 1
         for job in batch {
-            if useSavepoints { try? connection.execute("SAVEPOINT job") }
+            // Prepared once and reused: SAVEPOINT/RELEASE run for every write.
+            if useSavepoints { try? connection.run("SAVEPOINT job") }
             let succeeded = job.run(connection)
             if useSavepoints {
-                if !succeeded { try? connection.execute("ROLLBACK TO job") }
-                try? connection.execute("RELEASE job")
+                if !succeeded { try? connection.run("ROLLBACK TO job") }
+                try? connection.run("RELEASE job")
             }
         }
         do {
-            try connection.execute("COMMIT")
+            try connection.run("COMMIT")
         } catch {
             logger.error("commit failed", metadata: ["error": "\(error)", "relay.batch.size": "\(batch.count)"])
             try? connection.execute("ROLLBACK")

@@ -1,10 +1,9 @@
-/// What the normaliser reads about the past: shipment state, notifications already produced, registrations.
+/// What the normaliser reads about the past: shipment state (with the notifications already produced) and
+/// registrations.
 /// The store implements it inside its write transaction; `InMemoryNormalisationContext` serves the CLI and tests.
 public protocol NormalisationContext {
     /// The remembered state of a shipment timeline.
     func state(for key: ShipmentKey) -> ShipmentState?
-    /// Whether a notification with this dedup key was already produced.
-    func hasNotification(dedupKey: String) -> Bool
     /// The OMS registration of an AWB.
     func registration(client: String, awb: String) -> ShipmentRegistration?
 }
@@ -12,13 +11,11 @@ public protocol NormalisationContext {
 /// A context held in memory that applies results as they are produced.
 public struct InMemoryNormalisationContext: NormalisationContext, Sendable {
     public var states: [ShipmentKey: ShipmentState] = [:]
-    public var notificationKeys: Set<String> = []
     public var registrations: [String: ShipmentRegistration] = [:]
 
     public init() {}
 
     public func state(for key: ShipmentKey) -> ShipmentState? { states[key] }
-    public func hasNotification(dedupKey: String) -> Bool { notificationKeys.contains(dedupKey) }
     public func registration(client: String, awb: String) -> ShipmentRegistration? {
         registrations["\(client)\u{1F}\(awb)"]
     }
@@ -31,6 +28,5 @@ public struct InMemoryNormalisationContext: NormalisationContext, Sendable {
     /// Records what a normalisation produced, as the store would.
     public mutating func apply(_ result: NormalisationResult) {
         for (key, state) in result.states { states[key] = state }
-        for notification in result.notifications { notificationKeys.insert(notification.dedupKey) }
     }
 }

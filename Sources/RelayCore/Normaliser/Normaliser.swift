@@ -60,7 +60,8 @@ public struct Normaliser: Sendable {
             let dedupKey = DedupKey.make([
                 client.id, shipmentId, type.name, direction.rawValue, String(eventTime.epochMilliseconds),
             ])
-            if localKeys.contains(dedupKey) || context.hasNotification(dedupKey: dedupKey) {
+            let shortKey = String(dedupKey.prefix(16))
+            if localKeys.contains(dedupKey) || state.notificationKeys.contains(shortKey) {
                 record.outcome = .duplicate
                 continue
             }
@@ -80,6 +81,7 @@ public struct Normaliser: Sendable {
             state.newestRelayed = max(state.newestRelayed ?? eventTime, eventTime)
             if type.isTerminal { state.terminal = type }
             if direction == .rto { state.rtoRaised = true }
+            state.remember(notificationKey: shortKey)
             localStates[key] = state
             result.states.removeAll { $0.key == key }
             result.states.append((key, state))

@@ -20,11 +20,27 @@ public struct ShipmentState: Sendable, Hashable, Codable {
     public var terminal: NotificationType?
     /// Whether an `RTO` was relayed (later RTO-family statuses are progress).
     public var rtoRaised: Bool
+    /// Short dedup keys of the notifications produced for this shipment (newest last, at most
+    /// `maxNotificationKeys`): the same notification for the same courier event is produced once.
+    public var notificationKeys: [String]
 
-    public init(newestRelayed: EventTime? = nil, terminal: NotificationType? = nil, rtoRaised: Bool = false) {
+    /// How many notification keys a shipment remembers; older events are caught by the stale rule.
+    public static let maxNotificationKeys = 64
+
+    public init(newestRelayed: EventTime? = nil, terminal: NotificationType? = nil, rtoRaised: Bool = false,
+                notificationKeys: [String] = []) {
         self.newestRelayed = newestRelayed
         self.terminal = terminal
         self.rtoRaised = rtoRaised
+        self.notificationKeys = notificationKeys
+    }
+
+    /// Remembers a produced notification's key.
+    public mutating func remember(notificationKey: String) {
+        notificationKeys.append(notificationKey)
+        if notificationKeys.count > Self.maxNotificationKeys {
+            notificationKeys.removeFirst(notificationKeys.count - Self.maxNotificationKeys)
+        }
     }
 }
 

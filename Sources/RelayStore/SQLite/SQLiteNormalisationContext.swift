@@ -6,18 +6,17 @@ struct SQLiteNormalisationContext: NormalisationContext {
 
     func state(for key: ShipmentKey) -> ShipmentState? {
         let rows = try? connection.query(
-            "SELECT newest_relayed, terminal, rto_raised FROM shipment_states WHERE client = ? AND shipment = ? AND leg = ?",
+            """
+            SELECT newest_relayed, terminal, rto_raised, notification_keys FROM shipment_states
+            WHERE client = ? AND shipment = ? AND leg = ?
+            """,
             [.text(key.client), .text(key.shipment), .text(key.leg.rawValue)]
         ) { row in
             ShipmentState(newestRelayed: row.optionalInt(0).map(EventTime.init(epochMilliseconds:)),
-                          terminal: row.text(1).map(NotificationType.init(name:)), rtoRaised: row.int(2) != 0)
+                          terminal: row.text(1).map(NotificationType.init(name:)), rtoRaised: row.int(2) != 0,
+                          notificationKeys: (row.text(3) ?? "").split(separator: " ").map(String.init))
         }
         return rows?.first
-    }
-
-    func hasNotification(dedupKey: String) -> Bool {
-        let rows = try? connection.query("SELECT 1 FROM notifications WHERE dedup_key = ?", [.text(dedupKey)]) { _ in 1 }
-        return !(rows ?? []).isEmpty
     }
 
     func registration(client: String, awb: String) -> ShipmentRegistration? {

@@ -21,9 +21,13 @@ enum SQLiteSchema {
         );
         CREATE INDEX callbacks_rejected ON callbacks(seq) WHERE status = 'rejected';
         CREATE TABLE callback_keys (
-            key TEXT PRIMARY KEY,
-            callback_id TEXT NOT NULL
-        ) WITHOUT ROWID;
+            key INTEGER PRIMARY KEY,
+            seq INTEGER NOT NULL
+        );
+        CREATE TABLE store_meta (
+            name TEXT PRIMARY KEY,
+            value INTEGER NOT NULL
+        );
         CREATE TABLE events (
             seq INTEGER PRIMARY KEY,
             callback_seq INTEGER NOT NULL,
@@ -39,7 +43,6 @@ enum SQLiteSchema {
             direction TEXT,
             notification_id TEXT
         );
-        CREATE INDEX events_awb ON events(client, awb);
         CREATE TABLE notifications (
             seq INTEGER PRIMARY KEY,
             id TEXT NOT NULL UNIQUE,
@@ -48,7 +51,7 @@ enum SQLiteSchema {
             shipment TEXT NOT NULL,
             type TEXT NOT NULL,
             direction TEXT NOT NULL,
-            dedup_key TEXT NOT NULL UNIQUE,
+            dedup_key TEXT NOT NULL,
             event_time INTEGER NOT NULL,
             created_at INTEGER NOT NULL,
             callback_seq INTEGER,
@@ -79,6 +82,8 @@ enum SQLiteSchema {
             newest_relayed INTEGER,
             terminal TEXT,
             rto_raised INTEGER NOT NULL DEFAULT 0,
+            notification_keys TEXT NOT NULL DEFAULT '',
+            event_seqs TEXT NOT NULL DEFAULT '',
             PRIMARY KEY (client, shipment, leg)
         ) WITHOUT ROWID;
         CREATE TABLE shipment_registry (

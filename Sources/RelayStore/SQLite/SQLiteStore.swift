@@ -6,6 +6,8 @@ public import RelayCore
 /// one reader connection.
 public final class SQLiteStore: RelayStore {
     let writer: SQLiteWriter
+    /// Touched only on the writer thread.
+    let dedupIndex: SQLiteDedupIndex
     let reader: SQLiteReader
     let logger: Logger
     /// The database file.
@@ -22,6 +24,8 @@ public final class SQLiteStore: RelayStore {
         }
         let connection = try SQLiteConnection(path: configuration.path)
         try SQLiteSchema.migrate(connection)
+        dedupIndex = SQLiteDedupIndex()
+        try dedupIndex.load(connection)
         writer = SQLiteWriter(connection: connection, groupCommit: configuration.groupCommit,
                               maxBatch: configuration.maxBatch, logger: logger)
         reader = try SQLiteReader(path: configuration.path)
@@ -46,12 +50,11 @@ public final class SQLiteStore: RelayStore {
 
     public func ingest(_ callback: InboundCallback, dedupKey: String) async throws -> IngestOutcome {
         let headers = Self.headersJSON(callback.headers)
+        let key = DedupKey.make([callback.client, callback.aggregator.rawValue, dedupKey])
+        let dedupIndex = self.dedupIndex
         return try await writer.perform { connection in
             let id = Identifier.make(prefix: "cb", epochMilliseconds: callback.receivedAt.epochMilliseconds)
-            let key = "\(callback.client)\u{1F}\(callback.aggregator.rawValue)\u{1F}\(dedupKey)"
-            let inserted = try connection.run(
-                "INSERT OR IGNORE INTO callback_keys (key, callback_id) VALUES (?, ?)", [.text(key), .text(id)])
-            let duplicate = inserted == 0
+            let duplicate = try dedupIndex.find(key, connection: connection) != nil
             try connection.run(
                 """
                 INSERT INTO callbacks (id, client, aggregator, received_at, content_type, headers, body, dedup_key, status)
@@ -59,8 +62,12 @@ public final class SQLiteStore: RelayStore {
                 """,
                 [.text(id), .text(callback.client), .text(callback.aggregator.rawValue),
                  .integer(callback.receivedAt.epochMilliseconds), .text(orNull: callback.contentType), .text(headers),
-                 .blob(callback.body), .text(dedupKey), .text(duplicate ? "duplicate" : "accepted")])
+                 .blob(callback.body), .text(key), .text(duplicate ? "duplicate" : "accepted")])
             let seq = connection.lastInsertRowID
+            if !duplicate {
+                dedupIndex.add(key, seq: seq)
+                if dedupIndex.needsFlush { try dedupIndex.flush(connection) }
+            }
             // Normalisation state lives in a small table of its own, so marking a callback normalised never
             // rewrites the (large) callback row.
             if !duplicate { try connection.run("INSERT INTO unnormalised (seq) VALUES (?)", [.integer(seq)]) }
@@ -170,14 +177,15 @@ public final class SQLiteStore: RelayStore {
         for (key, state) in result.states {
             try connection.run(
                 """
-                INSERT INTO shipment_states (client, shipment, leg, newest_relayed, terminal, rto_raised)
-                VALUES (?, ?, ?, ?, ?, ?)
+                INSERT INTO shipment_states (client, shipment, leg, newest_relayed, terminal, rto_raised, notification_keys)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT (client, shipment, leg) DO UPDATE SET newest_relayed = excluded.newest_relayed,
-                    terminal = excluded.terminal, rto_raised = excluded.rto_raised
+                    terminal = excluded.terminal, rto_raised = excluded.rto_raised,
+                    notification_keys = excluded.notification_keys
                 """,
                 [.text(key.client), .text(key.shipment), .text(key.leg.rawValue),
                  .integer(orNull: state.newestRelayed?.epochMilliseconds), .text(orNull: state.terminal?.name),
-                 .integer(state.rtoRaised ? 1 : 0)])
+                 .integer(state.rtoRaised ? 1 : 0), .text(state.notificationKeys.joined(separator: " "))])
         }
     }
 

@@ -99,11 +99,11 @@ public final class SQLiteWriter: @unchecked Sendable {
         let useSavepoints = batch.count > 1
         for job in batch {
             // Prepared once and reused: SAVEPOINT/RELEASE run for every write.
-            if useSavepoints { try? connection.run("SAVEPOINT job") }
+            if useSavepoints { _ = try? connection.run("SAVEPOINT job") }
             let succeeded = job.run(connection)
             if useSavepoints {
-                if !succeeded { try? connection.run("ROLLBACK TO job") }
-                try? connection.run("RELEASE job")
+                if !succeeded { _ = try? connection.run("ROLLBACK TO job") }
+                _ = try? connection.run("RELEASE job")
             }
         }
         do {

@@ -14,7 +14,7 @@ final class NormalisationService: Service {
     let configuration: RelayConfiguration
     let logger: Logger
     let metrics: RelayMetrics
-    let batchLimit = 512
+    let batchLimit = 128
 
     let delay: Duration
 

@@ -16,7 +16,7 @@ final class SQLiteDedupIndex: @unchecked Sendable {
     /// Flush once this many keys wait in memory.
     let flushThreshold: Int
 
-    init(flushThreshold: Int = 20_000) {
+    init(flushThreshold: Int = 2_048) {
         self.flushThreshold = flushThreshold
     }
 

@@ -3,6 +3,7 @@ public import Logging
 import NIOCore
 import Prometheus
 public import RelayCore
+import RelayDelivery
 import RelayStore
 import ServiceLifecycle
 
@@ -41,8 +42,15 @@ public func buildApplication(
     }
     let queue = NormalisationQueue()
     let metrics = RelayMetrics()
+    let wakeup = DeliveryWakeup()
     let normaliser = NormalisationService(store: store, queue: queue, configuration: configuration, logger: logger,
-                                          metrics: metrics, delay: options.normaliseDelay)
+                                          metrics: metrics, wakeup: wakeup, delay: options.normaliseDelay)
+    // Graceful shutdown runs in reverse order: the server stops first, then delivery finishes its attempts, then the
+    // normaliser drains, then the store closes.
+    var services: [any Service] = [StoreCloser(store: store), normaliser]
+    if options.delivery {
+        services.append(DeliveryEngine(store: store, configuration: configuration, wakeup: wakeup, logger: logger))
+    }
 
     let router = Router()
     router.get("/healthz") { _, _ in JSONResponse.make(.ok, ["status": "ok"]) }
@@ -59,8 +67,7 @@ public func buildApplication(
         router: router,
         configuration: .init(address: .hostname(configuration.server.host, port: configuration.server.port),
                              serverName: "shipment-relay"),
-        // Graceful shutdown runs in reverse order: the server stops first, then the normaliser drains, then the store closes.
-        services: [StoreCloser(store: store), normaliser],
+        services: services,
         logger: logger
     )
     app.logger.logLevel = logger.logLevel

@@ -36,6 +36,35 @@ public protocol RelayStore: Sendable {
     /// Quarantined callbacks, newest first.
     func quarantined(limit: Int) async throws -> [QuarantinedCallback]
 
+    // MARK: Delivery
+
+    /// Pending deliveries due by `now`, ordered by (next attempt, seq), after the keyset cursor `after`.
+    func dueDeliveries(now: EventTime, after: (nextAttemptAt: EventTime, seq: Int64)?, limit: Int) async throws
+        -> [DueDelivery]
+
+    /// When the next pending delivery falls due, if any is pending.
+    func nextDueTime() async throws -> EventTime?
+
+    /// Records an attempt and the delivery's new state in one (group-committed) transaction.
+    func complete(delivery seq: Int64, attempt: AttemptRecord?, outcome: DeliveryOutcome, now: EventTime) async throws
+
+    /// Disables an endpoint and turns its pending deliveries into dead letters (`endpoint_disabled`).
+    /// - Returns: how many deliveries were dead-lettered.
+    @discardableResult
+    func disableEndpoint(_ id: String, reason: String, now: EventTime) async throws -> Int
+
+    /// Ids of disabled endpoints.
+    func disabledEndpoints() async throws -> Set<String>
+
+    /// Pending deliveries that failed before (their chains wait for them), for rebuilding order on start.
+    func retryingDeliveries() async throws -> [DueDelivery]
+
+    /// Deliveries of a notification, or all of them when `notificationId` is nil (bounded by `limit`).
+    func deliveries(notificationId: String?, limit: Int) async throws -> [StoredDelivery]
+
+    /// Attempts of a delivery, oldest first.
+    func attempts(delivery seq: Int64) async throws -> [StoredAttempt]
+
     /// Releases connections; later calls fail.
     func close() async
 }

@@ -1,5 +1,6 @@
 import Logging
 import RelayCore
+import RelayDelivery
 import RelayStore
 import ServiceLifecycle
 
@@ -17,9 +18,11 @@ final class NormalisationService: Service {
     let batchLimit = 128
 
     let delay: Duration
+    let wakeup: DeliveryWakeup
 
     init(store: any RelayStore, queue: NormalisationQueue, configuration: RelayConfiguration, logger: Logger,
-         metrics: RelayMetrics, delay: Duration = .zero) {
+         metrics: RelayMetrics, wakeup: DeliveryWakeup, delay: Duration = .zero) {
+        self.wakeup = wakeup
         self.metrics = metrics
         self.delay = delay
         self.store = store
@@ -75,6 +78,7 @@ final class NormalisationService: Service {
                 Self.normalise(input, context: context, configuration: configuration, logger: logger)
             }
             metrics.normalised(notifications: summary.notifications, deliveries: summary.deliveries)
+            if summary.deliveries > 0 { wakeup.signal() }
             for (outcome, count) in summary.outcomes { metrics.events(outcome, count: count) }
         } catch {
             // Left unnormalised in the store: the next start (or overflow scan) retries them.

@@ -1,0 +1,205 @@
+import AsyncHTTPClient
+import Foundation
+public import Logging
+import Metrics
+import NIOCore
+public import RelayCore
+public import RelayStore
+public import ServiceLifecycle
+import Synchronization
+
+/// Turns stored deliveries into HTTP requests (SPEC §6).
+///
+/// One loop finds due deliveries in the store and starts an attempt for each one that may leave now: per
+/// (endpoint, shipment) deliveries leave in event order, one at a time (a later one waits while an earlier one is
+/// retried); each endpoint has a concurrency cap, so a slow endpoint never holds back others. Every attempt is
+/// recorded, and the delivery's next state (delivered, retry at T, dead) is committed before the next attempt of
+/// its chain can start. Retries live in the store: a restart resumes them.
+public final class DeliveryEngine: Service, Sendable {
+    let store: any RelayStore
+    let configuration: RelayConfiguration
+    let logger: Logger
+    let wakeup: DeliveryWakeup
+    let endpoints: [String: Endpoint]
+    let book = Mutex(DeliveryBook())
+    let maxInFlight: Int
+    let shuttingDown = Atomic<Bool>(false)
+
+    /// - Parameters:
+    ///   - wakeup: signalled by the normaliser when it stores new deliveries.
+    ///   - maxInFlight: attempts in flight across all endpoints.
+    public init(store: any RelayStore, configuration: RelayConfiguration, wakeup: DeliveryWakeup, logger: Logger,
+                maxInFlight: Int = 256) {
+        self.store = store
+        self.configuration = configuration
+        self.wakeup = wakeup
+        self.logger = logger
+        self.maxInFlight = maxInFlight
+        var endpoints: [String: Endpoint] = [:]
+        for client in configuration.clients { for endpoint in client.endpoints { endpoints[endpoint.id] = endpoint } }
+        self.endpoints = endpoints
+    }
+
+    public func run() async throws {
+        var clientConfiguration = HTTPClient.Configuration()
+        clientConfiguration.redirectConfiguration = .disallow
+        clientConfiguration.decompression = .disabled
+        clientConfiguration.timeout = .init(connect: .seconds(5))
+        clientConfiguration.connectionPool = .init(idleTimeout: .seconds(60),
+                                                   concurrentHTTP1ConnectionsPerHostSoftLimit: 64)
+        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: clientConfiguration)
+        let sender = WebhookSender(client: client, tokens: MagentoTokenProvider(client: client))
+        do {
+            try await restoreBook()
+            await withGracefulShutdownHandler {
+                await withDiscardingTaskGroup { group in
+                    while !shuttingDown.load(ordering: .acquiring) {
+                        let claimed = (try? await claim()) ?? []
+                        for delivery in claimed {
+                            group.addTask { await self.deliver(delivery, sender: sender) }
+                        }
+                        await wakeup.wait(timeout: await idleTimeout(claimed: claimed.count))
+                    }
+                    // Graceful shutdown: no new attempts; the group waits for those in flight.
+                }
+            } onGracefulShutdown: {
+                self.shuttingDown.store(true, ordering: .releasing)
+                self.wakeup.signal()
+            }
+        }
+        try? await client.shutdown()
+    }
+
+    /// How long to sleep when nothing wakes the loop: until the next retry falls due, at most one second (a
+    /// backstop poll; new deliveries and finished attempts wake it at once).
+    func idleTimeout(claimed: Int) async -> Duration {
+        if claimed > 0 { return .milliseconds(1) }
+        guard let next = try? await store.nextDueTime() else { return .seconds(1) }
+        let wait = next.epochMilliseconds - WallClock.now().epochMilliseconds
+        return .milliseconds(max(1, min(1000, wait)))
+    }
+
+    func restoreBook() async throws {
+        let disabled = try await store.disabledEndpoints()
+        let retrying = try await store.retryingDeliveries()
+        book.withLock { book in
+            book.disabledEndpoints = disabled
+            for delivery in retrying { book.block(delivery) }
+        }
+    }
+
+    func capacity(for endpointId: String) -> Int {
+        endpoints[endpointId]?.maxInFlight ?? configuration.delivery.maxInFlightPerEndpoint
+    }
+
+    /// Due deliveries that may leave now, marked in flight.
+    func claim() async throws -> [DueDelivery] {
+        let free = maxInFlight - book.withLock { $0.inFlight.count }
+        guard free > 0 else { return [] }
+        let now = WallClock.now()
+        var claimed: [DueDelivery] = []
+        var cursor: (nextAttemptAt: EventTime, seq: Int64)?
+        for _ in 0..<8 where claimed.count < free {
+            let page = try await store.dueDeliveries(now: now, after: cursor, limit: 256)
+            guard let last = page.last else { break }
+            cursor = (last.nextAttemptAt, last.seq)
+            // Within a page, earlier events of a chain go first.
+            let ordered = page.sorted { ($0.eventTime, $0.seq) < ($1.eventTime, $1.seq) }
+            var disabledOnes: [DueDelivery] = []
+            book.withLock { book in
+                for delivery in ordered where claimed.count < free {
+                    if book.disabledEndpoints.contains(delivery.endpointId) {
+                        if !book.inFlight.contains(delivery.seq) {
+                            book.inFlight.insert(delivery.seq)
+                            disabledOnes.append(delivery)
+                        }
+                        continue
+                    }
+                    if book.mayClaim(delivery, cap: capacity(for: delivery.endpointId)) {
+                        book.claim(delivery)
+                        claimed.append(delivery)
+                    }
+                }
+            }
+            for delivery in disabledOnes {
+                try? await store.complete(delivery: delivery.seq, attempt: nil, outcome: .dead(.endpointDisabled),
+                                          now: now)
+                _ = book.withLock { $0.inFlight.remove(delivery.seq) }
+            }
+            if page.count < 256 { break }
+        }
+        return claimed
+    }
+
+    func deliver(_ delivery: DueDelivery, sender: WebhookSender) async {
+        let startedAt = WallClock.now()
+        guard let endpoint = endpoints[delivery.endpointId] else {
+            try? await store.complete(delivery: delivery.seq, attempt: nil, outcome: .dead(.endpointRemoved),
+                                      now: startedAt)
+            finish(delivery, retrying: false)
+            return
+        }
+        let timeout = endpoint.timeoutSeconds ?? configuration.delivery.timeoutSeconds
+        let result = await sender.send(delivery, to: endpoint, timeout: timeout)
+        let now = WallClock.now()
+        let verdict = AttemptVerdict.of(status: result.statusCode, failure: result.failure)
+        let failure: FailureClass?
+        let outcome: DeliveryOutcome
+        var disable = false
+        switch verdict {
+        case .delivered:
+            failure = nil
+            outcome = .delivered
+        case .disableEndpoint:
+            failure = .endpointDisabled
+            outcome = .dead(.endpointDisabled)
+            disable = true
+        case .retry(let failureClass, let honourRetryAfter):
+            failure = failureClass
+            let policy = RetryPolicy(
+                schedule: endpoint.retryScheduleSeconds ?? configuration.delivery.retryScheduleSeconds,
+                jitter: configuration.delivery.jitter)
+            let retryAfter = honourRetryAfter ? result.retryAfter.flatMap { RetryPolicy.parseRetryAfter($0, now: now) } : nil
+            if let delay = policy.delay(afterAttempt: delivery.attempts + 1, random: Double.random(in: 0..<1),
+                                        retryAfter: retryAfter) {
+                outcome = .retry(at: EventTime(epochMilliseconds: now.epochMilliseconds + Int64(delay * 1000)),
+                                 failureClass)
+            } else {
+                outcome = .dead(failureClass)
+            }
+        }
+        let attempt = AttemptRecord(
+            startedAt: startedAt,
+            durationMilliseconds: Int64(result.duration.components.seconds * 1000
+                + result.duration.components.attoseconds / 1_000_000_000_000_000),
+            statusCode: result.statusCode, failureClass: failure, responseExcerpt: result.excerpt, error: result.error)
+        do {
+            try await store.complete(delivery: delivery.seq, attempt: attempt, outcome: outcome, now: now)
+        } catch {
+            // Not recorded: the delivery stays pending and is attempted again (at least once).
+            logger.error("cannot record a delivery attempt", metadata: ["relay.delivery.seq": "\(delivery.seq)",
+                                                                        "error": "\(error)"])
+        }
+        if disable {
+            let dead = (try? await store.disableEndpoint(endpoint.id, reason: "410 Gone", now: now)) ?? 0
+            book.withLock { _ = $0.disabledEndpoints.insert(endpoint.id) }
+            logger.warning("endpoint answered 410 Gone and is disabled", metadata: [
+                "relay.endpoint": "\(endpoint.id)", "relay.dead_letters": "\(dead)",
+            ])
+        }
+        let label: String
+        switch outcome {
+        case .delivered: label = "delivered"
+        case .retry: label = "retry"
+        case .dead: label = "dead"
+        }
+        Counter(label: "relay_deliveries_total", dimensions: [("result", label)]).increment()
+        Timer(label: "relay_delivery_attempt_seconds").recordNanoseconds(attempt.durationMilliseconds * 1_000_000)
+        if case .retry = outcome { finish(delivery, retrying: true) } else { finish(delivery, retrying: false) }
+    }
+
+    func finish(_ delivery: DueDelivery, retrying: Bool) {
+        book.withLock { $0.finish(delivery, retrying: retrying) }
+        wakeup.signal()
+    }
+}

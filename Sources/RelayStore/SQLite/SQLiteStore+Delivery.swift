@@ -1,0 +1,152 @@
+public import RelayCore
+
+extension SQLiteStore {
+    static let dueColumns = """
+        d.seq, d.notification_id, d.client, d.endpoint, d.ordering_key, d.event_time, d.next_attempt_at, d.attempts,
+        n.payload
+        """
+
+    static func dueRow(_ row: SQLiteStatement) -> DueDelivery {
+        DueDelivery(seq: row.int(0), notificationId: row.text(1) ?? "", client: row.text(2) ?? "",
+                    endpointId: row.text(3) ?? "", orderingKey: row.text(4) ?? "",
+                    eventTime: EventTime(epochMilliseconds: row.int(5)),
+                    nextAttemptAt: EventTime(epochMilliseconds: row.int(6)), attempts: Int(row.int(7)),
+                    payload: row.blob(8))
+    }
+
+    public func dueDeliveries(now: EventTime, after: (nextAttemptAt: EventTime, seq: Int64)?, limit: Int) async throws
+        -> [DueDelivery]
+    {
+        let cursor = after.map { ($0.nextAttemptAt.epochMilliseconds, $0.seq) } ?? (Int64.min, Int64.min)
+        return try await reader.read { connection in
+            try connection.query(
+                """
+                SELECT \(Self.dueColumns) FROM deliveries d JOIN notifications n ON n.seq = d.notification_seq
+                WHERE d.state = 'pending' AND d.next_attempt_at <= ? AND (d.next_attempt_at, d.seq) > (?, ?)
+                ORDER BY d.next_attempt_at, d.seq LIMIT ?
+                """,
+                [.integer(now.epochMilliseconds), .integer(cursor.0), .integer(cursor.1), .integer(Int64(limit))],
+                Self.dueRow)
+        }
+    }
+
+    public func nextDueTime() async throws -> EventTime? {
+        try await reader.read { connection in
+            try connection.query("SELECT min(next_attempt_at) FROM deliveries WHERE state = 'pending'") {
+                $0.optionalInt(0).map(EventTime.init(epochMilliseconds:))
+            }.first ?? nil
+        }
+    }
+
+    public func complete(delivery seq: Int64, attempt: AttemptRecord?, outcome: DeliveryOutcome, now: EventTime)
+        async throws
+    {
+        try await writer.perform { connection in
+            var number: Int64 = 0
+            if let attempt {
+                number = try connection.query("SELECT attempts FROM deliveries WHERE seq = ?", [.integer(seq)]) {
+                    $0.int(0)
+                }.first ?? 0
+                number += 1
+                try connection.run(
+                    """
+                    INSERT INTO attempts (delivery_seq, number, started_at, duration_ms, status_code, failure_class,
+                        response_excerpt, error, trigger)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                    [.integer(seq), .integer(number), .integer(attempt.startedAt.epochMilliseconds),
+                     .integer(attempt.durationMilliseconds), .integer(orNull: attempt.statusCode.map(Int64.init)),
+                     .text(orNull: attempt.failureClass?.rawValue), .blob(attempt.responseExcerpt),
+                     .text(orNull: attempt.error), .text(attempt.trigger)])
+            }
+            let increment: Int64 = attempt == nil ? 0 : 1
+            switch outcome {
+            case .delivered:
+                try connection.run(
+                    "UPDATE deliveries SET state = 'delivered', attempts = attempts + ?, updated_at = ?, failure_class = NULL WHERE seq = ?",
+                    [.integer(increment), .integer(now.epochMilliseconds), .integer(seq)])
+            case .retry(let at, let failure):
+                try connection.run(
+                    """
+                    UPDATE deliveries SET attempts = attempts + ?, next_attempt_at = ?, updated_at = ?, failure_class = ?
+                    WHERE seq = ?
+                    """,
+                    [.integer(increment), .integer(at.epochMilliseconds), .integer(now.epochMilliseconds),
+                     .text(failure.rawValue), .integer(seq)])
+            case .dead(let failure):
+                try connection.run(
+                    """
+                    UPDATE deliveries SET state = 'dead', attempts = attempts + ?, updated_at = ?, dead_at = ?,
+                        failure_class = ? WHERE seq = ?
+                    """,
+                    [.integer(increment), .integer(now.epochMilliseconds), .integer(now.epochMilliseconds),
+                     .text(failure.rawValue), .integer(seq)])
+            }
+        }
+    }
+
+    public func disableEndpoint(_ id: String, reason: String, now: EventTime) async throws -> Int {
+        try await writer.perform { connection in
+            try connection.run(
+                """
+                INSERT INTO endpoints (id, disabled, disabled_at, reason) VALUES (?, 1, ?, ?)
+                ON CONFLICT (id) DO UPDATE SET disabled = 1, disabled_at = excluded.disabled_at, reason = excluded.reason
+                """, [.text(id), .integer(now.epochMilliseconds), .text(reason)])
+            return try connection.run(
+                """
+                UPDATE deliveries SET state = 'dead', dead_at = ?, updated_at = ?, failure_class = 'endpoint_disabled'
+                WHERE state = 'pending' AND endpoint = ?
+                """, [.integer(now.epochMilliseconds), .integer(now.epochMilliseconds), .text(id)])
+        }
+    }
+
+    public func disabledEndpoints() async throws -> Set<String> {
+        try await reader.read { connection in
+            Set(try connection.query("SELECT id FROM endpoints WHERE disabled = 1") { $0.text(0) ?? "" })
+        }
+    }
+
+    public func retryingDeliveries() async throws -> [DueDelivery] {
+        try await reader.read { connection in
+            try connection.query(
+                """
+                SELECT \(Self.dueColumns) FROM deliveries d JOIN notifications n ON n.seq = d.notification_seq
+                WHERE d.state = 'pending' AND d.attempts > 0 ORDER BY d.seq
+                """, [], Self.dueRow)
+        }
+    }
+
+    public func deliveries(notificationId: String?, limit: Int) async throws -> [StoredDelivery] {
+        try await reader.read { connection in
+            let filter = notificationId == nil ? "" : "WHERE notification_id = ?"
+            var bindings: [SQLiteValue] = notificationId.map { [.text($0)] } ?? []
+            bindings.append(.integer(Int64(limit)))
+            return try connection.query(
+                """
+                SELECT seq, notification_id, endpoint, state, attempts, failure_class, next_attempt_at FROM deliveries
+                \(filter) ORDER BY seq LIMIT ?
+                """, bindings
+            ) { row in
+                StoredDelivery(seq: row.int(0), notificationId: row.text(1) ?? "", endpointId: row.text(2) ?? "",
+                               state: row.text(3) ?? "", attempts: Int(row.int(4)), failureClass: row.text(5),
+                               nextAttemptAt: EventTime(epochMilliseconds: row.int(6)))
+            }
+        }
+    }
+
+    public func attempts(delivery seq: Int64) async throws -> [StoredAttempt] {
+        try await reader.read { connection in
+            try connection.query(
+                """
+                SELECT delivery_seq, number, started_at, duration_ms, status_code, failure_class, response_excerpt
+                FROM attempts WHERE delivery_seq = ? ORDER BY number
+                """, [.integer(seq)]
+            ) { row in
+                StoredAttempt(deliverySeq: row.int(0), number: Int(row.int(1)),
+                              startedAt: EventTime(epochMilliseconds: row.int(2)),
+                              durationMilliseconds: row.int(3), statusCode: row.optionalInt(4).map { Int($0) },
+                              failureClass: row.text(5), responseExcerpt: row.blob(6))
+            }
+        }
+    }
+}

@@ -1,0 +1,199 @@
+import Foundation
+import Synchronization
+import Hummingbird
+import RelayCore
+import RelayDelivery
+import RelayStore
+import Testing
+
+@Suite("Delivery engine (real HTTP receivers on 127.0.0.1)", .serialized)
+struct DeliveryEngineTests {
+    @Test("500 twice then 200: delivered on attempt 3 with the same webhook-id, signed each time")
+    func retriesThenDelivers() async throws {
+        let receiver = TestReceiver { _, count in .init(status: count < 2 ? .internalServerError : .ok) }
+        try await receiver.start()
+        let harness = try DeliveryHarness(endpoints: [DeliveryHarness.endpoint(receiver.url + "/n")])
+        harness.start()
+        let ids = try await harness.notify(awb: "R1")
+        #expect(try await harness.eventually { try await harness.deliveries().first?.state == "delivered" })
+        let requests = receiver.requests(path: "/n")
+        #expect(requests.count == 3)
+        #expect(Set(requests.map { $0.headers["webhook-id"] }) == [ids.first])
+        #expect(requests.allSatisfy { $0.headers["webhook-signature"]?.hasPrefix("v1,") == true })
+        #expect(requests.allSatisfy { $0.headers["content-type"] == "application/json" })
+        let delivery = try #require(try await harness.deliveries().first)
+        #expect(delivery.attempts == 3)
+        let attempts = try await harness.store.attempts(delivery: delivery.seq)
+        #expect(attempts.map(\.statusCode) == [500, 500, 200])
+        #expect(attempts.first?.failureClass == "http_5xx")
+        await harness.stop()
+        await receiver.stop()
+    }
+
+    @Test("410 Gone: the endpoint is disabled and its pending deliveries become dead letters")
+    func goneDisablesEndpoint() async throws {
+        let receiver = TestReceiver { _, _ in .init(status: .gone, delay: .milliseconds(200)) }
+        try await receiver.start()
+        let harness = try DeliveryHarness(endpoints: [DeliveryHarness.endpoint(receiver.url + "/n")])
+        try await harness.notify(awb: "G1")
+        try await harness.notify(awb: "G1", code: 8, time: "2024-03-08T04:00:00Z")
+        try await harness.notify(awb: "G2")
+        harness.start()
+        #expect(try await harness.eventually {
+            try await harness.deliveries().allSatisfy { $0.state == "dead" }
+        })
+        let deliveries = try await harness.deliveries()
+        #expect(deliveries.count == 3)
+        #expect(deliveries.allSatisfy { $0.failureClass == "endpoint_disabled" })
+        #expect(try await harness.store.disabledEndpoints() == ["acme/notification"])
+        // Later notifications for a disabled endpoint are dead-lettered without a request.
+        let before = receiver.requests.count
+        try await harness.notify(awb: "G3")
+        #expect(try await harness.eventually {
+            let all = try await harness.deliveries()
+            return all.count == 4 && all.allSatisfy { $0.state == "dead" }
+        })
+        #expect(receiver.requests.count == before)
+        await harness.stop()
+        await receiver.stop()
+    }
+
+    @Test("429 with Retry-After: 2 → the next attempt is no earlier than 2 s later")
+    func retryAfterHonoured() async throws {
+        let receiver = TestReceiver { _, count in
+            count == 0 ? .init(status: .tooManyRequests, headers: ["Retry-After": "2"]) : .init()
+        }
+        try await receiver.start()
+        let harness = try DeliveryHarness(endpoints: [DeliveryHarness.endpoint(receiver.url + "/n")],
+                                          schedule: [1, 1, 1])
+        harness.start()
+        try await harness.notify(awb: "T1")
+        #expect(try await harness.eventually { try await harness.deliveries().first?.state == "delivered" })
+        let requests = receiver.requests(path: "/n")
+        #expect(requests.count == 2)
+        if requests.count == 2 { #expect(requests[1].at.timeIntervalSince(requests[0].at) >= 1.95) }
+        await harness.stop()
+        await receiver.stop()
+    }
+
+    @Test("301 is a failure and the redirect target is never called")
+    func redirectNotFollowed() async throws {
+        let receiver = TestReceiver { request, _ in
+            request.path == "/n" ? .init(status: .movedPermanently, headers: ["Location": "/elsewhere"]) : .init()
+        }
+        try await receiver.start()
+        let harness = try DeliveryHarness(endpoints: [DeliveryHarness.endpoint(receiver.url + "/n")],
+                                          schedule: [0.1])
+        harness.start()
+        try await harness.notify(awb: "M1")
+        #expect(try await harness.eventually { try await harness.deliveries().first?.state == "dead" })
+        #expect(receiver.requests(path: "/elsewhere").isEmpty)
+        #expect(receiver.requests(path: "/n").count == 2)
+        #expect(try await harness.deliveries().first?.failureClass == "http_3xx")
+        await harness.stop()
+        await receiver.stop()
+    }
+
+    @Test("a receiver that never answers → timeout after the configured timeout")
+    func timeout() async throws {
+        let receiver = TestReceiver { _, _ in .init(delay: .seconds(3)) }
+        try await receiver.start()
+        let harness = try DeliveryHarness(endpoints: [DeliveryHarness.endpoint(receiver.url + "/n")],
+                                          schedule: [60], timeout: 0.5)
+        harness.start()
+        try await harness.notify(awb: "S1")
+        #expect(try await harness.eventually {
+            let delivery = try await harness.deliveries().first
+            return delivery?.attempts == 1
+        })
+        let delivery = try #require(try await harness.deliveries().first)
+        #expect(delivery.state == "pending")
+        #expect(delivery.failureClass == "timeout")
+        let attempt = try #require(try await harness.store.attempts(delivery: delivery.seq).first)
+        #expect(attempt.failureClass == "timeout")
+        #expect(attempt.durationMilliseconds >= 450 && attempt.durationMilliseconds < 3000)
+        await harness.stop()
+        await receiver.stop()
+    }
+
+    @Test("schedule exhausted → dead letter keeping the last attempt; connection refused is class connect")
+    func exhausted() async throws {
+        // A refused connection is retried by the HTTP client until the request's deadline: keep it short.
+        let harness = try DeliveryHarness(endpoints: [DeliveryHarness.endpoint("http://127.0.0.1:9/closed")],
+                                          schedule: [0.1, 0.1], timeout: 1)
+        harness.start()
+        try await harness.notify(awb: "X1")
+        #expect(try await harness.eventually { try await harness.deliveries().first?.state == "dead" })
+        let delivery = try #require(try await harness.deliveries().first)
+        #expect(delivery.attempts == 3)
+        #expect(delivery.failureClass == "connect")
+        #expect(try await harness.store.attempts(delivery: delivery.seq).count == 3)
+        await harness.stop()
+    }
+
+    @Test("Magento admin token: fetched once for many deliveries, refreshed on 401")
+    func magentoToken() async throws {
+        let tokenCount = Atomic<Int>(0)
+        let receiver = TestReceiver { request, count in
+            if request.path == "/rest/V1/integration/admin/token" {
+                let number = tokenCount.add(1, ordering: .relaxed).newValue
+                return .init(body: "\"token-\(number)\"")
+            }
+            // The first token is revoked after three deliveries.
+            if request.headers["authorization"] == "Bearer token-1", count >= 3 { return .init(status: .unauthorized) }
+            return .init()
+        }
+        try await receiver.start()
+        let magento = Endpoint.MagentoAdminToken(storeURL: receiver.url, username: "relay", password: "pw")
+        let harness = try DeliveryHarness(endpoints: [DeliveryHarness.endpoint(receiver.url + "/n", magento: magento)])
+        harness.start()
+        for index in 0..<3 { try await harness.notify(awb: "MT\(index)") }
+        #expect(try await harness.eventually { try await harness.deliveries().filter { $0.state == "delivered" }.count == 3 })
+        #expect(tokenCount.load(ordering: .relaxed) == 1)
+        for index in 3..<6 { try await harness.notify(awb: "MT\(index)") }
+        #expect(try await harness.eventually { try await harness.deliveries().filter { $0.state == "delivered" }.count == 6 })
+        #expect(tokenCount.load(ordering: .relaxed) == 2)
+        let body = receiver.requests(path: "/rest/V1/integration/admin/token").first?.body ?? []
+        #expect(String(decoding: body, as: UTF8.self).contains("\"username\":\"relay\""))
+        #expect(receiver.requests(path: "/n").last?.headers["authorization"] == "Bearer token-2")
+        await harness.stop()
+        await receiver.stop()
+    }
+
+    @Test("order: five events of one shipment arrive in event order though the first fails twice; another shipment is not delayed")
+    func perShipmentOrder() async throws {
+        let failing = Atomic<Int>(0)
+        let ordered = TestReceiver { request, _ in
+            let body = String(decoding: request.body, as: UTF8.self)
+            if body.contains("\"forwardAwb\":\"A\""), body.contains("\"notificationType\":\"OUT_FOR_PICKUP\""),
+                failing.add(1, ordering: .relaxed).newValue <= 2
+            {
+                return .init(status: .serviceUnavailable)
+            }
+            return .init()
+        }
+        try await ordered.start()
+        let harness = try DeliveryHarness(endpoints: [DeliveryHarness.endpoint(ordered.url + "/n")],
+                                          schedule: [0.5, 0.5, 0.5])
+        // given: five events of shipment A, in event order, and one of shipment B
+        let events: [(Int, String)] = [(25, "2024-03-04T08:00:00Z"), (4, "2024-03-04T09:00:00Z"),
+                                       (5, "2024-03-05T09:00:00Z"), (6, "2024-03-07T04:00:00Z"),
+                                       (8, "2024-03-07T09:00:00Z")]
+        for (code, time) in events { try await harness.notify(awb: "A", code: code, time: time) }
+        harness.start()
+        try await harness.notify(awb: "B", code: 6)
+        #expect(try await harness.eventually(timeout: 20) {
+            try await harness.deliveries().allSatisfy { $0.state == "delivered" }
+        })
+        let toA = ordered.requests(path: "/n").filter { String(decoding: $0.body, as: UTF8.self).contains("\"forwardAwb\":\"A\"") }
+        let types = toA.compactMap { try? JSONValue.parse($0.body)["notificationType"]?.text }
+        #expect(types == ["OUT_FOR_PICKUP", "OUT_FOR_PICKUP", "OUT_FOR_PICKUP", "PICKED_UP", "IN_TRANSIT",
+                          "OUT_FOR_DELIVERY", "DELIVERED"])
+        // B went out while A's first event was still being retried.
+        let firstB = try #require(ordered.requests(path: "/n").first { String(decoding: $0.body, as: UTF8.self).contains("\"forwardAwb\":\"B\"") })
+        let lastAFailure = toA[1].at
+        #expect(firstB.at < lastAFailure)
+        await harness.stop()
+        await ordered.stop()
+    }
+}

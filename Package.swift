@@ -105,9 +105,22 @@ let package = Package(
             dependencies: ["RelayCore", "RelayStore"],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "RelayTestSupport",
+            dependencies: [
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Tests/RelayTestSupport",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "RelayDeliveryTests",
             dependencies: [
+                "RelayTestSupport",
                 "RelayCore",
                 "RelayStore",
                 "RelayDelivery",
@@ -137,6 +150,7 @@ let package = Package(
         .testTarget(
             name: "RelayEndToEndTests",
             dependencies: [
+                "RelayTestSupport",
                 "RelayCore",
                 "RelayStore",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

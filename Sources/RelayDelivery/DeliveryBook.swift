@@ -10,10 +10,17 @@ struct DeliveryBook {
     var blockedChains: [String: (eventTime: EventTime, seq: Int64)] = [:]
     var endpointInFlight: [String: Int] = [:]
     var disabledEndpoints: Set<String> = []
+    /// Deliveries finished since the current claim began reading: a page read before their result was committed
+    /// still shows them as pending, and must not send them again.
+    var finishedDuringClaim: Set<Int64> = []
 
     /// Whether `delivery` may be sent now, given `cap` requests per endpoint.
     func mayClaim(_ delivery: DueDelivery, cap: Int) -> Bool {
-        if inFlight.contains(delivery.seq) || busyChains.contains(delivery.chain) { return false }
+        if inFlight.contains(delivery.seq) || busyChains.contains(delivery.chain)
+            || finishedDuringClaim.contains(delivery.seq)
+        {
+            return false
+        }
         if let blocker = blockedChains[delivery.chain], blocker.seq != delivery.seq,
             (blocker.eventTime, blocker.seq) < (delivery.eventTime, delivery.seq)
         {
@@ -31,6 +38,7 @@ struct DeliveryBook {
     /// Releases a finished attempt. A retried delivery blocks its chain; a delivered or dead one unblocks it.
     mutating func finish(_ delivery: DueDelivery, retrying: Bool) {
         inFlight.remove(delivery.seq)
+        finishedDuringClaim.insert(delivery.seq)
         busyChains.remove(delivery.chain)
         endpointInFlight[delivery.endpointId, default: 1] -= 1
         if retrying {

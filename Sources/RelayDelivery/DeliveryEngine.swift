@@ -94,7 +94,11 @@ public final class DeliveryEngine: Service, Sendable {
 
     /// Due deliveries that may leave now, marked in flight.
     func claim() async throws -> [DueDelivery] {
-        let free = maxInFlight - book.withLock { $0.inFlight.count }
+        // Results committed before this point are visible to the reads below; later ones are remembered.
+        let free = maxInFlight - book.withLock { book in
+            book.finishedDuringClaim.removeAll(keepingCapacity: true)
+            return book.inFlight.count
+        }
         guard free > 0 else { return [] }
         let now = WallClock.now()
         var claimed: [DueDelivery] = []
@@ -109,7 +113,7 @@ public final class DeliveryEngine: Service, Sendable {
             book.withLock { book in
                 for delivery in ordered where claimed.count < free {
                     if book.disabledEndpoints.contains(delivery.endpointId) {
-                        if !book.inFlight.contains(delivery.seq) {
+                        if !book.inFlight.contains(delivery.seq), !book.finishedDuringClaim.contains(delivery.seq) {
                             book.inFlight.insert(delivery.seq)
                             disabledOnes.append(delivery)
                         }
@@ -124,7 +128,10 @@ public final class DeliveryEngine: Service, Sendable {
             for delivery in disabledOnes {
                 try? await store.complete(delivery: delivery.seq, attempt: nil, outcome: .dead(.endpointDisabled),
                                           now: now)
-                _ = book.withLock { $0.inFlight.remove(delivery.seq) }
+                book.withLock { book in
+                    book.inFlight.remove(delivery.seq)
+                    book.finishedDuringClaim.insert(delivery.seq)
+                }
             }
             if page.count < 256 { break }
         }

@@ -4,6 +4,7 @@ import Hummingbird
 import RelayCore
 import RelayDelivery
 import RelayStore
+import RelayTestSupport
 import Testing
 
 @Suite("Delivery engine (real HTTP receivers on 127.0.0.1)", .serialized)

@@ -40,12 +40,15 @@ final class RelayProcess: @unchecked Sendable {
     var pid: Int32 { process.processIdentifier }
 
     func waitUntilHealthy(timeout: Double = 30) async throws {
+        // A client of its own: a shared pool that just saw a killed relay backs off new connections for a while.
+        let client = HTTPClient(eventLoopGroupProvider: .singleton)
         let deadline = Date().addingTimeInterval(timeout)
+        defer { Task { try? await client.shutdown() } }
         while Date() < deadline {
             guard process.isRunning else { break }
             var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/healthz")
             request.method = .GET
-            if let response = try? await HTTPClient.shared.execute(request, timeout: .seconds(1)), response.status == .ok {
+            if let response = try? await client.execute(request, timeout: .seconds(1)), response.status == .ok {
                 return
             }
             try await Task.sleep(for: .milliseconds(100))
@@ -94,32 +97,76 @@ struct RelayTestError: Error, CustomStringConvertible {
 
 /// A scratch directory with a relay configuration whose secrets are generated now.
 struct RelayFixture {
+    /// One HTTP client per relay port and start: after a kill, a fresh pool (see `restartedClient`).
+    static let clients = NIOLockedClients()
+
+    static func client(for port: Int) -> HTTPClient { clients.client(for: port) }
+
     let directory: URL
     let configPath: String
     let databasePath: String
     let clickpostKey: String
+    let shiprocketToken: String
+    let shipwayPathToken: String
+    let eshipzToken: String
+    /// Signing secrets: the current one and the previous one (rotation).
+    let signingSecrets: [String]
     let port: Int
 
-    init(extraConfig: String = "") throws {
+    static func random() -> String {
+        (0..<16).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
+    }
+
+    init(notificationURL: String = "http://127.0.0.1:9/n", extraConfig: String = "") throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("relay-e2e-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         configPath = directory.appendingPathComponent("relay.yaml").path
         databasePath = directory.appendingPathComponent("relay.sqlite").path
-        clickpostKey = (0..<16).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
-        let signing = "whsec_" + Data((0..<32).map { _ in UInt8.random(in: 0...255) }).base64EncodedString()
+        clickpostKey = Self.random()
+        shiprocketToken = Self.random()
+        shipwayPathToken = Self.random()
+        eshipzToken = Self.random()
+        signingSecrets = (0..<2).map { _ in
+            "whsec_" + Data((0..<32).map { _ in UInt8.random(in: 0...255) }).base64EncodedString()
+        }
         port = RelayProcess.freePort()
         let yaml = """
             server: { listen: "127.0.0.1:\(port)" }
             storage: { sqlite: { path: "\(databasePath)" } }
+            delivery: { timeout_seconds: 5, retry_schedule_seconds: [0.5, 1, 2, 5, 10] }
             clients:
               - id: e2e
-                metadata: { "Account Code": "E2E" }
-                aggregators: { clickpost: { webhook_key: "\(clickpostKey)" } }
+                metadata: { "Account Code": "ACME01" }
+                aggregators:
+                  clickpost: { webhook_key: "\(clickpostKey)" }
+                  shiprocket: { token: "\(shiprocketToken)" }
+                  shipway: { path_token: "\(shipwayPathToken)" }
+                  eshipz: { header: "X-Webhook-Token", token: "\(eshipzToken)" }
                 endpoints:
-                  notification: { url: "http://127.0.0.1:9/n", signing_secret: "\(signing)" }
+                  notification: { url: "\(notificationURL)", signing_secret: "\(signingSecrets[0])",
+                                  previous_signing_secret: "\(signingSecrets[1])" }
             \(extraConfig)
             """
         try yaml.write(toFile: configPath, atomically: true, encoding: .utf8)
+    }
+
+    /// POSTs a raw payload as `aggregator` with the right credentials; returns the HTTP status.
+    func post(aggregator: String, body: [UInt8]) async throws -> Int {
+        var path = "/v1/callbacks/\(aggregator == "shiprocket" ? "st" : aggregator)/e2e"
+        var request = HTTPClientRequest(url: "")
+        switch aggregator {
+        case "clickpost": request.headers.add(name: "webhook_key", value: clickpostKey)
+        case "shiprocket": request.headers.add(name: "x-api-key", value: shiprocketToken)
+        case "shipway": path += "/\(shipwayPathToken)"
+        default: request.headers.add(name: "X-Webhook-Token", value: eshipzToken)
+        }
+        request.url = "http://127.0.0.1:\(port)\(path)"
+        request.method = .POST
+        request.headers.add(name: "content-type", value: "application/json")
+        request.body = .bytes(ByteBuffer(bytes: body))
+        let response = try await RelayFixture.client(for: port).execute(request, timeout: .seconds(3))
+        _ = try await response.body.collect(upTo: 1 << 16)
+        return Int(response.status.code)
     }
 
     func start(arguments: [String] = ["--no-delivery"]) async throws -> RelayProcess {
@@ -142,11 +189,36 @@ struct RelayFixture {
         request.headers.add(name: "webhook_key", value: clickpostKey)
         let body = #"{"waybill":"\#(awb)","cp_id":4,"account_code":"DELHIVERY","status":"OFD","remark":"Out for delivery","location":"Bengaluru_Koramangala_DC (Karnataka)","timestamp":"2024-03-07T04:00:00Z","clickpost_status_code":\#(code),"clickpost_status_description":"OutForDelivery","additional":{"is_rvp":false,"order_id":"ORD-\#(awb)","latest_status":{"clickpost_status_code":\#(code),"timestamp":"2024-03-07T04:00:00Z","status":"OFD","location":"Bengaluru_Koramangala_DC (Karnataka)","reference_number":"ORD-\#(awb)"}}}"#
         request.body = .bytes(ByteBuffer(string: body))
-        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+        let response = try await RelayFixture.client(for: port).execute(request, timeout: .seconds(3))
         let bytes = try await response.body.collect(upTo: 1 << 16)
         guard response.status == .ok else { return nil }
         let text = String(buffer: bytes)
         guard let range = text.range(of: #""callbackId":""#) else { return nil }
         return String(text[range.upperBound...].prefix { $0 != "\"" })
+    }
+}
+
+/// HTTP clients per port, replaced when a test restarts a killed relay.
+final class NIOLockedClients: @unchecked Sendable {
+    private let lock = NSLock()
+    private var clients: [Int: HTTPClient] = [:]
+
+    func client(for port: Int) -> HTTPClient {
+        lock.lock()
+        defer { lock.unlock() }
+        if let client = clients[port] { return client }
+        var configuration = HTTPClient.Configuration()
+        configuration.connectionPool = .init(idleTimeout: .seconds(30), concurrentHTTP1ConnectionsPerHostSoftLimit: 32)
+        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        clients[port] = client
+        return client
+    }
+
+    /// Drops the client of `port` (its pool remembers the dead relay); the next call makes a new one.
+    func reset(port: Int) {
+        lock.lock()
+        let client = clients.removeValue(forKey: port)
+        lock.unlock()
+        if let client { Task { try? await client.shutdown() } }
     }
 }

@@ -1,40 +1,48 @@
-import Foundation
-import HTTPTypes
+public import Foundation
+public import HTTPTypes
 import Hummingbird
 import Logging
 import NIOCore
 import ServiceLifecycle
-import Synchronization
+public import Synchronization
 
 /// A real HTTP receiver on 127.0.0.1 that records every request and answers as a test script says.
-final class TestReceiver: Sendable {
-    struct Received: Sendable {
-        var method: String
-        var path: String
-        var headers: [String: String]
-        var body: [UInt8]
-        var at: Date
+public final class TestReceiver: Sendable {
+    public struct Received: Sendable {
+        public var method: String
+        public var path: String
+        public var headers: [String: String]
+        public var body: [UInt8]
+        public var at: Date
     }
 
-    struct Reply: Sendable {
-        var status: HTTPResponse.Status = .ok
-        var headers: [String: String] = [:]
-        var body: String = #"{"ok":true}"#
-        var delay: Duration = .zero
+    public struct Reply: Sendable {
+        public var status: HTTPResponse.Status
+        public var headers: [String: String]
+        public var body: String
+        public var delay: Duration
+
+        public init(status: HTTPResponse.Status = .ok, headers: [String: String] = [:], body: String = #"{"ok":true}"#,
+                    delay: Duration = .zero) {
+            self.status = status
+            self.headers = headers
+            self.body = body
+            self.delay = delay
+        }
     }
 
-    let received = Mutex<[Received]>([])
+    public let received = Mutex<[Received]>([])
     let script: @Sendable (Received, Int) -> Reply
     let port = Mutex<Int>(0)
     private let group = Mutex<ServiceGroup?>(nil)
     private let task = Mutex<Task<Void, any Error>?>(nil)
 
     /// - Parameter script: the reply for a request, given it and how many requests came before it on its path.
-    init(script: @escaping @Sendable (Received, Int) -> Reply = { _, _ in Reply() }) {
+    public init(script: @escaping @Sendable (Received, Int) -> Reply = { _, _ in Reply() }) {
         self.script = script
     }
 
-    func start() async throws {
+    public func start() async throws {
         let router = Router()
         let handler: @Sendable (Request, BasicRequestContext) async throws -> Response = { request, _ in
             let body = try await request.body.collect(upTo: 4 << 20)
@@ -70,13 +78,13 @@ final class TestReceiver: Sendable {
         }
     }
 
-    func stop() async {
+    public func stop() async {
         await group.withLock { $0 }?.triggerGracefulShutdown()
         _ = try? await task.withLock { $0 }?.value
     }
 
-    var url: String { "http://127.0.0.1:\(port.withLock { $0 })" }
-    var requests: [Received] { received.withLock { $0 } }
+    public var url: String { "http://127.0.0.1:\(port.withLock { $0 })" }
+    public var requests: [Received] { received.withLock { $0 } }
 
-    func requests(path: String) -> [Received] { requests.filter { $0.path == path } }
+    public func requests(path: String) -> [Received] { requests.filter { $0.path == path } }
 }

@@ -23,6 +23,9 @@ extension RelayConfiguration {
         if let aggregators = reader.object(object["aggregators"], at: aggregatorsPath,
                                            allowed: Set(Aggregator.allCases.map(\.rawValue))) {
             decodeAggregators(aggregators, at: aggregatorsPath, into: &client, &reader)
+            if aggregators.isEmpty {
+                reader.fail(aggregatorsPath, "configure at least one aggregator account")
+            }
         } else {
             reader.fail(aggregatorsPath, "is required: configure at least one aggregator account")
         }
@@ -30,13 +33,13 @@ extension RelayConfiguration {
         if let endpoints = reader.object(object["endpoints"], at: endpointsPath,
                                          allowed: ["notification", "return_ack", "order_posting", "extra"]) {
             for kind in [Endpoint.Kind.notification, .returnAck, .orderPosting] {
-                guard let item = endpoints[kind.rawValue] else { continue }
+                guard let item = endpoints[kind.rawValue], !item.isNull else { continue }
                 if let endpoint = decodeEndpoint(item, id: "\(id)/\(kind.rawValue)", kind: kind,
                                                  at: "\(endpointsPath).\(kind.rawValue)", &reader) {
                     client.endpoints.append(endpoint)
                 }
             }
-            if endpoints["notification"] == nil {
+            if endpoints["notification"] == nil || endpoints["notification"]?.isNull == true {
                 reader.fail("\(endpointsPath).notification", "is required: where notifications are delivered")
             }
             if let extra = endpoints["extra"] {
@@ -155,9 +158,11 @@ extension RelayConfiguration {
         endpoint.retryScheduleSeconds = decodeSchedule(object["retry_schedule_seconds"],
                                                        at: "\(path).retry_schedule_seconds", &reader)
         if let cap = reader.number(object["max_in_flight"], at: "\(path).max_in_flight") {
+            if cap < 1 { reader.fail("\(path).max_in_flight", "must be at least 1") }
             endpoint.maxInFlight = max(1, Int(cap))
         }
         if let types = object["types"] {
+            if types.array == nil { reader.fail("\(path).types", "must be a list of notification types") }
             var list: [NotificationType] = []
             for (index, item) in (types.array ?? []).enumerated() {
                 guard let name = reader.string(item, at: "\(path).types[\(index)]") else { continue }

@@ -29,6 +29,10 @@ extension RelayConfiguration {
             var seen = Set<String>()
             for (index, item) in list.enumerated() {
                 let path = "clients[\(index)]"
+                if item.isNull {
+                    reader.fail(path, "must be a client mapping")
+                    continue
+                }
                 guard let client = Self.decodeClient(item, at: path, &reader) else { continue }
                 if !seen.insert(client.id).inserted { reader.fail("\(path).id", "duplicate client id \(client.id)") }
                 clients.append(client)
@@ -40,8 +44,8 @@ extension RelayConfiguration {
         for (index, client) in clients.enumerated() where client.shiprocket != nil {
             let url = callbackURL(client: client.id, aggregator: .shiprocket).lowercased()
             for word in Self.shiprocketForbiddenWords where url.contains(word) {
-                let culprit = client.id.contains(word) ? "clients[\(index)].id"
-                    : (server.segment(for: .shiprocket).contains(word) ? "server.callback_segments.shiprocket"
+                let culprit = client.id.lowercased().contains(word) ? "clients[\(index)].id"
+                    : (server.segment(for: .shiprocket).lowercased().contains(word) ? "server.callback_segments.shiprocket"
                         : "server.public_url")
                 reader.fail(culprit, "the Shiprocket callback URL \(url) contains \"\(word)\"; Shiprocket's "
                     + "dashboard refuses URLs containing shiprocket, kartrocket, sr or kr")
@@ -96,7 +100,8 @@ extension RelayConfiguration {
             }
         }
         if let bytes = reader.number(object["max_body_bytes"], at: "server.max_body_bytes") {
-            server.maxBodyBytes = Int(bytes)
+            if bytes < 1024 { reader.fail("server.max_body_bytes", "must be at least 1024") }
+            server.maxBodyBytes = max(1024, Int(bytes))
         }
         return server
     }

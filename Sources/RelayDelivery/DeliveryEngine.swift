@@ -149,7 +149,14 @@ public final class DeliveryEngine: Service, Sendable {
         let timeout = endpoint.timeoutSeconds ?? configuration.delivery.timeoutSeconds
         let result = await sender.send(delivery, to: endpoint, timeout: timeout)
         let now = WallClock.now()
-        let verdict = AttemptVerdict.of(status: result.statusCode, failure: result.failure)
+        // An order posting answered 2xx with {"hasError": true} was rejected by the client: a failed attempt.
+        var rejection: String?
+        if endpoint.kind == .orderPosting, let status = result.statusCode, (200..<300).contains(status),
+            let answer = try? JSONValue.parse(result.excerpt), answer["hasError"]?.boolean == true
+        {
+            rejection = answer["errorMessage"]?.text ?? "hasError: true"
+        }
+        let verdict = AttemptVerdict.of(status: result.statusCode, failure: result.failure, rejected: rejection != nil)
         let failure: FailureClass?
         let outcome: DeliveryOutcome
         var disable = false
@@ -179,7 +186,8 @@ public final class DeliveryEngine: Service, Sendable {
             startedAt: startedAt,
             durationMilliseconds: Int64(result.duration.components.seconds * 1000
                 + result.duration.components.attoseconds / 1_000_000_000_000_000),
-            statusCode: result.statusCode, failureClass: failure, responseExcerpt: result.excerpt, error: result.error)
+            statusCode: result.statusCode, failureClass: failure, responseExcerpt: result.excerpt,
+            error: rejection ?? result.error)
         do {
             try await store.complete(delivery: delivery.seq, attempt: attempt, outcome: outcome, now: now)
         } catch {

@@ -62,6 +62,7 @@ public func buildApplication(
     }
     if options.ingest {
         CallbackController(configuration: configuration, store: store, queue: queue, metrics: metrics).addRoutes(to: router)
+        OMSController(configuration: configuration, store: store, wakeup: wakeup).addRoutes(to: router)
     }
     var app = Application(
         router: router,

@@ -36,6 +36,22 @@ public protocol RelayStore: Sendable {
     /// Quarantined callbacks, newest first.
     func quarantined(limit: Int) async throws -> [QuarantinedCallback]
 
+    // MARK: OMS inputs
+
+    /// Stores an OMS message as a notification with one pending delivery per endpoint, in one transaction.
+    /// With an idempotency key already seen, nothing is stored and the first notification's id is returned.
+    func storeMessage(_ message: OMSMessage, client: String, endpointIds: [String], receivedAt: EventTime) async throws
+        -> (notificationId: String, duplicate: Bool)
+
+    /// Registers (or replaces) a shipment for enrichment.
+    func register(_ registration: ShipmentRegistration, client: String, now: EventTime) async throws
+
+    /// A registered shipment.
+    func registration(client: String, awb: String) async throws -> ShipmentRegistration?
+
+    /// Removes a registration; false when there was none.
+    func unregister(client: String, awb: String) async throws -> Bool
+
     // MARK: Delivery
 
     /// Pending deliveries due by `now`, ordered by (next attempt, seq), after the keyset cursor `after`.

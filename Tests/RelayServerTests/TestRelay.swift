@@ -29,7 +29,7 @@ struct TestRelay {
         databasePath = directory.appendingPathComponent("relay.sqlite").path
         var secrets: [String: String] = [:]
         for name in ["CP_KEY", "CP_KEY_OLD", "CP_AUTH", "SR_TOKEN", "SR_TOKEN_OLD", "SW_LICENCE", "SW_LICENCE_OLD",
-                     "SW_PATH", "EZ_TOKEN", "EZ_TOKEN_OLD", "EZ_BASIC", "ADMIN"] {
+                     "SW_PATH", "EZ_TOKEN", "EZ_TOKEN_OLD", "EZ_BASIC", "ADMIN", "API"] {
             secrets[name] = Self.randomSecret()
         }
         secrets["WHSEC"] = "whsec_" + Base64.encode((0..<32).map { _ in UInt8.random(in: 0...255) })
@@ -40,6 +40,7 @@ struct TestRelay {
             admin: { token: "${ADMIN}" }
             clients:
               - id: acme
+                api_token: "${API}"
                 metadata: { "Account Code": "ACME01" }
                 aggregators:
                   clickpost: { webhook_key: "${CP_KEY}", previous_webhook_key: "${CP_KEY_OLD}", authorization: "${CP_AUTH}" }
@@ -48,6 +49,8 @@ struct TestRelay {
                   eshipz: { header: "X-Webhook-Token", token: "${EZ_TOKEN}", previous_token: "${EZ_TOKEN_OLD}", basic_password: "${EZ_BASIC}" }
                 endpoints:
                   notification: { url: "http://127.0.0.1:9/n", signing_secret: "${WHSEC}" }
+                  return_ack: { url: "http://127.0.0.1:9/ack", signing_secret: "${WHSEC}" }
+                  order_posting: { url: "http://127.0.0.1:9/op", signing_secret: "${WHSEC}" }
             """
         configuration = try RelayConfiguration.parse(yaml: yaml, environment: secrets)
     }

@@ -8,10 +8,11 @@ public enum AttemptVerdict: Sendable, Hashable {
     case disableEndpoint
 
     /// The verdict for an HTTP status, or for a transport failure when `status` is nil.
-    public static func of(status: Int?, failure: FailureClass? = nil) -> AttemptVerdict {
+    /// - Parameter rejected: a 2xx whose body says `"hasError": true` (order postings): a failed attempt.
+    public static func of(status: Int?, failure: FailureClass? = nil, rejected: Bool = false) -> AttemptVerdict {
         guard let status else { return .retry(failure ?? .connect, honourRetryAfter: failure == .timeout) }
         switch status {
-        case 200..<300: return .delivered
+        case 200..<300: return rejected ? .retry(.rejected, honourRetryAfter: false) : .delivered
         case 410: return .disableEndpoint
         case 300..<400: return .retry(.http3xx, honourRetryAfter: false)
         case 429: return .retry(.http4xx, honourRetryAfter: true)

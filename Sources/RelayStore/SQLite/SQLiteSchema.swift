@@ -121,6 +121,12 @@ enum SQLiteSchema {
             reason TEXT
         ) WITHOUT ROWID;
         """),
+        (3, """
+        CREATE TABLE message_keys (
+            key TEXT PRIMARY KEY,
+            notification_id TEXT NOT NULL
+        ) WITHOUT ROWID;
+        """),
     ]
 
     /// Applies the pragmas and every migration not yet applied.

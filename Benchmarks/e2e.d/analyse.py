@@ -1,0 +1,139 @@
+#!/usr/bin/env python3
+"""Benchmarks/e2e.d/analyse.py: joins loadgen.py's and receiver.py's records into the latency result.
+
+For every distinct webhook-id the receiver got, the first receipt counts: latency = receive time − the send time
+carried in logisticAggregatorInfo.logisticAggregatorMetaData.remark. The delivered body's forwardAwb must be a
+waybill this run sent, with that send time (a mismatch is counted, not used). Later receipts of the same id are
+duplicates. Prints `key=value` lines (values without spaces or `=`); --windows FILE gets a markdown table of the
+latency per time window of the run (by send time).
+"""
+import argparse
+import collections
+import json
+import sys
+
+
+def pct(sorted_values, p):
+    """Nearest-rank percentile of an ascending list (p in 0..100)."""
+    if not sorted_values:
+        return None
+    k = max(0, min(len(sorted_values) - 1, int(-(-p * len(sorted_values) // 100)) - 1))
+    return sorted_values[k]
+
+
+def ms(us):
+    return "n/a" if us is None else f"{us / 1000:.2f}"
+
+
+def read_received(path):
+    with open(path, "rb") as f:
+        while True:
+            head = f.readline()
+            if not head:
+                return
+            recv_us, wid, length = head.split()
+            body = f.read(int(length))
+            f.read(1)  # the newline after the body
+            yield int(recv_us), wid.decode(), body
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--sent", required=True)
+    p.add_argument("--received", required=True)
+    p.add_argument("--window-seconds", type=float, default=10.0)
+    p.add_argument("--windows", help="write the per-window markdown table here")
+    args = p.parse_args()
+
+    send_of = {}  # waybill -> send_us
+    statuses = collections.Counter()
+    answer_lat = []
+    first_send = None
+    with open(args.sent) as f:
+        for line in f:
+            _, waybill, send_us, status, answer_us = line.split()
+            send_us, status, answer_us = int(send_us), int(status), int(answer_us)
+            send_of[waybill] = (send_us, status)
+            statuses[status] += 1
+            if status == 200:
+                answer_lat.append(answer_us - send_us)
+            if send_us and (first_send is None or send_us < first_send):
+                first_send = send_us
+    accepted = statuses.get(200, 0)
+
+    requests = 0
+    seen = set()
+    lat = []
+    by_window = collections.defaultdict(list)
+    delivered_accepted = set()
+    foreign = mismatched = unparsable = 0
+    for recv_us, wid, body in read_received(args.received):
+        requests += 1
+        if wid in seen:
+            continue
+        seen.add(wid)
+        try:
+            doc = json.loads(body)
+            remark = doc["logisticAggregatorInfo"]["logisticAggregatorMetaData"]["remark"]
+            awb = doc["forwardAwb"]
+            sent_us = int(remark)
+        except (ValueError, KeyError, TypeError):
+            unparsable += 1
+            continue
+        sent = send_of.get(awb)
+        if sent is None:
+            foreign += 1
+            continue
+        if sent[0] != sent_us:
+            mismatched += 1
+            continue
+        if sent[1] == 200:
+            delivered_accepted.add(awb)
+        latency = recv_us - sent_us
+        lat.append(latency)
+        if first_send is not None:
+            by_window[int((sent_us - first_send) / 1e6 // args.window_seconds)].append(latency)
+
+    lat.sort()
+    answer_lat.sort()
+    out = {
+        "sent": sum(statuses.values()),
+        "accepted": accepted,
+        "not_accepted": ",".join(f"{k if k > 0 else ('no-answer' if k == 0 else 'conn-error')}:{v}"
+                                 for k, v in sorted(statuses.items()) if k != 200) or "0",
+        "received_requests": requests,
+        "delivered": len(seen),
+        "duplicates": requests - len(seen),
+        "measured": len(lat),
+        "accepted_not_delivered": accepted - len(delivered_accepted),
+        "foreign": foreign,
+        "mismatched": mismatched,
+        "unparsable": unparsable,
+        "p50_ms": ms(pct(lat, 50)),
+        "p95_ms": ms(pct(lat, 95)),
+        "p99_ms": ms(pct(lat, 99)),
+        "max_ms": ms(lat[-1] if lat else None),
+        "min_ms": ms(lat[0] if lat else None),
+        "mean_ms": ms(sum(lat) / len(lat) if lat else None),
+        "over_25ms": sum(1 for v in lat if v >= 25000),
+        "over_50ms": sum(1 for v in lat if v >= 50000),
+        "answer_p50_ms": ms(pct(answer_lat, 50)),
+        "answer_p99_ms": ms(pct(answer_lat, 99)),
+        "answer_max_ms": ms(answer_lat[-1] if answer_lat else None),
+    }
+    for k, v in out.items():
+        print(f"{k}={v}")
+
+    if args.windows:
+        w = args.window_seconds
+        with open(args.windows, "w") as f:
+            f.write("| sent at s | delivered | p50 ms | p95 ms | p99 ms | max ms |\n")
+            f.write("| --- | ---: | ---: | ---: | ---: | ---: |\n")
+            for k in sorted(by_window):
+                v = sorted(by_window[k])
+                f.write(f"| {k * w:g}–{(k + 1) * w:g} | {len(v)} | {ms(pct(v, 50))} | {ms(pct(v, 95))} | "
+                        f"{ms(pct(v, 99))} | {ms(v[-1])} |\n")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -68,15 +68,8 @@ public struct TimestampParser: Sendable {
             return EventTime(epochMilliseconds: (seconds - Int64(offset)) * 1000)
         }
         guard scanner.consume(UInt8(ascii: "T")) || scanner.consume(UInt8(ascii: " ")),
-            let hour = scanner.number(minDigits: 1, maxDigits: 2)?.value, hour < 24,
-            scanner.consume(UInt8(ascii: ":")),
-            let minute = scanner.number(minDigits: 2, maxDigits: 2)?.value, minute < 60
+            let (hour, minute, second) = parseClock(&scanner)
         else { return nil }
-        var second = 0
-        if scanner.consume(UInt8(ascii: ":")) {
-            guard let value = scanner.number(minDigits: 2, maxDigits: 2)?.value, value <= 60 else { return nil }
-            second = min(value, 59)
-        }
         if scanner.consume(UInt8(ascii: ".")) || scanner.consume(UInt8(ascii: ",")) {
             guard let fraction = scanner.number(minDigits: 1, maxDigits: 9) else { return nil }
             var scaled = fraction.value
@@ -94,6 +87,20 @@ public struct TimestampParser: Sendable {
         guard scanner.atEnd else { return nil }
         seconds += Int64(hour * 3600 + minute * 60 + second)
         return EventTime(epochMilliseconds: (seconds - Int64(offset)) * 1000 + millis)
+    }
+
+    /// `HH:mm[:ss]` (a leap second reads as :59).
+    private func parseClock(_ scanner: inout Scanner) -> (hour: Int, minute: Int, second: Int)? {
+        guard let hour = scanner.number(minDigits: 1, maxDigits: 2)?.value, hour < 24,
+            scanner.consume(UInt8(ascii: ":")),
+            let minute = scanner.number(minDigits: 2, maxDigits: 2)?.value, minute < 60
+        else { return nil }
+        var second = 0
+        if scanner.consume(UInt8(ascii: ":")) {
+            guard let value = scanner.number(minDigits: 2, maxDigits: 2)?.value, value <= 60 else { return nil }
+            second = min(value, 59)
+        }
+        return (hour, minute, second)
     }
 
     private func parseZone(_ scanner: inout Scanner) -> Int? {
@@ -135,15 +142,7 @@ public struct TimestampParser: Sendable {
         scanner.skipSpaces()
         guard let year = scanner.number(minDigits: 4, maxDigits: 4)?.value else { return nil }
         scanner.skipSpaces()
-        guard let hour = scanner.number(minDigits: 1, maxDigits: 2)?.value, hour < 24,
-            scanner.consume(UInt8(ascii: ":")),
-            let minute = scanner.number(minDigits: 2, maxDigits: 2)?.value, minute < 60
-        else { return nil }
-        var second = 0
-        if scanner.consume(UInt8(ascii: ":")) {
-            guard let value = scanner.number(minDigits: 2, maxDigits: 2)?.value, value <= 60 else { return nil }
-            second = min(value, 59)
-        }
+        guard let (hour, minute, second) = parseClock(&scanner) else { return nil }
         scanner.skipSpaces()
         var offset = 0
         if !scanner.atEnd {

@@ -61,10 +61,8 @@ struct OMSController<Context: RequestContext>: Sendable {
 
     func receive(_ request: Request, _ context: Context,
                  validate: (JSONValue, EventTime) throws(OMSValidationError) -> OMSMessage) async throws -> Response {
-        let client: Client
-        switch authenticate(request, context) {
-        case .failure(let response): return response
-        case .success(let found): client = found
+        guard case .success(let client) = authenticate(request, context) else {
+            return authenticate(request, context).response
         }
         let body: JSONValue
         switch try await readJSON(request) {
@@ -99,10 +97,8 @@ struct OMSController<Context: RequestContext>: Sendable {
     }
 
     func registerShipment(_ request: Request, _ context: Context) async throws -> Response {
-        let client: Client
-        switch authenticate(request, context) {
-        case .failure(let response): return response
-        case .success(let found): client = found
+        guard case .success(let client) = authenticate(request, context) else {
+            return authenticate(request, context).response
         }
         let awb = context.parameters.get("awb") ?? ""
         let body: JSONValue
@@ -133,10 +129,8 @@ struct OMSController<Context: RequestContext>: Sendable {
     }
 
     func showShipment(_ request: Request, _ context: Context) async throws -> Response {
-        let client: Client
-        switch authenticate(request, context) {
-        case .failure(let response): return response
-        case .success(let found): client = found
+        guard case .success(let client) = authenticate(request, context) else {
+            return authenticate(request, context).response
         }
         let awb = context.parameters.get("awb") ?? ""
         guard let registration = try await store.registration(client: client.id, awb: awb) else {
@@ -148,10 +142,8 @@ struct OMSController<Context: RequestContext>: Sendable {
     }
 
     func deleteShipment(_ request: Request, _ context: Context) async throws -> Response {
-        let client: Client
-        switch authenticate(request, context) {
-        case .failure(let response): return response
-        case .success(let found): client = found
+        guard case .success(let client) = authenticate(request, context) else {
+            return authenticate(request, context).response
         }
         let awb = context.parameters.get("awb") ?? ""
         guard try await store.unregister(client: client.id, awb: awb) else {
@@ -165,4 +157,10 @@ struct OMSController<Context: RequestContext>: Sendable {
 enum Checked<Value> {
     case success(Value)
     case failure(Response)
+
+    /// The error response (an internal error for a success, which callers never ask for).
+    var response: Response {
+        if case .failure(let response) = self { return response }
+        return Response(status: .internalServerError)
+    }
 }

@@ -117,7 +117,10 @@ struct RelayFixture {
         (0..<16).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
     }
 
-    init(notificationURL: String = "http://127.0.0.1:9/n", extraConfig: String = "") throws {
+    /// The OMS bearer token.
+    let apiToken: String
+
+    init(notificationURL: String = "http://127.0.0.1:9/n", omsBaseURL: String? = nil, extraConfig: String = "") throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("relay-e2e-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         configPath = directory.appendingPathComponent("relay.yaml").path
@@ -126,6 +129,7 @@ struct RelayFixture {
         shiprocketToken = Self.random()
         shipwayPathToken = Self.random()
         eshipzToken = Self.random()
+        apiToken = Self.random()
         signingSecrets = (0..<2).map { _ in
             "whsec_" + Data((0..<32).map { _ in UInt8.random(in: 0...255) }).base64EncodedString()
         }
@@ -136,6 +140,7 @@ struct RelayFixture {
             delivery: { timeout_seconds: 5, retry_schedule_seconds: [0.5, 1, 2, 5, 10] }
             clients:
               - id: e2e
+                api_token: "\(apiToken)"
                 metadata: { "Account Code": "ACME01" }
                 aggregators:
                   clickpost: { webhook_key: "\(clickpostKey)" }
@@ -145,9 +150,25 @@ struct RelayFixture {
                 endpoints:
                   notification: { url: "\(notificationURL)", signing_secret: "\(signingSecrets[0])",
                                   previous_signing_secret: "\(signingSecrets[1])" }
+            \(omsBaseURL.map { base in """
+                  return_ack: { url: "\(base)/ack", signing_secret: "\(signingSecrets[0])" }
+                  order_posting: { url: "\(base)/op", signing_secret: "\(signingSecrets[0])" }
+            """ } ?? "")
             \(extraConfig)
             """
         try yaml.write(toFile: configPath, atomically: true, encoding: .utf8)
+    }
+
+    /// Sends an OMS request with the bearer token; returns the status and the JSON answer.
+    func oms(_ method: HTTPMethod, _ path: String, body: String?) async throws -> (Int, String) {
+        var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/v1/clients/e2e/\(path)")
+        request.method = method
+        request.headers.add(name: "authorization", value: "Bearer \(apiToken)")
+        request.headers.add(name: "content-type", value: "application/json")
+        if let body { request.body = .bytes(ByteBuffer(string: body)) }
+        let response = try await RelayFixture.client(for: port).execute(request, timeout: .seconds(5))
+        let bytes = try await response.body.collect(upTo: 1 << 16)
+        return (Int(response.status.code), String(buffer: bytes))
     }
 
     /// POSTs a raw payload as `aggregator` with the right credentials; returns the HTTP status.

@@ -3,24 +3,17 @@ import RelayStore
 
 /// The delivery loop's in-memory bookkeeping: what is in flight, per-endpoint counts, which shipment chains are
 /// busy or wait behind a failing delivery, and disabled endpoints. Decides which due deliveries may leave now.
-struct DeliveryBook {
+struct DeliveryBook: Sendable {
     var inFlight: Set<Int64> = []
     var busyChains: Set<String> = []
     /// A chain whose earliest undelivered delivery failed: later ones of the chain wait for it.
     var blockedChains: [String: (eventTime: EventTime, seq: Int64)] = [:]
     var endpointInFlight: [String: Int] = [:]
     var disabledEndpoints: Set<String> = []
-    /// Deliveries finished since the current claim began reading: a page read before their result was committed
-    /// still shows them as pending, and must not send them again.
-    var finishedDuringClaim: Set<Int64> = []
 
     /// Whether `delivery` may be sent now, given `cap` requests per endpoint.
     func mayClaim(_ delivery: DueDelivery, cap: Int) -> Bool {
-        if inFlight.contains(delivery.seq) || busyChains.contains(delivery.chain)
-            || finishedDuringClaim.contains(delivery.seq)
-        {
-            return false
-        }
+        if inFlight.contains(delivery.seq) || busyChains.contains(delivery.chain) { return false }
         if let blocker = blockedChains[delivery.chain], blocker.seq != delivery.seq,
             (blocker.eventTime, blocker.seq) < (delivery.eventTime, delivery.seq)
         {
@@ -38,7 +31,6 @@ struct DeliveryBook {
     /// Releases a finished attempt. A retried delivery blocks its chain; a delivered or dead one unblocks it.
     mutating func finish(_ delivery: DueDelivery, retrying: Bool) {
         inFlight.remove(delivery.seq)
-        finishedDuringClaim.insert(delivery.seq)
         busyChains.remove(delivery.chain)
         endpointInFlight[delivery.endpointId, default: 1] -= 1
         if retrying {

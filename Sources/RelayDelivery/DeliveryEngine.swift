@@ -24,6 +24,8 @@ public final class DeliveryEngine: Service, Sendable {
     let book = Mutex(DeliveryBook())
     let maxInFlight: Int
     let shuttingDown = Atomic<Bool>(false)
+    /// This process's lease owner name.
+    let owner = "relay-\(UInt32.random(in: 0...UInt32.max))"
 
     /// - Parameters:
     ///   - wakeup: signalled by the normaliser when it stores new deliveries.
@@ -58,7 +60,7 @@ public final class DeliveryEngine: Service, Sendable {
                         for delivery in claimed {
                             group.addTask { await self.deliver(delivery, sender: sender) }
                         }
-                        await wakeup.wait(timeout: await idleTimeout(claimed: claimed.count))
+                        await wakeup.wait(timeout: await idleTimeout())
                     }
                     // Graceful shutdown: no new attempts; the group waits for those in flight.
                 }
@@ -72,14 +74,15 @@ public final class DeliveryEngine: Service, Sendable {
 
     /// How long to sleep when nothing wakes the loop: until the next retry falls due, at most one second (a
     /// backstop poll; new deliveries and finished attempts wake it at once).
-    func idleTimeout(claimed: Int) async -> Duration {
-        if claimed > 0 { return .milliseconds(1) }
+    func idleTimeout() async -> Duration {
         guard let next = try? await store.nextDueTime() else { return .seconds(1) }
         let wait = next.epochMilliseconds - WallClock.now().epochMilliseconds
         return .milliseconds(max(1, min(1000, wait)))
     }
 
     func restoreBook() async throws {
+        // One delivering process per SQLite file: attempts a previous process had in flight are due again.
+        try await store.releaseLeases()
         let disabled = try await store.disabledEndpoints()
         let retrying = try await store.retryingDeliveries()
         book.withLock { book in
@@ -88,58 +91,41 @@ public final class DeliveryEngine: Service, Sendable {
         }
     }
 
-    func capacity(for endpointId: String) -> Int {
-        endpoints[endpointId]?.maxInFlight ?? configuration.delivery.maxInFlightPerEndpoint
-    }
-
-    /// Due deliveries that may leave now, marked in flight.
+    /// Due deliveries that may leave now, claimed in the store (marked in flight with a lease) and in the book.
     func claim() async throws -> [DueDelivery] {
-        // Results committed before this point are visible to the reads below; later ones are remembered.
-        let free = maxInFlight - book.withLock { book in
-            book.finishedDuringClaim.removeAll(keepingCapacity: true)
-            return book.inFlight.count
-        }
+        let free = maxInFlight - book.withLock { $0.inFlight.count }
         guard free > 0 else { return [] }
         let now = WallClock.now()
-        var claimed: [DueDelivery] = []
-        var cursor: (nextAttemptAt: EventTime, seq: Int64)?
-        for _ in 0..<8 where claimed.count < free {
-            let page = try await store.dueDeliveries(now: now, after: cursor, limit: 256)
-            guard let last = page.last else { break }
-            cursor = (last.nextAttemptAt, last.seq)
-            // Within a page, earlier events of a chain go first.
-            let ordered = page.sorted { ($0.eventTime, $0.seq) < ($1.eventTime, $1.seq) }
-            var disabledOnes: [DueDelivery] = []
-            book.withLock { book in
-                for delivery in ordered where claimed.count < free {
-                    if book.disabledEndpoints.contains(delivery.endpointId) {
-                        if !book.inFlight.contains(delivery.seq), !book.finishedDuringClaim.contains(delivery.seq) {
-                            book.inFlight.insert(delivery.seq)
-                            disabledOnes.append(delivery)
-                        }
-                        continue
-                    }
-                    if book.mayClaim(delivery, cap: capacity(for: delivery.endpointId)) {
+        let lease = EventTime(epochMilliseconds: now.epochMilliseconds
+            + Int64((configuration.delivery.timeoutSeconds * 2 + 60) * 1000))
+        let endpoints = self.endpoints
+        let defaultCap = configuration.delivery.maxInFlightPerEndpoint
+        return try await store.claimDeliveries(now: now, scan: max(256, free * 2), owner: owner, leaseUntil: lease) {
+            candidates in
+            // Earlier events of a chain go first.
+            let ordered = candidates.sorted { ($0.eventTime, $0.seq) < ($1.eventTime, $1.seq) }
+            return self.book.withLock { book in
+                var chosen: [DueDelivery] = []
+                for delivery in ordered where chosen.count < free {
+                    let cap = endpoints[delivery.endpointId]?.maxInFlight ?? defaultCap
+                    if book.disabledEndpoints.contains(delivery.endpointId) || book.mayClaim(delivery, cap: cap) {
                         book.claim(delivery)
-                        claimed.append(delivery)
+                        chosen.append(delivery)
                     }
                 }
+                return chosen
             }
-            for delivery in disabledOnes {
-                try? await store.complete(delivery: delivery.seq, attempt: nil, outcome: .dead(.endpointDisabled),
-                                          now: now)
-                book.withLock { book in
-                    book.inFlight.remove(delivery.seq)
-                    book.finishedDuringClaim.insert(delivery.seq)
-                }
-            }
-            if page.count < 256 { break }
         }
-        return claimed
     }
 
     func deliver(_ delivery: DueDelivery, sender: WebhookSender) async {
         let startedAt = WallClock.now()
+        if book.withLock({ $0.disabledEndpoints.contains(delivery.endpointId) }) {
+            try? await store.complete(delivery: delivery.seq, attempt: nil, outcome: .dead(.endpointDisabled),
+                                      now: startedAt)
+            finish(delivery, retrying: false)
+            return
+        }
         guard let endpoint = endpoints[delivery.endpointId] else {
             try? await store.complete(delivery: delivery.seq, attempt: nil, outcome: .dead(.endpointRemoved),
                                       now: startedAt)

@@ -54,9 +54,14 @@ public protocol RelayStore: Sendable {
 
     // MARK: Delivery
 
-    /// Pending deliveries due by `now`, ordered by (next attempt, seq), after the keyset cursor `after`.
-    func dueDeliveries(now: EventTime, after: (nextAttemptAt: EventTime, seq: Int64)?, limit: Int) async throws
-        -> [DueDelivery]
+    /// Claims due deliveries in one transaction: reads up to `scan` candidates that are pending and due (or in
+    /// flight with an expired lease), lets `choose` pick those that may leave now, and marks them in flight until
+    /// `leaseUntil`. Returns the chosen ones with their payloads.
+    func claimDeliveries(now: EventTime, scan: Int, owner: String, leaseUntil: EventTime,
+                         choose: @escaping @Sendable ([DueDelivery]) -> [DueDelivery]) async throws -> [DueDelivery]
+
+    /// Returns every in-flight delivery to pending (a single delivering process starting after a crash).
+    func releaseLeases() async throws
 
     /// When the next pending delivery falls due, if any is pending.
     func nextDueTime() async throws -> EventTime?

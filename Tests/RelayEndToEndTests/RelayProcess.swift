@@ -39,6 +39,11 @@ final class RelayProcess: @unchecked Sendable {
 
     var pid: Int32 { process.processIdentifier }
 
+    deinit {
+        // Never leave a relay behind, even when a test failed half-way.
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+    }
+
     func waitUntilHealthy(timeout: Double = 30) async throws {
         // A client of its own: a shared pool that just saw a killed relay backs off new connections for a while.
         let client = HTTPClient(eventLoopGroupProvider: .singleton)

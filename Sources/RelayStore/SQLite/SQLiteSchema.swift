@@ -127,6 +127,9 @@ enum SQLiteSchema {
             notification_id TEXT NOT NULL
         ) WITHOUT ROWID;
         """),
+        (4, """
+        CREATE INDEX deliveries_leased ON deliveries(lease_until) WHERE state = 'in_flight';
+        """),
     ]
 
     /// Applies the pragmas and every migration not yet applied.

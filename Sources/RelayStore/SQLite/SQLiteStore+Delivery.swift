@@ -14,19 +14,46 @@ extension SQLiteStore {
                     payload: row.blob(8))
     }
 
-    public func dueDeliveries(now: EventTime, after: (nextAttemptAt: EventTime, seq: Int64)?, limit: Int) async throws
-        -> [DueDelivery]
+    public func claimDeliveries(now: EventTime, scan: Int, owner: String, leaseUntil: EventTime,
+                                choose: @escaping @Sendable ([DueDelivery]) -> [DueDelivery]) async throws -> [DueDelivery]
     {
-        let cursor = after.map { ($0.nextAttemptAt.epochMilliseconds, $0.seq) } ?? (Int64.min, Int64.min)
-        return try await reader.read { connection in
-            try connection.query(
+        try await writer.perform { connection in
+            let nowValue = SQLiteValue.integer(now.epochMilliseconds)
+            let candidates = try connection.query(
                 """
-                SELECT \(Self.dueColumns) FROM deliveries d JOIN notifications n ON n.seq = d.notification_seq
-                WHERE d.state = 'pending' AND d.next_attempt_at <= ? AND (d.next_attempt_at, d.seq) > (?, ?)
-                ORDER BY d.next_attempt_at, d.seq LIMIT ?
-                """,
-                [.integer(now.epochMilliseconds), .integer(cursor.0), .integer(cursor.1), .integer(Int64(limit))],
-                Self.dueRow)
+                SELECT seq, notification_id, client, endpoint, ordering_key, event_time, next_attempt_at, attempts
+                FROM deliveries WHERE state = 'pending' AND next_attempt_at <= ?
+                ORDER BY next_attempt_at, seq LIMIT ?
+                """, [nowValue, .integer(Int64(scan))], Self.candidateRow)
+                + (try connection.query(
+                    """
+                    SELECT seq, notification_id, client, endpoint, ordering_key, event_time, next_attempt_at, attempts
+                    FROM deliveries WHERE state = 'in_flight' AND lease_until < ? LIMIT ?
+                    """, [nowValue, .integer(Int64(scan))], Self.candidateRow))
+            guard !candidates.isEmpty else { return [] }
+            var chosen = choose(candidates)
+            for index in chosen.indices {
+                try connection.run(
+                    "UPDATE deliveries SET state = 'in_flight', lease_owner = ?, lease_until = ? WHERE seq = ?",
+                    [.text(owner), .integer(leaseUntil.epochMilliseconds), .integer(chosen[index].seq)])
+                chosen[index].payload = try connection.query(
+                    "SELECT n.payload FROM deliveries d JOIN notifications n ON n.seq = d.notification_seq WHERE d.seq = ?",
+                    [.integer(chosen[index].seq)]) { $0.blob(0) }.first ?? []
+            }
+            return chosen
+        }
+    }
+
+    static func candidateRow(_ row: SQLiteStatement) -> DueDelivery {
+        DueDelivery(seq: row.int(0), notificationId: row.text(1) ?? "", client: row.text(2) ?? "",
+                    endpointId: row.text(3) ?? "", orderingKey: row.text(4) ?? "",
+                    eventTime: EventTime(epochMilliseconds: row.int(5)),
+                    nextAttemptAt: EventTime(epochMilliseconds: row.int(6)), attempts: Int(row.int(7)), payload: [])
+    }
+
+    public func releaseLeases() async throws {
+        _ = try await writer.perform { connection in
+            try connection.run("UPDATE deliveries SET state = 'pending', lease_owner = NULL, lease_until = NULL WHERE state = 'in_flight'")
         }
     }
 
@@ -63,13 +90,13 @@ extension SQLiteStore {
             switch outcome {
             case .delivered:
                 try connection.run(
-                    "UPDATE deliveries SET state = 'delivered', attempts = attempts + ?, updated_at = ?, failure_class = NULL WHERE seq = ?",
+                    "UPDATE deliveries SET state = 'delivered', attempts = attempts + ?, updated_at = ?, failure_class = NULL, lease_until = NULL WHERE seq = ?",
                     [.integer(increment), .integer(now.epochMilliseconds), .integer(seq)])
             case .retry(let at, let failure):
                 try connection.run(
                     """
-                    UPDATE deliveries SET attempts = attempts + ?, next_attempt_at = ?, updated_at = ?, failure_class = ?
-                    WHERE seq = ?
+                    UPDATE deliveries SET state = 'pending', attempts = attempts + ?, next_attempt_at = ?, updated_at = ?,
+                        failure_class = ?, lease_until = NULL WHERE seq = ?
                     """,
                     [.integer(increment), .integer(at.epochMilliseconds), .integer(now.epochMilliseconds),
                      .text(failure.rawValue), .integer(seq)])
@@ -77,7 +104,7 @@ extension SQLiteStore {
                 try connection.run(
                     """
                     UPDATE deliveries SET state = 'dead', attempts = attempts + ?, updated_at = ?, dead_at = ?,
-                        failure_class = ? WHERE seq = ?
+                        failure_class = ?, lease_until = NULL WHERE seq = ?
                     """,
                     [.integer(increment), .integer(now.epochMilliseconds), .integer(now.epochMilliseconds),
                      .text(failure.rawValue), .integer(seq)])
@@ -95,7 +122,7 @@ extension SQLiteStore {
             return try connection.run(
                 """
                 UPDATE deliveries SET state = 'dead', dead_at = ?, updated_at = ?, failure_class = 'endpoint_disabled'
-                WHERE state = 'pending' AND endpoint = ?
+                WHERE state IN ('pending', 'in_flight') AND endpoint = ?
                 """, [.integer(now.epochMilliseconds), .integer(now.epochMilliseconds), .text(id)])
         }
     }

@@ -10,13 +10,17 @@ Checks, in order:
   (b) every other <fixtures>/<aggregator>/*.json (an inbound callback) against inbound/<aggregator>.schema.json;
   (c) the example config (Deploy/config.example.yaml) against config.schema.json, if it exists;
   (e) every Schemas/examples/<schema-name>/*.{json,yaml,yml} against Schemas/<schema-name>.schema.json.
-      Files named *.invalid.* are counterexamples: they pass when the schema REJECTS them.
+      Files named *.invalid.* are counterexamples: they pass when the schema REJECTS them;
+  (f) Schemas/openapi.yaml (the relay's HTTP API, OpenAPI 3.1), if it exists: every $ref in it resolves locally
+      (JSON pointers into the document, relative refs into the schema files above), and, when the optional package
+      openapi-spec-validator is importable, the document passes openapi_spec_validator.validate (skipped with a
+      note otherwise).
 
 $refs between schema files are resolved from the local files only; nothing is fetched from the network.
 Prints one line per failure (file and JSON path) and ends with exactly one summary line
 `schemas: N passed, M failed`. Exit status 1 if anything failed, else 0.
 
-Needs Python 3.11+, jsonschema (>= 4.18), referencing and PyYAML.
+Needs Python 3.11+, jsonschema (>= 4.18), referencing and PyYAML; openapi-spec-validator (>= 0.7) is optional.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
-from urllib.parse import urljoin
+from urllib.parse import unquote, urldefrag, urljoin
 
 try:
     import yaml
@@ -50,6 +54,15 @@ REQUIRED_EXAMPLES = ("notification", "invoice-notification", "return-ack", "orde
 # Keywords whose values are data, not subschemas: never look for $ref inside them.
 DATA_KEYWORDS = {"const", "enum", "examples", "default"}
 MAX_MESSAGE = 240
+OPENAPI_FILE = "openapi.yaml"
+# OpenAPI keys whose values are data (examples, defaults, enumerations): never look for $ref inside them.
+OPENAPI_DATA_KEYWORDS = {"example", "value", "const", "enum", "default"}
+# OpenAPI and JSON Schema keys whose values map names (chosen by the author) to objects.
+OPENAPI_NAME_MAPS = {
+    "properties", "patternProperties", "$defs", "dependentSchemas", "paths", "webhooks", "schemas", "responses",
+    "parameters", "examples", "requestBodies", "headers", "securitySchemes", "links", "callbacks", "pathItems",
+    "content", "encoding", "variables", "mapping",
+}
 
 
 @dataclass
@@ -316,6 +329,99 @@ def check_examples(schemas: Schemas, report: Report) -> None:
             report.fail(display(examples / name), [f"$: needs at least one valid example of {name}{SCHEMA_SUFFIX}"])
 
 
+def iter_openapi_refs(node: Any, pointer: str = "#", names: bool = False) -> Iterator[tuple[str, str]]:
+    """Yield ($ref value, JSON pointer of the referring object) for every $ref in an OpenAPI document.
+
+    `names` is true when `node` maps names to objects (properties, components, paths, …): its keys are then names,
+    never the data keywords whose values are skipped."""
+    if isinstance(node, dict):
+        if not names and isinstance(node.get("$ref"), str):
+            yield node["$ref"], pointer
+        for key, value in node.items():
+            if not names and (key in OPENAPI_DATA_KEYWORDS or (key == "examples" and isinstance(value, list))):
+                continue  # data; a JSON Schema `examples` list is data too, an OpenAPI `examples` map is not
+            yield from iter_openapi_refs(value, f"{pointer}/{str(key).replace('~', '~0').replace('/', '~1')}",
+                                         names=not names and key in OPENAPI_NAME_MAPS)
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from iter_openapi_refs(value, f"{pointer}/{index}")
+
+
+def resolve_pointer(document: Any, fragment: str) -> bool:
+    """Whether the JSON pointer `fragment` (URI fragment, without '#') names a value in `document`."""
+    if fragment == "":
+        return True
+    if not fragment.startswith("/"):
+        return False  # a plain-name anchor: OpenAPI documents here do not define any
+    node = document
+    for token in unquote(fragment).split("/")[1:]:
+        token = token.replace("~1", "/").replace("~0", "~")
+        if isinstance(node, dict) and token in node:
+            node = node[token]
+        elif isinstance(node, list) and token.isdigit() and int(token) < len(node):
+            node = node[int(token)]
+        else:
+            return False
+    return True
+
+
+def check_openapi(schemas: Schemas, report: Report) -> None:
+    """(f) Schemas/openapi.yaml: local $refs resolve; openapi_spec_validator.validate passes when installed."""
+    path = schemas.directory / OPENAPI_FILE
+    what = display(path) + " [openapi]"
+    if not path.is_file():
+        report.note(f"{display(path)} does not exist: (f) checked nothing")
+        return
+    try:
+        document = load_instance(path)
+    except (OSError, ValueError) as error:
+        report.fail(what, [f"$: {error}"])
+        return
+    if not isinstance(document, dict) or not str(document.get("openapi", "")).startswith("3.1"):
+        report.fail(what, ["$.openapi: must be an OpenAPI 3.1.x document"])
+        return
+    problems: list[str] = []
+    base = ID_BASE + OPENAPI_FILE  # relative refs resolve against the schema files' $id base, i.e. locally
+    for ref, pointer in iter_openapi_refs(document):
+        target, fragment = urldefrag(ref)
+        if target == "":
+            if not resolve_pointer(document, fragment):
+                problems.append(f"{pointer}: $ref {ref!r} points to nothing in {OPENAPI_FILE}")
+            continue
+        if "://" in target or target.startswith("/"):
+            problems.append(f"{pointer}: $ref {ref!r} must be relative to Schemas/ (nothing is fetched)")
+            continue
+        name = (path.parent / target).resolve()
+        try:
+            relative = name.relative_to(schemas.directory)
+        except ValueError:
+            problems.append(f"{pointer}: $ref {ref!r} leaves {display(schemas.directory)}")
+            continue
+        if not relative.as_posix().endswith(SCHEMA_SUFFIX) or relative.as_posix()[: -len(SCHEMA_SUFFIX)] not in schemas.documents:
+            problems.append(f"{pointer}: $ref {ref!r} is not a valid schema file under {display(schemas.directory)}")
+            continue
+        try:
+            schemas.registry.resolver(base_uri=base).lookup(ref)
+        except Unresolvable as error:
+            problems.append(f"{pointer}: $ref {ref!r} does not resolve locally ({type(error).__name__})")
+    try:
+        from openapi_spec_validator import validate
+        from openapi_spec_validator.readers import read_from_filename
+    except ImportError:
+        report.note(f"openapi_spec_validator is not installed: (f) only checked the $refs of {display(path)}")
+    else:
+        try:
+            spec, base_uri = read_from_filename(str(path))
+            validate(spec, base_uri=base_uri)
+        except Exception as error:  # noqa: BLE001 - any failure of the validator is a finding about the file
+            message = str(error).split(" within {", 1)[0]  # a PointerToNowhere message repeats the whole document
+            problems.append(f"$: not a valid OpenAPI document: {type(error).__name__}: {shorten(message)}")
+    if problems:
+        report.fail(what, problems)
+    else:
+        report.ok(what)
+
+
 def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="validate_schemas.py",
@@ -344,6 +450,7 @@ def main(argv: list[str] | None = None) -> int:
     check_fixtures(schemas, arguments.fixtures, report)  # (a), (b)
     check_config(schemas, arguments.config, report)  # (c)
     check_examples(schemas, report)  # (e)
+    check_openapi(schemas, report)  # (f)
     print(report.summary())
     return 1 if report.failed else 0
 

@@ -133,7 +133,7 @@ public final class DeliveryEngine: Service, Sendable {
             return
         }
         let timeout = endpoint.timeoutSeconds ?? configuration.delivery.timeoutSeconds
-        let result = await sender.send(delivery, to: endpoint, timeout: timeout)
+        let result = await sender.send(delivery, to: endpoint, timeout: timeout, trigger: delivery.trigger)
         let now = WallClock.now()
         // An order posting answered 2xx with {"hasError": true} was rejected by the client: a failed attempt.
         var rejection: String?
@@ -173,7 +173,7 @@ public final class DeliveryEngine: Service, Sendable {
             durationMilliseconds: Int64(result.duration.components.seconds * 1000
                 + result.duration.components.attoseconds / 1_000_000_000_000_000),
             statusCode: result.statusCode, failureClass: failure, responseExcerpt: result.excerpt,
-            error: rejection ?? result.error)
+            error: rejection ?? result.error, trigger: delivery.trigger)
         do {
             try await store.complete(delivery: delivery.seq, attempt: attempt, outcome: outcome, now: now)
         } catch {

@@ -86,6 +86,20 @@ public protocol RelayStore: Sendable {
     /// Attempts of a delivery, oldest first.
     func attempts(delivery seq: Int64) async throws -> [StoredAttempt]
 
+    // MARK: Ops
+
+    /// Dead letters, newest first, filtered.
+    func deadLetters(_ filter: DeadLetterFilter) async throws -> [DeadLetter]
+
+    /// One dead letter (or any delivery) by seq.
+    func deadLetter(seq: Int64) async throws -> DeadLetter?
+
+    /// Sends a dead letter again now, with `webhook-attempt-trigger: manual`; false when it is not dead.
+    func replay(deadLetter seq: Int64, now: EventTime) async throws -> Bool
+
+    /// Discards a dead letter; false when it is not dead.
+    func discard(deadLetter seq: Int64, now: EventTime) async throws -> Bool
+
     /// Releases connections; later calls fail.
     func close() async
 }

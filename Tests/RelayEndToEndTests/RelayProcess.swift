@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOHTTP1
+import RelayCore
 import RelayStore
 
 #if canImport(Glibc)
@@ -125,7 +126,11 @@ struct RelayFixture {
     /// The OMS bearer token.
     let apiToken: String
 
-    init(notificationURL: String = "http://127.0.0.1:9/n", omsBaseURL: String? = nil, extraConfig: String = "") throws {
+    /// The admin API bearer token.
+    let adminToken: String
+
+    init(notificationURL: String = "http://127.0.0.1:9/n", omsBaseURL: String? = nil,
+         retrySchedule: String = "[0.5, 1, 2, 5, 10]", extraConfig: String = "") throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("relay-e2e-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         configPath = directory.appendingPathComponent("relay.yaml").path
@@ -135,6 +140,7 @@ struct RelayFixture {
         shipwayPathToken = Self.random()
         eshipzToken = Self.random()
         apiToken = Self.random()
+        adminToken = Self.random()
         signingSecrets = (0..<2).map { _ in
             "whsec_" + Data((0..<32).map { _ in UInt8.random(in: 0...255) }).base64EncodedString()
         }
@@ -142,7 +148,8 @@ struct RelayFixture {
         let yaml = """
             server: { listen: "127.0.0.1:\(port)" }
             storage: { sqlite: { path: "\(databasePath)" } }
-            delivery: { timeout_seconds: 5, retry_schedule_seconds: [0.5, 1, 2, 5, 10] }
+            admin: { token: "\(adminToken)" }
+            delivery: { timeout_seconds: 5, retry_schedule_seconds: \(retrySchedule) }
             clients:
               - id: e2e
                 api_token: "\(apiToken)"
@@ -174,6 +181,16 @@ struct RelayFixture {
         let response = try await RelayFixture.client(for: port).execute(request, timeout: .seconds(5))
         let bytes = try await response.body.collect(upTo: 1 << 16)
         return (Int(response.status.code), String(buffer: bytes))
+    }
+
+    /// Calls the admin API; returns the status and the parsed JSON answer.
+    func admin(_ method: HTTPMethod, _ path: String) async throws -> (Int, JSONValue) {
+        var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/admin/v1/\(path)")
+        request.method = method
+        request.headers.add(name: "authorization", value: "Bearer \(adminToken)")
+        let response = try await RelayFixture.client(for: port).execute(request, timeout: .seconds(5))
+        let bytes = try await response.body.collect(upTo: 1 << 20)
+        return (Int(response.status.code), (try? JSONValue.parse(Array(bytes.readableBytesView))) ?? .null)
     }
 
     /// POSTs a raw payload as `aggregator` with the right credentials; returns the HTTP status.

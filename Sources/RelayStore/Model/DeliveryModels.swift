@@ -14,6 +14,8 @@ public struct DueDelivery: Sendable, Hashable {
     public var attempts: Int
     /// The exact body to send.
     public var payload: [UInt8]
+    /// `scheduled`, or `manual` for an ops replay (sent as `webhook-attempt-trigger`).
+    public var trigger: String = "scheduled"
 
     /// Deliveries of one chain leave in event order.
     public var chain: String { "\(endpointId)\u{1F}\(orderingKey)" }
@@ -59,6 +61,54 @@ public struct StoredDelivery: Sendable, Hashable {
     public var attempts: Int
     public var failureClass: String?
     public var nextAttemptAt: EventTime
+}
+
+/// A dead letter as ops see it.
+public struct DeadLetter: Sendable {
+    /// `dlv_<seq>`.
+    public var id: String
+    public var seq: Int64
+    public var notificationId: String
+    public var client: String
+    public var endpointId: String
+    public var type: String
+    public var awb: String?
+    public var failureClass: String?
+    public var attempts: Int
+    public var deadAt: EventTime
+    public var payload: [UInt8]
+
+    public static func seq(fromId id: String) -> Int64? {
+        id.hasPrefix("dlv_") ? Int64(id.dropFirst(4)) : Int64(id)
+    }
+}
+
+/// Filters of the dead-letter list (all optional).
+public struct DeadLetterFilter: Sendable {
+    public var client: String?
+    public var endpoint: String?
+    public var type: String?
+    public var failure: String?
+    public var awb: String?
+    public var since: EventTime?
+    public var until: EventTime?
+    /// Keyset cursor: list letters older than this (dead_at, seq).
+    public var before: (deadAt: EventTime, seq: Int64)?
+    public var limit: Int
+
+    public init(client: String? = nil, endpoint: String? = nil, type: String? = nil, failure: String? = nil,
+                awb: String? = nil, since: EventTime? = nil, until: EventTime? = nil,
+                before: (deadAt: EventTime, seq: Int64)? = nil, limit: Int = 50) {
+        self.client = client
+        self.endpoint = endpoint
+        self.type = type
+        self.failure = failure
+        self.awb = awb
+        self.since = since
+        self.until = until
+        self.before = before
+        self.limit = limit
+    }
 }
 
 /// A stored attempt, for tests and ops.

@@ -130,6 +130,9 @@ enum SQLiteSchema {
         (4, """
         CREATE INDEX deliveries_leased ON deliveries(lease_until) WHERE state = 'in_flight';
         """),
+        (5, """
+        ALTER TABLE deliveries ADD COLUMN trigger TEXT NOT NULL DEFAULT 'scheduled';
+        """),
     ]
 
     /// Applies the pragmas and every migration not yet applied.

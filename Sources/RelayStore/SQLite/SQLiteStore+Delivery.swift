@@ -21,13 +21,14 @@ extension SQLiteStore {
             let nowValue = SQLiteValue.integer(now.epochMilliseconds)
             let candidates = try connection.query(
                 """
-                SELECT seq, notification_id, client, endpoint, ordering_key, event_time, next_attempt_at, attempts
+                SELECT seq, notification_id, client, endpoint, ordering_key, event_time, next_attempt_at, attempts, trigger
                 FROM deliveries WHERE state = 'pending' AND next_attempt_at <= ?
                 ORDER BY next_attempt_at, seq LIMIT ?
                 """, [nowValue, .integer(Int64(scan))], Self.candidateRow)
                 + (try connection.query(
                     """
-                    SELECT seq, notification_id, client, endpoint, ordering_key, event_time, next_attempt_at, attempts
+                    SELECT seq, notification_id, client, endpoint, ordering_key, event_time, next_attempt_at, attempts,
+                        trigger
                     FROM deliveries WHERE state = 'in_flight' AND lease_until < ? LIMIT ?
                     """, [nowValue, .integer(Int64(scan))], Self.candidateRow))
             guard !candidates.isEmpty else { return [] }
@@ -48,7 +49,8 @@ extension SQLiteStore {
         DueDelivery(seq: row.int(0), notificationId: row.text(1) ?? "", client: row.text(2) ?? "",
                     endpointId: row.text(3) ?? "", orderingKey: row.text(4) ?? "",
                     eventTime: EventTime(epochMilliseconds: row.int(5)),
-                    nextAttemptAt: EventTime(epochMilliseconds: row.int(6)), attempts: Int(row.int(7)), payload: [])
+                    nextAttemptAt: EventTime(epochMilliseconds: row.int(6)), attempts: Int(row.int(7)), payload: [],
+                    trigger: row.text(8) ?? "scheduled")
     }
 
     public func releaseLeases() async throws {

@@ -1,0 +1,66 @@
+import Foundation
+import HTTPTypes
+import NIOHTTP1
+import RelayCore
+import RelayTestSupport
+import Synchronization
+import Testing
+
+/// Dead letters through the admin API of the real binary (issue #5, first part).
+@Suite("Dead letters end to end (real binary)", .serialized)
+struct DeadLetterEndToEndTests {
+    @Test("dead letters: list with filters and cursor, show with attempts, replay (manual, same webhook-id), discard, auth")
+    func deadLetters() async throws {
+        let healthy = Atomic<Bool>(false)
+        let receiver = TestReceiver { _, _ in .init(status: healthy.load(ordering: .relaxed) ? .ok : .internalServerError) }
+        try await receiver.start()
+        let fixture = try RelayFixture(notificationURL: receiver.url + "/n", retrySchedule: "[0.2]")
+        defer { fixture.cleanUp() }
+        let relay = try await fixture.start(arguments: [])
+        for index in 0..<3 { #expect(try await fixture.postClickpost(awb: "DL\(index)") != nil) }
+        let deadline = Date().addingTimeInterval(20)
+        while Date() < deadline, try fixture.count("SELECT count(*) FROM deliveries WHERE state = 'dead'") < 3 {
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        // list, newest first, with a cursor
+        let (status, page1) = try await fixture.admin(.GET, "dead-letters?limit=2&failure=http_5xx")
+        #expect(status == 200)
+        #expect(page1["items"]?.array?.count == 2)
+        let cursor = try #require(page1["nextCursor"]?.text)
+        let (_, page2) = try await fixture.admin(.GET, "dead-letters?limit=2&cursor=\(cursor)")
+        #expect(page2["items"]?.array?.count == 1)
+        #expect(page2["nextCursor"]?.isNull == true)
+        let (_, byAwb) = try await fixture.admin(.GET, "dead-letters?awb=DL1")
+        #expect(byAwb["items"]?.array?.count == 1)
+        let (_, none) = try await fixture.admin(.GET, "dead-letters?failure=timeout")
+        #expect(none["items"]?.array?.isEmpty == true)
+        // show one with its attempts
+        let id = try #require(byAwb["items"]?.array?.first?["id"]?.text)
+        let (_, letter) = try await fixture.admin(.GET, "dead-letters/\(id)")
+        #expect(letter["attemptLog"]?.array?.count == 2)
+        #expect(letter["payload"]?["forwardAwb"] == "DL1")
+        // replay while the endpoint still fails: back to dead letters with a new, manual attempt
+        #expect(try await fixture.admin(.POST, "dead-letters/\(id)/replay").0 == 202)
+        try await Task.sleep(for: .seconds(1))
+        #expect(try fixture.count("SELECT count(*) FROM attempts WHERE trigger = 'manual'") == 1)
+        #expect(try fixture.count("SELECT count(*) FROM deliveries WHERE state = 'dead'") == 3)
+        // replay once it is healthy: delivered with the same webhook-id, marked manual
+        healthy.store(true, ordering: .relaxed)
+        #expect(try await fixture.admin(.POST, "dead-letters/\(id)/replay").0 == 202)
+        let delivered = Date().addingTimeInterval(10)
+        while Date() < delivered, try fixture.count("SELECT count(*) FROM deliveries WHERE state = 'delivered'") < 1 {
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        let last = try #require(receiver.requests(path: "/n").last)
+        #expect(last.headers["webhook-attempt-trigger"] == "manual")
+        #expect(last.headers["webhook-id"] == letter["notificationId"]?.text)
+        #expect(receiver.requests(path: "/n").filter { $0.headers["webhook-id"] == last.headers["webhook-id"] }.count == 4)
+        // discard another; a second replay of a delivered one is refused; no token → 401
+        let other = try #require(page1["items"]?.array?.first { $0["id"]?.text != id }?["id"]?.text)
+        #expect(try await fixture.admin(.POST, "dead-letters/\(other)/discard").0 == 200)
+        #expect(try fixture.count("SELECT count(*) FROM deliveries WHERE state = 'discarded'") == 1)
+        #expect(try await fixture.admin(.POST, "dead-letters/\(id)/replay").0 == 409)
+        #expect(relay.terminate() == 0)
+        await receiver.stop()
+    }
+}

@@ -17,8 +17,9 @@ struct RelayCommand: AsyncParsableCommand {
               relay config check --config Deploy/config.example.yaml
               relay serve --config Deploy/config.example.yaml
               relay normalise --aggregator clickpost payload.json
+              relay dlq list --url http://127.0.0.1:8080 --token $RELAY_ADMIN_TOKEN
             """,
         version: version,
-        subcommands: [ServeCommand.self, ConfigCommand.self, NormaliseCommand.self]
+        subcommands: [ServeCommand.self, ConfigCommand.self, NormaliseCommand.self, DeadLetterCommand.self]
     )
 }

@@ -9,6 +9,19 @@ import Testing
 /// Dead letters through the admin API of the real binary (issue #5, first part).
 @Suite("Dead letters end to end (real binary)", .serialized)
 struct DeadLetterEndToEndTests {
+    /// Runs the relay CLI and returns its standard output.
+    static func cli(_ arguments: [String]) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: RelayProcess.binary)
+        process.arguments = arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return output
+    }
+
     @Test("dead letters: list with filters and cursor, show with attempts, replay (manual, same webhook-id), discard, auth")
     func deadLetters() async throws {
         let healthy = Atomic<Bool>(false)
@@ -39,6 +52,12 @@ struct DeadLetterEndToEndTests {
         let (_, letter) = try await fixture.admin(.GET, "dead-letters/\(id)")
         #expect(letter["attemptLog"]?.array?.count == 2)
         #expect(letter["payload"]?["forwardAwb"] == "DL1")
+        // the CLI shows the same
+        let table = try Self.cli(["dlq", "list", "--url", "http://127.0.0.1:\(fixture.port)", "--token", fixture.adminToken])
+        #expect(table.contains("DEAD AT") && table.contains(id) && table.contains("http_5xx"))
+        let shown = try Self.cli(["dlq", "show", id, "--json", "--url", "http://127.0.0.1:\(fixture.port)",
+                                  "--token", fixture.adminToken])
+        #expect((try? JSONValue.parse(shown))?["id"]?.text == id)
         // replay while the endpoint still fails: back to dead letters with a new, manual attempt
         #expect(try await fixture.admin(.POST, "dead-letters/\(id)/replay").0 == 202)
         try await Task.sleep(for: .seconds(1))

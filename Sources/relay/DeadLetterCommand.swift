@@ -1,0 +1,141 @@
+import ArgumentParser
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+import RelayCore
+
+/// Connection options shared by the commands that talk to a running relay's admin API.
+struct AdminOptions: ParsableArguments {
+    @Option(help: "Base URL of the running relay.")
+    var url: String = "http://127.0.0.1:8080"
+
+    @Option(help: "Admin bearer token (default: $RELAY_ADMIN_TOKEN).")
+    var token: String?
+
+    @Flag(help: "Print the JSON answer instead of a table.")
+    var json = false
+
+    /// Calls the admin API and returns the parsed answer, failing with the relay's error message.
+    func call(_ method: HTTPMethod, _ path: String) async throws -> JSONValue {
+        guard let token = token ?? ProcessInfo.processInfo.environment["RELAY_ADMIN_TOKEN"] else {
+            throw ValidationError("pass --token or set RELAY_ADMIN_TOKEN")
+        }
+        var request = HTTPClientRequest(url: url.trimmingCharacters(in: CharacterSet(charactersIn: "/")) + "/admin/v1/" + path)
+        request.method = method
+        request.headers.add(name: "Authorization", value: "Bearer \(token)")
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+        let body = try await response.body.collect(upTo: 16 << 20)
+        let value = (try? JSONValue.parse(Array(body.readableBytesView))) ?? .null
+        guard (200..<300).contains(Int(response.status.code)) else {
+            throw CleanExit.message("relay: \(response.status.code) \(value["error"]?.text ?? ""): \(value["detail"]?.text ?? "")")
+        }
+        return value
+    }
+
+    func output(_ value: JSONValue, table: () -> String) {
+        print(json ? value.prettyPrinted() : table())
+    }
+}
+
+/// Pads columns of a plain-text table.
+func renderTable(_ header: [String], _ rows: [[String]]) -> String {
+    let all = [header] + rows
+    let widths = header.indices.map { column in all.map { $0[column].count }.max() ?? 0 }
+    return all.map { row in
+        row.enumerated().map { $0.element.padding(toLength: widths[$0.offset], withPad: " ", startingAt: 0) }
+            .joined(separator: "  ")
+    }.joined(separator: "\n")
+}
+
+/// `relay dlq …`: dead letters of a running relay.
+struct DeadLetterCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "dlq",
+        abstract: "Inspect, replay and discard dead letters of a running relay.",
+        subcommands: [List.self, Show.self, Replay.self, Discard.self]
+    )
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List dead letters, newest first.")
+        @OptionGroup var admin: AdminOptions
+        @Option(help: "Client id.") var client: String?
+        @Option(help: "Endpoint id, e.g. acme/notification.") var endpoint: String?
+        @Option(help: "Notification type, e.g. DELIVERED.") var type: String?
+        @Option(help: "Failure class: dns, connect, tls, timeout, http_3xx, http_4xx, http_5xx, rejected, endpoint_disabled.")
+        var failure: String?
+        @Option(help: "AWB (or order code).") var awb: String?
+        @Option(help: "Dead since (ISO-8601).") var since: String?
+        @Option(help: "Dead before (ISO-8601).") var until: String?
+        @Option(help: "Page size.") var limit: Int = 50
+        @Option(help: "Cursor from the previous page.") var cursor: String?
+
+        func run() async throws {
+            var query: [String] = ["limit=\(limit)"]
+            for (name, value) in [("client", client), ("endpoint", endpoint), ("type", type), ("failure", failure),
+                                  ("awb", awb), ("since", since), ("until", until), ("cursor", cursor)] {
+                if let value { query.append("\(name)=\(value.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? value)") }
+            }
+            let page = try await admin.call(.GET, "dead-letters?" + query.joined(separator: "&"))
+            admin.output(page) {
+                let rows = (page["items"]?.array ?? []).map { item in
+                    ["id", "deadAt", "client", "endpoint", "type", "awb", "failureClass", "attempts"].map {
+                        item[$0]?.text ?? "-"
+                    }
+                }
+                var text = renderTable(["ID", "DEAD AT", "CLIENT", "ENDPOINT", "TYPE", "AWB", "FAILURE", "ATTEMPTS"], rows)
+                if let next = page["nextCursor"]?.text { text += "\nmore: --cursor \(next)" }
+                return text
+            }
+        }
+    }
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show one dead letter with its payload and attempts.")
+        @OptionGroup var admin: AdminOptions
+        @Argument(help: "Dead letter id (dlv_…).") var id: String
+
+        func run() async throws {
+            let letter = try await admin.call(.GET, "dead-letters/\(id)")
+            admin.output(letter) {
+                var lines = ["\(id)  \(letter["type"]?.text ?? "")  \(letter["endpoint"]?.text ?? "")  awb \(letter["awb"]?.text ?? "-")",
+                             "notification \(letter["notificationId"]?.text ?? "")  dead at \(letter["deadAt"]?.text ?? "")", ""]
+                lines.append(renderTable(["#", "STARTED", "MS", "STATUS", "FAILURE", "RESPONSE"],
+                                         (letter["attemptLog"]?.array ?? []).map { attempt in
+                    [attempt["number"]?.text ?? "", attempt["startedAt"]?.text ?? "", attempt["durationMs"]?.text ?? "",
+                     attempt["status"]?.text ?? "-", attempt["failureClass"]?.text ?? "-",
+                     String((attempt["responseExcerpt"]?.text ?? "").prefix(60))]
+                }))
+                lines += ["", "payload:", letter["payload"]?.prettyPrinted() ?? "null"]
+                return lines.joined(separator: "\n")
+            }
+        }
+    }
+
+    struct Replay: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Send dead letters again now (same webhook-id, webhook-attempt-trigger: manual).")
+        @OptionGroup var admin: AdminOptions
+        @Argument(help: "Dead letter ids.") var ids: [String]
+
+        func run() async throws {
+            for id in ids {
+                let answer = try await admin.call(.POST, "dead-letters/\(id)/replay")
+                admin.output(answer) { "\(id): \(answer["status"]?.text ?? "")" }
+            }
+        }
+    }
+
+    struct Discard: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Discard dead letters.")
+        @OptionGroup var admin: AdminOptions
+        @Argument(help: "Dead letter ids.") var ids: [String]
+
+        func run() async throws {
+            for id in ids {
+                let answer = try await admin.call(.POST, "dead-letters/\(id)/discard")
+                admin.output(answer) { "\(id): \(answer["status"]?.text ?? "")" }
+            }
+        }
+    }
+}

@@ -100,7 +100,10 @@ public final class DeliveryEngine: Service, Sendable {
             + Int64((configuration.delivery.timeoutSeconds * 2 + 60) * 1000))
         let endpoints = self.endpoints
         let defaultCap = configuration.delivery.maxInFlightPerEndpoint
-        return try await store.claimDeliveries(now: now, scan: max(256, free * 2), owner: owner, leaseUntil: lease) {
+        // Scan a few candidates per free slot: enough to step over chains that wait, without re-reading a large
+        // backlog each time a single slot frees up.
+        return try await store.claimDeliveries(now: now, scan: min(512, max(32, free * 4)), owner: owner,
+                                               leaseUntil: lease) {
             candidates in
             // Earlier events of a chain go first.
             let ordered = candidates.sorted { ($0.eventTime, $0.seq) < ($1.eventTime, $1.seq) }

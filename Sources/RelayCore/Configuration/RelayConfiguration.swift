@@ -92,7 +92,7 @@ public struct RelayConfiguration: Sendable {
         public static let defaultSchedule: [Double] = [5, 300, 1800, 7200, 18000, 36000, 50400, 72000, 86400]
 
         public init(timeoutSeconds: Double = 15, retryScheduleSeconds: [Double] = Delivery.defaultSchedule,
-                    jitter: Double = 0.2, maxInFlightPerEndpoint: Int = 16) {
+                    jitter: Double = 0.2, maxInFlightPerEndpoint: Int = 64) {
             self.timeoutSeconds = timeoutSeconds
             self.retryScheduleSeconds = retryScheduleSeconds
             self.jitter = jitter

@@ -60,7 +60,9 @@ public final class DeliveryEngine: Service, Sendable {
                         for delivery in claimed {
                             group.addTask { await self.deliver(delivery, sender: sender) }
                         }
-                        await wakeup.wait(timeout: await idleTimeout())
+                        // While attempts run, their completions wake the loop; only an idle loop asks the store
+                        // when the next retry falls due.
+                        await wakeup.wait(timeout: claimed.isEmpty ? await idleTimeout() : .seconds(1))
                     }
                     // Graceful shutdown: no new attempts; the group waits for those in flight.
                 }

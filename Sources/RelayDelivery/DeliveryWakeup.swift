@@ -26,6 +26,11 @@ public final class DeliveryWakeup: Sendable {
 
     /// Returns on the next signal or after `timeout`, whichever comes first.
     func wait(timeout: Duration) async {
+        let signalled = state.withLock { state -> Bool in
+            defer { state.pending = false }
+            return state.pending
+        }
+        if signalled { return }
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await self.waitForSignal() }
             group.addTask {

@@ -13,7 +13,7 @@
 #
 # Environment it exports to the tests:
 #   RELAY_TEST_POSTGRES_URL  postgres://postgres@127.0.0.1:<port>/postgres (trust auth, loopback only, throwaway)
-#   RELAY_TEST_PYTHON        .build-venv/bin/python (has jsonschema, referencing, pyyaml, standardwebhooks 1.1.0)
+#   RELAY_TEST_PYTHON        .build-venv/bin/python (jsonschema, referencing, pyyaml, standardwebhooks 1.1.0, openapi-spec-validator)
 # Logs: .build-logs/build.log, .build-logs/test.log.
 set -euo pipefail
 
@@ -45,7 +45,7 @@ fi
 VENV="$REPO/.build-venv"
 LOGS="$REPO/.build-logs"
 APT_PACKAGES=(libcurl4-openssl-dev libssl-dev libsqlite3-dev pkg-config postgresql chromium)
-PIP_PACKAGES=(jsonschema referencing pyyaml standardwebhooks==1.1.0)
+PIP_PACKAGES=(jsonschema referencing pyyaml standardwebhooks==1.1.0 openapi-spec-validator)
 
 # ---------------------------------------------------------------- phases, timing and the final summary
 PHASE_NAMES=()
@@ -197,7 +197,7 @@ python_venv() {
     fi
     if "$py" - <<'EOF' >/dev/null 2>&1; then
 import importlib.metadata as m
-import jsonschema, referencing, yaml, standardwebhooks  # noqa: F401
+import jsonschema, referencing, yaml, standardwebhooks, openapi_spec_validator  # noqa: F401
 assert m.version("standardwebhooks") == "1.1.0"
 EOF
         log "venv satisfied: ${PIP_PACKAGES[*]}"

@@ -55,7 +55,15 @@ public final class DeliveryEngine: Service, Sendable {
             try await restoreBook()
             await withGracefulShutdownHandler {
                 await withDiscardingTaskGroup { group in
+                    var refreshed = ContinuousClock.now
                     while !shuttingDown.load(ordering: .acquiring) {
+                        // Ops enable and disable endpoints through the store (possibly from another process).
+                        if ContinuousClock.now - refreshed > .seconds(1) {
+                            refreshed = ContinuousClock.now
+                            if let disabled = try? await store.disabledEndpoints() {
+                                book.withLock { $0.disabledEndpoints = disabled }
+                            }
+                        }
                         let claimed = (try? await claim()) ?? []
                         for delivery in claimed {
                             group.addTask { await self.deliver(delivery, sender: sender) }

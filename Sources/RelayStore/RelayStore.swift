@@ -100,6 +100,18 @@ public protocol RelayStore: Sendable {
     /// Discards a dead letter; false when it is not dead.
     func discard(deadLetter seq: Int64, now: EventTime) async throws -> Bool
 
+    /// Per-endpoint delivery health.
+    func endpointStatistics(since: EventTime) async throws -> [String: EndpointStatistics]
+
+    /// Enables or disables an endpoint (disabling does not touch its deliveries; 410 does).
+    func setEndpoint(_ id: String, disabled: Bool, reason: String?, now: EventTime) async throws
+
+    /// Replays an endpoint's dead letters that died at or after `since`; returns how many.
+    func recover(endpoint id: String, since: EventTime, now: EventTime) async throws -> Int
+
+    /// Everything stored about an AWB, in time order.
+    func trace(client: String?, awb: String) async throws -> [TraceEntry]
+
     /// Releases connections; later calls fail.
     func close() async
 }

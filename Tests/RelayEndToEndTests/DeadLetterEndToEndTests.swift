@@ -1,4 +1,6 @@
+import AsyncHTTPClient
 import Foundation
+import NIOCore
 import HTTPTypes
 import NIOHTTP1
 import RelayCore
@@ -79,6 +81,43 @@ struct DeadLetterEndToEndTests {
         #expect(try await fixture.admin(.POST, "dead-letters/\(other)/discard").0 == 200)
         #expect(try fixture.count("SELECT count(*) FROM deliveries WHERE state = 'discarded'") == 1)
         #expect(try await fixture.admin(.POST, "dead-letters/\(id)/replay").0 == 409)
+
+        // the shipment trace of the replayed letter shows the manual attempt
+        let (_, trace) = try await fixture.admin(.GET, "shipments/DL1/trace")
+        let kinds = (trace["entries"]?.array ?? []).compactMap { $0["kind"]?.text }
+        #expect(kinds.first == "callback")
+        #expect(kinds.contains("event") && kinds.contains("notification") && kinds.contains("delivery"))
+        #expect((trace["entries"]?.array ?? []).contains { $0["detail"]?.text?.hasSuffix("(manual)") == true })
+
+        // endpoint health, disable / enable, recover since T
+        let (_, endpoints) = try await fixture.admin(.GET, "endpoints")
+        let endpoint = try #require(endpoints["items"]?.array?.first { $0["id"] == "e2e/notification" })
+        #expect(endpoint["dead"] == 1)
+        #expect(endpoint["status"] == "enabled")
+        #expect(endpoint["lastSuccess"]?.text != nil)
+        #expect(try await fixture.admin(.POST, "endpoints/e2e/notification/disable").0 == 200)
+        let (_, disabled) = try await fixture.admin(.GET, "endpoints")
+        #expect(disabled["items"]?.array?.first { $0["id"] == "e2e/notification" }?["status"] == "disabled")
+        #expect(try await fixture.admin(.POST, "endpoints/e2e/notification/enable").0 == 200)
+        var recover = HTTPClientRequest(url: "http://127.0.0.1:\(fixture.port)/admin/v1/endpoints/e2e/notification/recover")
+        recover.method = .POST
+        recover.headers.add(name: "authorization", value: "Bearer \(fixture.adminToken)")
+        recover.body = .bytes(ByteBuffer(string: #"{"since":"2020-01-01T00:00:00Z"}"#))
+        let recovered = try await RelayFixture.client(for: fixture.port).execute(recover, timeout: .seconds(5))
+        #expect(recovered.status.code == 202)
+        let all = Date().addingTimeInterval(10)
+        while Date() < all, try fixture.count("SELECT count(*) FROM deliveries WHERE state = 'delivered'") < 2 {
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(try fixture.count("SELECT count(*) FROM deliveries WHERE state = 'dead'") == 0)
+
+        // quarantine shows a rejected body; no token → 401
+        #expect(try await fixture.post(aggregator: "clickpost", body: Array("not json".utf8)) == 400)
+        let (_, quarantine) = try await fixture.admin(.GET, "quarantine")
+        #expect(quarantine["items"]?.array?.first?["body"] == "not json")
+        var anonymous = HTTPClientRequest(url: "http://127.0.0.1:\(fixture.port)/admin/v1/dead-letters")
+        anonymous.method = .GET
+        #expect(try await RelayFixture.client(for: fixture.port).execute(anonymous, timeout: .seconds(5)).status.code == 401)
         #expect(relay.terminate() == 0)
         await receiver.stop()
     }

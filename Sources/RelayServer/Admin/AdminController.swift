@@ -1,3 +1,4 @@
+import Foundation
 import HTTPTypes
 import Hummingbird
 import NIOCore
@@ -26,6 +27,101 @@ struct AdminController<Context: RequestContext>: Sendable {
         admin.post("dead-letters/:id/discard") { request, context in
             try await authorized(request) { try await discard(context.parameters.get("id") ?? "") }
         }
+        admin.get("endpoints") { request, _ in try await authorized(request) { try await endpoints() } }
+        admin.post("endpoints/:client/:name/:action") { request, context in
+            try await authorized(request) {
+                let id = "\(context.parameters.get("client") ?? "")/\(context.parameters.get("name") ?? "")"
+                return try await endpointAction(id, context.parameters.get("action") ?? "", request: request)
+            }
+        }
+        admin.get("shipments/:awb/trace") { request, context in
+            try await authorized(request) {
+                try await trace(context.parameters.get("awb") ?? "",
+                                client: request.uri.queryParameters.get("client").map { String($0) })
+            }
+        }
+        admin.get("quarantine") { request, _ in try await authorized(request) { try await quarantine() } }
+    }
+
+    func endpoints() async throws -> Response {
+        let statistics = try await store.endpointStatistics(since: EventTime(
+            epochMilliseconds: WallClock.now().epochMilliseconds - 3_600_000))
+        var items: [JSONValue] = []
+        for client in configuration.clients {
+            for endpoint in client.endpoints {
+                let stats = statistics[endpoint.id] ?? EndpointStatistics()
+                let rate: JSONValue = stats.recentAttempts == 0 ? .null
+                    : .double(Double(stats.recentFailures) / Double(stats.recentAttempts))
+                items.append([
+                    "id": .string(endpoint.id), "client": .string(client.id), "kind": .string(endpoint.kind.rawValue),
+                    "url": .string(Self.redact(endpoint.url)),
+                    "status": .string(stats.disabled ? "disabled" : "enabled"),
+                    "disabledReason": .string(orNull: stats.disabledReason),
+                    "lastSuccess": .string(orNull: stats.lastSuccess?.iso8601),
+                    "recentAttempts": .int(Int64(stats.recentAttempts)), "recentFailureRate": rate,
+                    "pending": .int(Int64(stats.pending)), "dead": .int(Int64(stats.dead)),
+                ])
+            }
+        }
+        return JSONResponse.make(.ok, ["items": .array(items)])
+    }
+
+    /// The URL without credentials or query (which can carry tokens).
+    static func redact(_ url: String) -> String {
+        var text = url
+        if let query = text.firstIndex(of: "?") { text = String(text[..<query]) }
+        if let scheme = text.range(of: "://"), let at = text[scheme.upperBound...].firstIndex(of: "@") {
+            text = String(text[..<scheme.upperBound]) + String(text[text.index(after: at)...])
+        }
+        return text
+    }
+
+    func endpointAction(_ id: String, _ action: String, request: Request) async throws -> Response {
+        guard configuration.clients.contains(where: { $0.endpoints.contains { $0.id == id } }) else {
+            return JSONResponse.error(.notFound, "unknown_endpoint", "no endpoint \(id) is configured")
+        }
+        let now = WallClock.now()
+        switch action {
+        case "enable":
+            try await store.setEndpoint(id, disabled: false, reason: nil, now: now)
+        case "disable":
+            try await store.setEndpoint(id, disabled: true, reason: "disabled by ops", now: now)
+        case "recover":
+            var request = request
+            let body = try await request.collectBody(upTo: 64 * 1024)
+            let json = (try? JSONValue.parse(Array(body.readableBytesView))) ?? .null
+            guard let text = json["since"]?.text, let since = TimestampParser(defaultOffsetSeconds: 0).parse(text) else {
+                return JSONResponse.error(.badRequest, "invalid_body", "since: an ISO-8601 time is required")
+            }
+            let replayed = try await store.recover(endpoint: id, since: since, now: now)
+            wakeup.signal()
+            return JSONResponse.make(.accepted, ["status": "recovering", "id": .string(id),
+                                                 "replayed": .int(Int64(replayed))])
+        default:
+            return JSONResponse.error(.notFound, "unknown_action", "use enable, disable or recover")
+        }
+        wakeup.signal()
+        return JSONResponse.make(.ok, ["status": .string(action == "enable" ? "enabled" : "disabled"), "id": .string(id)])
+    }
+
+    func trace(_ awb: String, client: String?) async throws -> Response {
+        let entries = try await store.trace(client: client, awb: awb)
+        return JSONResponse.make(.ok, [
+            "awb": .string(awb),
+            "entries": .array(entries.map { entry in
+                ["at": .string(entry.at.iso8601), "kind": .string(entry.kind), "id": .string(entry.id),
+                 "detail": .string(entry.detail)]
+            }),
+        ])
+    }
+
+    func quarantine() async throws -> Response {
+        let items = try await store.quarantined(limit: 200)
+        return JSONResponse.make(.ok, ["items": .array(items.map { item in
+            ["id": .string(item.id), "client": .string(item.client), "aggregator": .string(item.aggregator),
+             "receivedAt": .string(item.receivedAt.iso8601), "error": .string(item.error), "detail": .string(item.detail),
+             "body": .string(String(decoding: item.body, as: UTF8.self))]
+        })])
     }
 
     func authorized(_ request: Request, _ body: () async throws -> Response) async throws -> Response {

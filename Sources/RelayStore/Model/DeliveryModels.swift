@@ -111,6 +111,38 @@ public struct DeadLetterFilter: Sendable {
     }
 }
 
+/// Delivery health of one endpoint.
+public struct EndpointStatistics: Sendable {
+    public var disabled: Bool
+    public var disabledReason: String?
+    public var lastSuccess: EventTime?
+    public var pending: Int
+    public var dead: Int
+    /// Attempts and failed attempts since the window start.
+    public var recentAttempts: Int
+    public var recentFailures: Int
+
+    public init(disabled: Bool = false, disabledReason: String? = nil, lastSuccess: EventTime? = nil, pending: Int = 0,
+                dead: Int = 0, recentAttempts: Int = 0, recentFailures: Int = 0) {
+        self.disabled = disabled
+        self.disabledReason = disabledReason
+        self.lastSuccess = lastSuccess
+        self.pending = pending
+        self.dead = dead
+        self.recentAttempts = recentAttempts
+        self.recentFailures = recentFailures
+    }
+}
+
+/// One line of a shipment trace.
+public struct TraceEntry: Sendable {
+    public var at: EventTime
+    /// `callback`, `event`, `notification`, `delivery` or `attempt`.
+    public var kind: String
+    public var id: String
+    public var detail: String
+}
+
 /// A stored attempt, for tests and ops.
 public struct StoredAttempt: Sendable, Hashable {
     public var deliverySeq: Int64

@@ -12,11 +12,21 @@ struct AdminController<Context: RequestContext>: Sendable {
     let configuration: RelayConfiguration
     let store: any RelayStore
     let wakeup: DeliveryWakeup
+    let jobs: ReplayJobs
 
     func addRoutes(to router: Router<Context>) {
         let admin = router.group("/admin/v1")
         admin.get("dead-letters") { request, context in
             try await authorized(request) { try await list(request) }
+        }
+        admin.post("dead-letters/replay") { request, _ in try await authorized(request) { try await bulkReplay(request) } }
+        admin.get("replays/:id") { request, context in
+            try await authorized(request) {
+                guard let job = jobs.job(context.parameters.get("id") ?? "") else {
+                    return JSONResponse.error(.notFound, "not_found", "no replay job with that id")
+                }
+                return JSONResponse.make(.ok, job.json)
+            }
         }
         admin.get("dead-letters/:id") { request, context in
             try await authorized(request) { try await show(context.parameters.get("id") ?? "") }
@@ -41,6 +51,30 @@ struct AdminController<Context: RequestContext>: Sendable {
             }
         }
         admin.get("quarantine") { request, _ in try await authorized(request) { try await quarantine() } }
+    }
+
+    /// `POST /admin/v1/dead-letters/replay {filter…, "dryRun": true|false, "ratePerSecond": n}`.
+    func bulkReplay(_ request: Request) async throws -> Response {
+        var request = request
+        let body = try await request.collectBody(upTo: 64 * 1024)
+        let json = body.readableBytes == 0 ? JSONValue.object(JSONObject())
+            : ((try? JSONValue.parse(Array(body.readableBytesView))) ?? .null)
+        guard json.object != nil else { return JSONResponse.error(.badRequest, "invalid_body", "a JSON object is required") }
+        func time(_ name: String) -> EventTime? { json[name]?.text.flatMap { TimestampParser(defaultOffsetSeconds: 0).parse($0) } }
+        let filter = DeadLetterFilter(client: json["client"]?.text, endpoint: json["endpoint"]?.text,
+                                      type: json["type"]?.text, failure: json["failure"]?.text, awb: json["awb"]?.text,
+                                      since: time("since"), until: time("until"), limit: 10_000)
+        let letters = try await store.deadLetters(filter)
+        if json["dryRun"]?.boolean == true {
+            return JSONResponse.make(.ok, ["dryRun": true, "count": .int(Int64(letters.count)),
+                                           "sample": .array(letters.prefix(10).map(Self.json))])
+        }
+        let rate = max(1, min(json["ratePerSecond"].flatMap { value -> Double? in
+            if case .double(let number) = value { return number }
+            return value.integer.map(Double.init)
+        } ?? 50, 10_000))
+        let job = jobs.start(seqs: letters.map(\.seq).reversed(), ratePerSecond: rate)
+        return JSONResponse.make(.accepted, job.json)
     }
 
     func endpoints() async throws -> Response {

@@ -34,7 +34,7 @@ extension SQLiteStore {
             conditions.append("(d.dead_at, d.seq) < (?, ?)")
             bindings += [.integer(before.deadAt.epochMilliseconds), .integer(before.seq)]
         }
-        bindings.append(.integer(Int64(max(1, min(filter.limit, 1000)))))
+        bindings.append(.integer(Int64(max(1, min(filter.limit, 10_000)))))
         let sql = """
             SELECT \(Self.deadLetterColumns) FROM deliveries d JOIN notifications n ON n.seq = d.notification_seq
             WHERE \(conditions.joined(separator: " AND ")) ORDER BY d.dead_at DESC, d.seq DESC LIMIT ?

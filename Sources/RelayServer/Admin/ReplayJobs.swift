@@ -1,0 +1,75 @@
+import Foundation
+import Logging
+import RelayCore
+import RelayDelivery
+import RelayStore
+import Synchronization
+
+/// Bulk replays of dead letters, each capped at a rate, with progress ops can poll. The letters to replay are
+/// fixed when the job starts (the same filter as the dry run); a letter that is no longer dead when its turn comes
+/// counts as failed, not as lost — it stays where it is.
+final class ReplayJobs: Sendable {
+    struct Job: Sendable {
+        var id: String
+        var total: Int
+        var done = 0
+        var failed = 0
+        var ratePerSecond: Double
+        var startedAt: EventTime
+        var finishedAt: EventTime?
+
+        var json: JSONValue {
+            [
+                "id": .string(id), "state": .string(finishedAt == nil ? "running" : "finished"),
+                "total": .int(Int64(total)), "done": .int(Int64(done)), "failed": .int(Int64(failed)),
+                "ratePerSecond": .double(ratePerSecond), "startedAt": .string(startedAt.iso8601),
+                "finishedAt": .string(orNull: finishedAt?.iso8601),
+            ]
+        }
+    }
+
+    private let jobs = Mutex<[String: Job]>([:])
+    let store: any RelayStore
+    let wakeup: DeliveryWakeup
+    let logger: Logger
+
+    init(store: any RelayStore, wakeup: DeliveryWakeup, logger: Logger) {
+        self.store = store
+        self.wakeup = wakeup
+        self.logger = logger
+    }
+
+    func job(_ id: String) -> Job? { jobs.withLock { $0[id] } }
+
+    /// Starts replaying `seqs` at most `ratePerSecond` a second; returns the job.
+    func start(seqs: [Int64], ratePerSecond: Double) -> Job {
+        let id = Identifier.make(prefix: "rpl", epochMilliseconds: WallClock.now().epochMilliseconds)
+        let job = Job(id: id, total: seqs.count, ratePerSecond: ratePerSecond, startedAt: WallClock.now())
+        jobs.withLock { $0[id] = job }
+        let store = self.store
+        let wakeup = self.wakeup
+        Task { [jobs = self] in
+            let clock = ContinuousClock()
+            let start = clock.now
+            for (index, seq) in seqs.enumerated() {
+                // Open-loop pacing: letter i (from 0) leaves at start + (i + 1) / rate, so n letters take n / rate.
+                let due = start + .milliseconds(Int64(Double(index + 1) * 1000 / ratePerSecond))
+                if due > clock.now { try? await Task.sleep(until: due, clock: clock) }
+                let replayed = (try? await store.replay(deadLetter: seq, now: WallClock.now())) ?? false
+                jobs.update(id) { replayed ? ($0.done += 1) : ($0.failed += 1) }
+                wakeup.signal()
+            }
+            jobs.update(id) { $0.finishedAt = WallClock.now() }
+        }
+        return job
+    }
+
+    private func update(_ id: String, _ change: (inout Job) -> Void) {
+        jobs.withLock { jobs in
+            if var job = jobs[id] {
+                change(&job)
+                jobs[id] = job
+            }
+        }
+    }
+}

@@ -45,7 +45,7 @@ fi
 VENV="$REPO/.build-venv"
 LOGS="$REPO/.build-logs"
 APT_PACKAGES=(libcurl4-openssl-dev libssl-dev libsqlite3-dev pkg-config postgresql chromium)
-PIP_PACKAGES=(jsonschema referencing pyyaml standardwebhooks==1.1.0 openapi-spec-validator)
+PIP_PACKAGES=(jsonschema referencing pyyaml standardwebhooks==1.1.0 openapi-spec-validator websocket-client)
 
 # ---------------------------------------------------------------- phases, timing and the final summary
 PHASE_NAMES=()
@@ -197,7 +197,7 @@ python_venv() {
     fi
     if "$py" - <<'EOF' >/dev/null 2>&1; then
 import importlib.metadata as m
-import jsonschema, referencing, yaml, standardwebhooks, openapi_spec_validator  # noqa: F401
+import jsonschema, referencing, yaml, standardwebhooks, openapi_spec_validator, websocket  # noqa: F401
 assert m.version("standardwebhooks") == "1.1.0"
 EOF
         log "venv satisfied: ${PIP_PACKAGES[*]}"

@@ -64,8 +64,9 @@ public func buildApplication(
         CallbackController(configuration: configuration, store: store, queue: queue, metrics: metrics).addRoutes(to: router)
         OMSController(configuration: configuration, store: store, wakeup: wakeup).addRoutes(to: router)
     }
-    AdminController(configuration: configuration, store: store, wakeup: wakeup,
-                    jobs: ReplayJobs(store: store, wakeup: wakeup, logger: logger)).addRoutes(to: router)
+    let jobs = ReplayJobs(store: store, wakeup: wakeup, logger: logger)
+    AdminController(configuration: configuration, store: store, wakeup: wakeup, jobs: jobs).addRoutes(to: router)
+    try OpsController(configuration: configuration, store: store, wakeup: wakeup, jobs: jobs).addRoutes(to: router)
     var app = Application(
         router: router,
         configuration: .init(address: .hostname(configuration.server.host, port: configuration.server.port),

@@ -65,7 +65,8 @@ public func buildApplication(
         OMSController(configuration: configuration, store: store, wakeup: wakeup).addRoutes(to: router)
     }
     let jobs = ReplayJobs(store: store, wakeup: wakeup, logger: logger)
-    AdminController(configuration: configuration, store: store, wakeup: wakeup, jobs: jobs).addRoutes(to: router)
+    AdminController(configuration: configuration, store: store, wakeup: wakeup, jobs: jobs, queue: queue)
+        .addRoutes(to: router)
     try OpsController(configuration: configuration, store: store, wakeup: wakeup, jobs: jobs).addRoutes(to: router)
     var app = Application(
         router: router,

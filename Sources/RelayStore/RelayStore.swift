@@ -112,6 +112,13 @@ public protocol RelayStore: Sendable {
     /// Everything stored about an AWB, in time order.
     func trace(client: String?, awb: String) async throws -> [TraceEntry]
 
+    /// A quarantined (rejected or unmapped) callback by id, with whether it was rejected.
+    func quarantinedCallback(id: String) async throws -> (callback: StoredCallback, rejected: Bool)?
+
+    /// Accepts a quarantined callback again after a parser or mapping fix: a rejected one becomes accepted (or a
+    /// duplicate), and either is queued for normalisation. Returns the outcome.
+    func requeue(quarantined callback: StoredCallback, rejected: Bool, dedupKey: String) async throws -> IngestOutcome
+
     /// Releases connections; later calls fail.
     func close() async
 }

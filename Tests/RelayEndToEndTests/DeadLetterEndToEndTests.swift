@@ -113,8 +113,22 @@ struct DeadLetterEndToEndTests {
 
         // quarantine shows a rejected body; no token → 401
         #expect(try await fixture.post(aggregator: "clickpost", body: Array("not json".utf8)) == 400)
+        #expect(try await fixture.postClickpost(awb: "UNMAPPED1", code: 777) != nil)  // valid, status unknown
+        let unmappedSeen = Date().addingTimeInterval(5)
+        while Date() < unmappedSeen, try fixture.count("SELECT count(*) FROM callbacks WHERE error = 'unmapped'") == 0 {
+            try await Task.sleep(for: .milliseconds(50))
+        }
         let (_, quarantine) = try await fixture.admin(.GET, "quarantine")
-        #expect(quarantine["items"]?.array?.first?["body"] == "not json")
+        let items = quarantine["items"]?.array ?? []
+        #expect(items.contains { $0["body"] == "not json" })
+        let unmapped = try #require(items.first { $0["error"] == "unmapped" })
+        let rejected = try #require(items.first { $0["body"] == "not json" })
+        // re-normalise: still-unparsable bytes stay in quarantine (422); a parsable one is normalised again (200)
+        #expect(try await fixture.admin(.POST, "quarantine/\(rejected["id"]?.text ?? "")/renormalise").0 == 422)
+        let (renormaliseStatus, renormalised) = try await fixture.admin(.POST, "quarantine/\(unmapped["id"]?.text ?? "")/renormalise")
+        #expect(renormaliseStatus == 200)
+        #expect(renormalised["status"] == "accepted")
+        #expect(try await fixture.admin(.POST, "quarantine/cb_nothing/renormalise").0 == 404)
         var anonymous = HTTPClientRequest(url: "http://127.0.0.1:\(fixture.port)/admin/v1/dead-letters")
         anonymous.method = .GET
         #expect(try await RelayFixture.client(for: fixture.port).execute(anonymous, timeout: .seconds(5)).status.code == 401)

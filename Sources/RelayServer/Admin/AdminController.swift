@@ -13,6 +13,7 @@ struct AdminController<Context: RequestContext>: Sendable {
     let store: any RelayStore
     let wakeup: DeliveryWakeup
     let jobs: ReplayJobs
+    let queue: NormalisationQueue
 
     func addRoutes(to router: Router<Context>) {
         let admin = router.group("/admin/v1")
@@ -51,6 +52,9 @@ struct AdminController<Context: RequestContext>: Sendable {
             }
         }
         admin.get("quarantine") { request, _ in try await authorized(request) { try await quarantine() } }
+        admin.post("quarantine/:id/renormalise") { request, context in
+            try await authorized(request) { try await renormalise(context.parameters.get("id") ?? "") }
+        }
     }
 
     /// `POST /admin/v1/dead-letters/replay {filter…, "dryRun": true|false, "ratePerSecond": n}`.
@@ -147,6 +151,24 @@ struct AdminController<Context: RequestContext>: Sendable {
                  "detail": .string(entry.detail)]
             }),
         ])
+    }
+
+    /// Parses a quarantined callback's stored bytes again (after a parser or mapping fix) and normalises it.
+    func renormalise(_ id: String) async throws -> Response {
+        guard let (callback, rejected) = try await store.quarantinedCallback(id: id) else {
+            return JSONResponse.error(.notFound, "not_found", "no quarantined callback \(id)")
+        }
+        let parsed: ParsedCallback
+        do {
+            parsed = try CallbackParser.parse(aggregator: callback.aggregator, body: callback.body,
+                                              contentType: callback.contentType)
+        } catch {
+            return JSONResponse.error(.unprocessableContent, error.shortDescription, "still rejected: \(error.detail)")
+        }
+        let outcome = try await store.requeue(quarantined: callback, rejected: rejected, dedupKey: parsed.dedupKey)
+        if !outcome.duplicate { queue.submit(NormalisationInput(callback: callback, parsed: parsed, requeued: true)) }
+        return JSONResponse.make(.ok, ["status": .string(outcome.duplicate ? "duplicate" : "accepted"),
+                                       "callbackId": .string(outcome.callbackId)])
     }
 
     func quarantine() async throws -> Response {

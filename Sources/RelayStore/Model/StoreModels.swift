@@ -56,10 +56,13 @@ public struct StoredCallback: Sendable {
 public struct NormalisationInput: Sendable {
     public var callback: StoredCallback
     public var parsed: ParsedCallback?
+    /// Sent again by ops from quarantine (clears the unmapped mark when it now maps).
+    public var requeued: Bool
 
-    public init(callback: StoredCallback, parsed: ParsedCallback?) {
+    public init(callback: StoredCallback, parsed: ParsedCallback?, requeued: Bool = false) {
         self.callback = callback
         self.parsed = parsed
+        self.requeued = requeued
     }
 }
 

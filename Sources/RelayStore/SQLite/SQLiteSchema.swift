@@ -133,6 +133,9 @@ enum SQLiteSchema {
         (5, """
         ALTER TABLE deliveries ADD COLUMN trigger TEXT NOT NULL DEFAULT 'scheduled';
         """),
+        (6, """
+        CREATE INDEX callbacks_unmapped ON callbacks(seq) WHERE error = 'unmapped';
+        """),
     ]
 
     /// Applies the pragmas and every migration not yet applied.

@@ -125,6 +125,15 @@ public final class SQLiteStore: RelayStore {
                 summary.callbacks += 1
                 guard let result = normalise(input, context) else { continue }
                 try Self.write(result, callback: input.callback, now: now, connection: connection, summary: &summary)
+                // A status the mapping tables do not know: ops see the callback in quarantine (rare, so the
+                // callback row is rewritten only then).
+                let unmapped = result.events.contains { $0.outcome == .unmapped }
+                if unmapped || input.requeued {
+                    try connection.run(
+                        "UPDATE callbacks SET error = ?, detail = ? WHERE seq = ? AND status = 'accepted'",
+                        [unmapped ? .text("unmapped") : .null,
+                         unmapped ? .text("status not in the mapping table") : .null, .integer(input.callback.seq)])
+                }
             }
             return summary
         }
@@ -249,7 +258,7 @@ public final class SQLiteStore: RelayStore {
             try connection.query(
                 """
                 SELECT id, client, aggregator, received_at, error, detail, body FROM callbacks
-                WHERE status = 'rejected' ORDER BY seq DESC LIMIT ?
+                WHERE status = 'rejected' OR error = 'unmapped' ORDER BY seq DESC LIMIT ?
                 """, [.integer(Int64(limit))]
             ) { row in
                 QuarantinedCallback(id: row.text(0) ?? "", client: row.text(1) ?? "", aggregator: row.text(2) ?? "",

@@ -17,13 +17,14 @@ struct AdminOptions: ParsableArguments {
     var json = false
 
     /// Calls the admin API and returns the parsed answer, failing with the relay's error message.
-    func call(_ method: HTTPMethod, _ path: String) async throws -> JSONValue {
+    func call(_ method: HTTPMethod, _ path: String, body: JSONValue? = nil) async throws -> JSONValue {
         guard let token = token ?? ProcessInfo.processInfo.environment["RELAY_ADMIN_TOKEN"] else {
             throw ValidationError("pass --token or set RELAY_ADMIN_TOKEN")
         }
         var request = HTTPClientRequest(url: url.trimmingCharacters(in: CharacterSet(charactersIn: "/")) + "/admin/v1/" + path)
         request.method = method
         request.headers.add(name: "Authorization", value: "Bearer \(token)")
+        if let body { request.body = .bytes(ByteBuffer(bytes: body.serializedBytes())) }
         let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
         let body = try await response.body.collect(upTo: 16 << 20)
         let value = (try? JSONValue.parse(Array(body.readableBytesView))) ?? .null

@@ -20,6 +20,7 @@ struct RelayCommand: AsyncParsableCommand {
               relay dlq list --url http://127.0.0.1:8080 --token $RELAY_ADMIN_TOKEN
             """,
         version: version,
-        subcommands: [ServeCommand.self, ConfigCommand.self, NormaliseCommand.self, DeadLetterCommand.self]
+        subcommands: [ServeCommand.self, ConfigCommand.self, NormaliseCommand.self, DeadLetterCommand.self,
+                      EndpointsCommand.self, TraceCommand.self]
     )
 }

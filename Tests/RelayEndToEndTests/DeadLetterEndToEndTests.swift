@@ -89,6 +89,10 @@ struct DeadLetterEndToEndTests {
         #expect(kinds.contains("event") && kinds.contains("notification") && kinds.contains("delivery"))
         #expect((trace["entries"]?.array ?? []).contains { $0["detail"]?.text?.hasSuffix("(manual)") == true })
 
+        let base = ["--url", "http://127.0.0.1:\(fixture.port)", "--token", fixture.adminToken]
+        #expect(try Self.cli(["trace", "DL1"] + base).contains("(manual)"))
+        #expect(try Self.cli(["endpoints", "list"] + base).contains("e2e/notification"))
+
         // endpoint health, disable / enable, recover since T
         let (_, endpoints) = try await fixture.admin(.GET, "endpoints")
         let endpoint = try #require(endpoints["items"]?.array?.first { $0["id"] == "e2e/notification" })

@@ -112,8 +112,10 @@ public final class DeliveryEngine: Service, Sendable {
         let defaultCap = configuration.delivery.maxInFlightPerEndpoint
         // Scan a few candidates per free slot: enough to step over chains that wait, without re-reading a large
         // backlog each time a single slot frees up.
+        // Deliveries of disabled endpoints wait (not sent, not dead) until ops enable the endpoint again.
+        let disabled = book.withLock { $0.disabledEndpoints }
         return try await store.claimDeliveries(now: now, scan: min(512, max(32, free * 4)), owner: owner,
-                                               leaseUntil: lease) {
+                                               leaseUntil: lease, excluding: disabled) {
             candidates in
             // Earlier events of a chain go first.
             let ordered = candidates.sorted { ($0.eventTime, $0.seq) < ($1.eventTime, $1.seq) }
@@ -121,7 +123,7 @@ public final class DeliveryEngine: Service, Sendable {
                 var chosen: [DueDelivery] = []
                 for delivery in ordered where chosen.count < free {
                     let cap = endpoints[delivery.endpointId]?.maxInFlight ?? defaultCap
-                    if book.disabledEndpoints.contains(delivery.endpointId) || book.mayClaim(delivery, cap: cap) {
+                    if !book.disabledEndpoints.contains(delivery.endpointId), book.mayClaim(delivery, cap: cap) {
                         book.claim(delivery)
                         chosen.append(delivery)
                     }
@@ -133,12 +135,6 @@ public final class DeliveryEngine: Service, Sendable {
 
     func deliver(_ delivery: DueDelivery, sender: WebhookSender) async {
         let startedAt = WallClock.now()
-        if book.withLock({ $0.disabledEndpoints.contains(delivery.endpointId) }) {
-            try? await store.complete(delivery: delivery.seq, attempt: nil, outcome: .dead(.endpointDisabled),
-                                      now: startedAt)
-            finish(delivery, retrying: false)
-            return
-        }
         guard let endpoint = endpoints[delivery.endpointId] else {
             try? await store.complete(delivery: delivery.seq, attempt: nil, outcome: .dead(.endpointRemoved),
                                       now: startedAt)

@@ -37,6 +37,14 @@ struct AdminOptions: ParsableArguments {
     func output(_ value: JSONValue, table: () -> String) {
         print(json ? value.prettyPrinted() : table())
     }
+
+    /// POSTs `path(id)` for each id and prints each answer's status.
+    func post(_ ids: [String], _ path: (String) -> String) async throws {
+        for id in ids {
+            let answer = try await call(.POST, path(id))
+            output(answer) { "\(id): \(answer["status"]?.text ?? "")" }
+        }
+    }
 }
 
 /// Pads columns of a plain-text table.
@@ -119,12 +127,7 @@ struct DeadLetterCommand: AsyncParsableCommand {
         @OptionGroup var admin: AdminOptions
         @Argument(help: "Dead letter ids.") var ids: [String]
 
-        func run() async throws {
-            for id in ids {
-                let answer = try await admin.call(.POST, "dead-letters/\(id)/replay")
-                admin.output(answer) { "\(id): \(answer["status"]?.text ?? "")" }
-            }
-        }
+        func run() async throws { try await admin.post(ids) { "dead-letters/\($0)/replay" } }
     }
 
     struct Discard: AsyncParsableCommand {
@@ -132,11 +135,6 @@ struct DeadLetterCommand: AsyncParsableCommand {
         @OptionGroup var admin: AdminOptions
         @Argument(help: "Dead letter ids.") var ids: [String]
 
-        func run() async throws {
-            for id in ids {
-                let answer = try await admin.call(.POST, "dead-letters/\(id)/discard")
-                admin.output(answer) { "\(id): \(answer["status"]?.text ?? "")" }
-            }
-        }
+        func run() async throws { try await admin.post(ids) { "dead-letters/\($0)/discard" } }
     }
 }

@@ -37,20 +37,14 @@ struct EndpointsCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Enable an endpoint (e.g. after a 410).")
         @OptionGroup var admin: AdminOptions
         @Argument(help: "Endpoint id, e.g. acme/notification.") var id: String
-        func run() async throws {
-            let answer = try await admin.call(.POST, "endpoints/\(id)/enable")
-            admin.output(answer) { "\(id): \(answer["status"]?.text ?? "")" }
-        }
+        func run() async throws { try await admin.post([id]) { "endpoints/\($0)/enable" } }
     }
 
     struct Disable: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Disable an endpoint (its deliveries wait).")
         @OptionGroup var admin: AdminOptions
         @Argument(help: "Endpoint id, e.g. acme/notification.") var id: String
-        func run() async throws {
-            let answer = try await admin.call(.POST, "endpoints/\(id)/disable")
-            admin.output(answer) { "\(id): \(answer["status"]?.text ?? "")" }
-        }
+        func run() async throws { try await admin.post([id]) { "endpoints/\($0)/disable" } }
     }
 
     struct Recover: AsyncParsableCommand {

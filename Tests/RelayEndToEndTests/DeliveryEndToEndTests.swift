@@ -32,12 +32,16 @@ struct DeliveryEndToEndTests {
             lines += item.serialized() + "\n"
         }
         try lines.write(to: capture, atomically: true, encoding: .utf8)
+        return try runPythonScript("verify_signatures.py", [capture.path] + secrets)
+    }
+
+    /// Runs `scripts/<name>` with the test Python; returns its exit status and combined output.
+    static func runPythonScript(_ name: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
         let process = Process()
         let parts = python.split(separator: " ").map(String.init)
         process.executableURL = URL(fileURLWithPath: parts[0])
         process.arguments = Array(parts.dropFirst())
-            + [RelayProcess.packageRoot.appendingPathComponent("scripts/verify_signatures.py").path, capture.path]
-            + secrets
+            + [RelayProcess.packageRoot.appendingPathComponent("scripts/\(name)").path] + arguments
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = pipe

@@ -25,21 +25,10 @@ struct OpsPageEndToEndTests {
         }
         healthy.store(true, ordering: .relaxed)
         let output = RelayProcess.packageRoot.appendingPathComponent("docs/screenshots")
-        let process = Process()
-        let parts = DeliveryEndToEndTests.python.split(separator: " ").map(String.init)
-        process.executableURL = URL(fileURLWithPath: parts[0])
-        process.arguments = Array(parts.dropFirst()) + [
-            RelayProcess.packageRoot.appendingPathComponent("scripts/ops_screenshots.py").path,
-            "http://127.0.0.1:\(fixture.port)", fixture.adminToken, output.path,
-        ]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let log = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
+        let (status, log) = try DeliveryEndToEndTests.runPythonScript(
+            "ops_screenshots.py", ["http://127.0.0.1:\(fixture.port)", fixture.adminToken, output.path])
         print(log)
-        #expect(process.terminationStatus == 0, "\(log)")
+        #expect(status == 0, "\(log)")
         for name in ["ops-1-sign-in", "ops-2-dead-letters", "ops-3-dead-letter", "ops-4-bulk-replay-dry-run",
                      "ops-5-replay-job", "ops-6-endpoints", "ops-7-trace", "ops-8-quarantine"] {
             let size = (try? FileManager.default.attributesOfItem(atPath: output.appendingPathComponent("\(name).png").path)[.size] as? Int) ?? 0

@@ -45,6 +45,12 @@ struct AdminController<Context: RequestContext>: Sendable {
                 return try await endpointAction(id, context.parameters.get("action") ?? "", request: request)
             }
         }
+        admin.post("endpoints/:client/extra/:name/:action") { request, context in
+            try await authorized(request) {
+                let id = "\(context.parameters.get("client") ?? "")/extra/\(context.parameters.get("name") ?? "")"
+                return try await endpointAction(id, context.parameters.get("action") ?? "", request: request)
+            }
+        }
         admin.get("shipments/:awb/trace") { request, context in
             try await authorized(request) {
                 try await trace(context.parameters.get("awb") ?? "",

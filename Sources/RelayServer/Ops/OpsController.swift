@@ -53,14 +53,17 @@ struct OpsController<Context: RequestContext>: Sendable {
             try await guarded(request) { replayJob(context.parameters.get("id") ?? "") }
         }
         router.get("/ops/endpoints") { request, _ in try await guarded(request) { try await endpoints() } }
-        router.post("/ops/endpoints/:client/:name/:action") { request, context in
-            try await guarded(request) {
-                let id = "\(context.parameters.get("client") ?? "")/\(context.parameters.get("name") ?? "")"
-                let disable = context.parameters.get("action") == "disable"
-                try await store.setEndpoint(id, disabled: disable, reason: disable ? "disabled by ops" : nil,
-                                            now: WallClock.now())
-                wakeup.signal()
-                return redirect("/ops/endpoints")
+        for path in ["/ops/endpoints/:client/:name/:action", "/ops/endpoints/:client/extra/:name/:action"] {
+            router.post(RouterPath(path)) { request, context in
+                try await guarded(request) {
+                    let name = context.parameters.get("name") ?? ""
+                    let id = "\(context.parameters.get("client") ?? "")/" + (path.contains("/extra/") ? "extra/\(name)" : name)
+                    let disable = context.parameters.get("action") == "disable"
+                    try await store.setEndpoint(id, disabled: disable, reason: disable ? "disabled by ops" : nil,
+                                                now: WallClock.now())
+                    wakeup.signal()
+                    return redirect("/ops/endpoints")
+                }
             }
         }
         router.get("/ops/trace") { request, _ in try await guarded(request) { try await trace(request) } }

@@ -14,23 +14,26 @@ extension SQLiteStore {
                     payload: row.blob(8))
     }
 
-    public func claimDeliveries(now: EventTime, scan: Int, owner: String, leaseUntil: EventTime,
+    public func claimDeliveries(now: EventTime, scan: Int, owner: String, leaseUntil: EventTime, excluding: Set<String>,
                                 choose: @escaping @Sendable ([DueDelivery]) -> [DueDelivery]) async throws -> [DueDelivery]
     {
-        try await writer.perform { connection in
+        let excluded = excluding.sorted()
+        let exclusion = excluded.isEmpty ? "" : " AND endpoint NOT IN (\(excluded.map { _ in "?" }.joined(separator: ", ")))"
+        let excludedValues = excluded.map(SQLiteValue.text)
+        return try await writer.perform { connection in
             let nowValue = SQLiteValue.integer(now.epochMilliseconds)
             let candidates = try connection.query(
                 """
                 SELECT seq, notification_id, client, endpoint, ordering_key, event_time, next_attempt_at, attempts, trigger
-                FROM deliveries WHERE state = 'pending' AND next_attempt_at <= ?
+                FROM deliveries WHERE state = 'pending' AND next_attempt_at <= ?\(exclusion)
                 ORDER BY next_attempt_at, seq LIMIT ?
-                """, [nowValue, .integer(Int64(scan))], Self.candidateRow)
+                """, [nowValue] + excludedValues + [.integer(Int64(scan))], Self.candidateRow)
                 + (try connection.query(
                     """
                     SELECT seq, notification_id, client, endpoint, ordering_key, event_time, next_attempt_at, attempts,
                         trigger
-                    FROM deliveries WHERE state = 'in_flight' AND lease_until < ? LIMIT ?
-                    """, [nowValue, .integer(Int64(scan))], Self.candidateRow))
+                    FROM deliveries WHERE state = 'in_flight' AND lease_until < ?\(exclusion) LIMIT ?
+                    """, [nowValue] + excludedValues + [.integer(Int64(scan))], Self.candidateRow))
             guard !candidates.isEmpty else { return [] }
             var chosen = choose(candidates)
             for index in chosen.indices {

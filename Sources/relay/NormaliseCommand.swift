@@ -9,8 +9,8 @@ struct NormaliseCommand: AsyncParsableCommand {
         commandName: "normalise",
         abstract: "Print the notifications a callback payload produces (a JSON array, [] for none).",
         discussion: """
-            Parses each FILE as a callback of the given aggregator and prints the JSON array of notifications the
-            relay would produce, in order. Several files are normalised in sequence with shared shipment state, so
+            Parses each FILE as a callback of the given aggregator and prints the JSON array of notifications the \
+            relay would produce, in order. Several files are normalised in sequence with shared shipment state, so \
             dedup and stale rules apply across them. Use - for standard input.
             """,
         aliases: ["normalize"]

@@ -9,9 +9,9 @@ struct RelayCommand: AsyncParsableCommand {
         commandName: "relay",
         abstract: "Shipment notification relay: courier aggregator callbacks in, signed Magento notifications out.",
         discussion: """
-            Receives status callbacks from Clickpost, Shiprocket, Shipway and eShipz, stores each one durably before
-            answering, normalises it into the Increff/Magento notification payload and delivers it to each client's
-            endpoints.
+            Receives status callbacks from Clickpost, Shiprocket, Shipway and eShipz, stores each one durably before \
+            answering, normalises it into the Increff/Magento notification payload and delivers it, signed and \
+            retried, to each client's endpoints.
 
             Start here:
               relay config check --config Deploy/config.example.yaml

@@ -13,7 +13,7 @@ struct ServeCommand: AsyncParsableCommand {
         commandName: "serve",
         abstract: "Run the relay (callback routes, normaliser, delivery).",
         discussion: """
-            Reads the YAML configuration (secrets as ${ENV} references), opens the store (SQLite by default) and
+            Reads the YAML configuration (secrets as ${ENV} references), opens the store (SQLite by default) and \
             serves until SIGINT or SIGTERM, then finishes in-flight work and exits.
             """
     )

@@ -47,7 +47,10 @@ public func buildApplication(
                                           metrics: metrics, wakeup: wakeup, delay: options.normaliseDelay)
     // Graceful shutdown runs in reverse order: the server stops first, then delivery finishes its attempts, then the
     // normaliser drains, then the store closes.
-    var services: [any Service] = [StoreCloser(store: store), normaliser]
+    var services: [any Service] = [
+        StoreCloser(store: store), normaliser,
+        RetentionService(store: store, retentionDays: configuration.retentionDays, logger: logger),
+    ]
     if options.delivery {
         services.append(DeliveryEngine(store: store, configuration: configuration, wakeup: wakeup, logger: logger))
     }

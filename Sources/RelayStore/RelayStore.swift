@@ -120,6 +120,12 @@ public protocol RelayStore: Sendable {
     /// duplicate), and either is queued for normalisation. Returns the outcome.
     func requeue(quarantined callback: StoredCallback, rejected: Bool, dedupKey: String) async throws -> IngestOutcome
 
+    /// Deletes one bounded batch of data older than `cutoff` (SPEC §8 retention): normalised callbacks and their
+    /// events, attempts of deliveries that are not dead letters, finished deliveries, and notifications left without
+    /// deliveries. Dead letters and their attempts stay until replayed or discarded.
+    /// - Returns: rows deleted; 0 when nothing older is left.
+    func cleanup(olderThan cutoff: EventTime, batch: Int) async throws -> Int
+
     /// Releases connections; later calls fail.
     func close() async
 }

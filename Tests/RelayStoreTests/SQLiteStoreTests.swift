@@ -140,3 +140,50 @@ struct SQLiteStoreTests {
         await second.close()
     }
 }
+
+@Suite("SQLite store retention")
+struct RetentionTests {
+    @Test("cleanup deletes old callbacks, events, finished deliveries, their attempts and notifications; dead letters stay")
+    func cleanup() async throws {
+        try await SQLiteStoreTests.withStore { store, path in
+            // given: two shipments normalised; one delivery delivered, one dead
+            for awb in ["OLD1", "OLD2"] {
+                let (inbound, parsed) = SQLiteStoreTests.callback(awb: awb)
+                let outcome = try await store.ingest(inbound, dedupKey: parsed.dedupKey)
+                let stored = StoredCallback(seq: outcome.seq, id: outcome.callbackId, client: "acme",
+                                            aggregator: .clickpost, receivedAt: inbound.receivedAt,
+                                            contentType: "application/json", body: inbound.body)
+                _ = try await store.normalise([NormalisationInput(callback: stored, parsed: parsed)],
+                                              using: SQLiteStoreTests.normalise)
+            }
+            let deliveries = try await store.deliveries(notificationId: nil, limit: 100)
+            let attempt = AttemptRecord(startedAt: WallClock.now(), durationMilliseconds: 3, statusCode: 200,
+                                        failureClass: nil, responseExcerpt: [], error: nil)
+            for delivery in deliveries {
+                let dead = delivery.notificationId == deliveries.last?.notificationId
+                try await store.complete(delivery: delivery.seq, attempt: attempt,
+                                         outcome: dead ? .dead(.http5xx) : .delivered, now: WallClock.now())
+            }
+            // when: everything is older than the cutoff
+            let cutoff = EventTime(epochMilliseconds: WallClock.now().epochMilliseconds + 86_400_000)
+            var deleted = 0
+            while true {
+                let batch = try await store.cleanup(olderThan: cutoff, batch: 2)
+                if batch == 0 { break }
+                deleted += batch
+            }
+            // then
+            let counts = try await store.counts()
+            #expect(deleted > 0)
+            #expect(counts.callbacks == 0)
+            #expect(counts.events == 0)
+            let remaining = try await store.deliveries(notificationId: nil, limit: 100)
+            #expect(remaining.map(\.state).allSatisfy { $0 == "dead" })
+            #expect(!remaining.isEmpty)
+            #expect(try await store.attempts(delivery: remaining[0].seq).count == 1)
+            #expect(counts.notifications == 1)
+            #expect(try await store.deadLetters(DeadLetterFilter()).count == remaining.count)
+            _ = path
+        }
+    }
+}

@@ -136,6 +136,9 @@ enum SQLiteSchema {
         (6, """
         CREATE INDEX callbacks_unmapped ON callbacks(seq) WHERE error = 'unmapped';
         """),
+        (7, """
+        CREATE INDEX deliveries_notification ON deliveries(notification_seq);
+        """),
     ]
 
     /// Applies the pragmas and every migration not yet applied.

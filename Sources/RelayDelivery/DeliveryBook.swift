@@ -10,6 +10,8 @@ struct DeliveryBook: Sendable {
     var blockedChains: [String: (eventTime: EventTime, seq: Int64)] = [:]
     var endpointInFlight: [String: Int] = [:]
     var disabledEndpoints: Set<String> = []
+    /// Bumped when this process disables an endpoint (410), so a slower refresh from the store cannot undo it.
+    var disabledGeneration = 0
 
     /// Whether `delivery` may be sent now, given `cap` requests per endpoint.
     func mayClaim(_ delivery: DueDelivery, cap: Int) -> Bool {

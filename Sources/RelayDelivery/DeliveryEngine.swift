@@ -60,8 +60,12 @@ public final class DeliveryEngine: Service, Sendable {
                         // Ops enable and disable endpoints through the store (possibly from another process).
                         if ContinuousClock.now - refreshed > .seconds(1) {
                             refreshed = ContinuousClock.now
+                            let generation = book.withLock { $0.disabledGeneration }
                             if let disabled = try? await store.disabledEndpoints() {
-                                book.withLock { $0.disabledEndpoints = disabled }
+                                // A 410 seen while reading is newer than what was read: keep it.
+                                book.withLock { book in
+                                    if book.disabledGeneration == generation { book.disabledEndpoints = disabled }
+                                }
                             }
                         }
                         let claimed = (try? await claim()) ?? []
@@ -163,6 +167,11 @@ public final class DeliveryEngine: Service, Sendable {
             failure = .endpointDisabled
             outcome = .dead(.endpointDisabled)
             disable = true
+            // Stop claiming for it before anything of this attempt is committed.
+            book.withLock { book in
+                book.disabledEndpoints.insert(endpoint.id)
+                book.disabledGeneration += 1
+            }
         case .retry(let failureClass, let honourRetryAfter):
             failure = failureClass
             let policy = RetryPolicy(
@@ -192,7 +201,6 @@ public final class DeliveryEngine: Service, Sendable {
         }
         if disable {
             let dead = (try? await store.disableEndpoint(endpoint.id, reason: "410 Gone", now: now)) ?? 0
-            book.withLock { _ = $0.disabledEndpoints.insert(endpoint.id) }
             logger.warning("endpoint answered 410 Gone and is disabled", metadata: [
                 "relay.endpoint": "\(endpoint.id)", "relay.dead_letters": "\(dead)",
             ])

@@ -48,6 +48,8 @@ struct DeliveryEngineTests {
         #expect(deliveries.allSatisfy { $0.failureClass == "endpoint_disabled" })
         #expect(try await harness.store.disabledEndpoints() == ["acme/notification"])
         // Later notifications for a disabled endpoint wait, without a request, until ops enable it again.
+        // (First let every attempt that was in flight at the 410 finish: each one's 410 dead-letters what is pending.)
+        try await Task.sleep(for: .milliseconds(600))
         let before = receiver.requests.count
         try await harness.notify(awb: "G3")
         try await Task.sleep(for: .milliseconds(500))

@@ -50,6 +50,7 @@ public func buildApplication(
     var services: [any Service] = [
         StoreCloser(store: store), normaliser,
         RetentionService(store: store, retentionDays: configuration.retentionDays, logger: logger),
+        MetricsSampler(store: store),
     ]
     if options.delivery {
         services.append(DeliveryEngine(store: store, configuration: configuration, wakeup: wakeup, logger: logger))

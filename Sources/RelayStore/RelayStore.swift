@@ -126,6 +126,9 @@ public protocol RelayStore: Sendable {
     /// - Returns: rows deleted; 0 when nothing older is left.
     func cleanup(olderThan cutoff: EventTime, batch: Int) async throws -> Int
 
+    /// Pending deliveries, dead letters, and the due time of the oldest pending delivery (cheap: partial indexes).
+    func deliveryGauges() async throws -> (pending: Int, dead: Int, oldestDue: EventTime?)
+
     /// Releases connections; later calls fail.
     func close() async
 }

@@ -62,6 +62,17 @@ extension SQLiteStore {
         }
     }
 
+    public func deliveryGauges() async throws -> (pending: Int, dead: Int, oldestDue: EventTime?) {
+        try await reader.read { connection in
+            let pending = try connection.query("SELECT count(*) FROM deliveries WHERE state = 'pending'") { $0.int(0) }
+            let dead = try connection.query("SELECT count(*) FROM deliveries WHERE state = 'dead'") { $0.int(0) }
+            let oldest = try connection.query("SELECT min(next_attempt_at) FROM deliveries WHERE state = 'pending'") {
+                $0.optionalInt(0).map(EventTime.init(epochMilliseconds:))
+            }
+            return (Int(pending.first ?? 0), Int(dead.first ?? 0), oldest.first ?? nil)
+        }
+    }
+
     public func nextDueTime() async throws -> EventTime? {
         try await reader.read { connection in
             try connection.query("SELECT min(next_attempt_at) FROM deliveries WHERE state = 'pending'") {

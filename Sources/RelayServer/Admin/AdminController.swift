@@ -70,10 +70,9 @@ struct AdminController<Context: RequestContext>: Sendable {
         let json = body.readableBytes == 0 ? JSONValue.object(JSONObject())
             : ((try? JSONValue.parse(Array(body.readableBytesView))) ?? .null)
         guard json.object != nil else { return JSONResponse.error(.badRequest, "invalid_body", "a JSON object is required") }
-        func time(_ name: String) -> EventTime? { json[name]?.text.flatMap { TimestampParser(defaultOffsetSeconds: 0).parse($0) } }
-        let filter = DeadLetterFilter(client: json["client"]?.text, endpoint: json["endpoint"]?.text,
-                                      type: json["type"]?.text, failure: json["failure"]?.text, awb: json["awb"]?.text,
-                                      since: time("since"), until: time("until"), limit: 10_000)
+        var fields: [String: String] = [:]
+        for member in json.object ?? JSONObject() { if let text = member.value.text { fields[member.key] = text } }
+        let filter = DeadLetterFilter(fields: fields, limit: 10_000)
         let letters = try await store.deadLetters(filter)
         if json["dryRun"]?.boolean == true {
             return JSONResponse.make(.ok, ["dryRun": true, "count": .int(Int64(letters.count)),
@@ -190,10 +189,7 @@ struct AdminController<Context: RequestContext>: Sendable {
         guard let token = configuration.admin.token else {
             return JSONResponse.error(.forbidden, "admin_disabled", "set admin.token in the configuration")
         }
-        let presented = request.headers[.authorization].flatMap { value -> String? in
-            value.lowercased().hasPrefix("bearer ") ? String(value.dropFirst(7)) : nil
-        }
-        guard ConstantTime.matchesAny(presented, [token]) else {
+        guard ConstantTime.matchesAny(request.bearerToken, [token]) else {
             return JSONResponse.error(.unauthorized, "unauthorized", "missing or wrong admin bearer token")
         }
         return try await body()
@@ -209,13 +205,10 @@ struct AdminController<Context: RequestContext>: Sendable {
     }
 
     func list(_ request: Request) async throws -> Response {
-        let query = request.uri.queryParameters
-        func text(_ name: String) -> String? { query.get(name).map { String($0) }.flatMap { $0.isEmpty ? nil : $0 } }
-        func time(_ name: String) -> EventTime? { text(name).flatMap { TimestampParser(defaultOffsetSeconds: 0).parse($0) } }
-        var filter = DeadLetterFilter(client: text("client"), endpoint: text("endpoint"), type: text("type"),
-                                      failure: text("failure"), awb: text("awb"), since: time("since"),
-                                      until: time("until"), limit: text("limit").flatMap { Int($0) } ?? 50)
-        if let cursor = text("cursor") {
+        var fields: [String: String] = [:]
+        for (name, value) in request.uri.queryParameters where !value.isEmpty { fields[String(name)] = String(value) }
+        var filter = DeadLetterFilter(fields: fields, limit: fields["limit"].flatMap { Int($0) } ?? 50)
+        if let cursor = fields["cursor"] {
             let parts = cursor.split(separator: ".")
             guard parts.count == 2, let deadAt = Int64(parts[0]), let seq = Int64(parts[1]) else {
                 return JSONResponse.error(.badRequest, "bad_cursor", "cursor must come from a previous page's nextCursor")

@@ -36,10 +36,7 @@ struct OMSController<Context: RequestContext>: Sendable {
         guard let client = configuration.client(id: clientId) else {
             return .failure(JSONResponse.error(.notFound, "unknown_client", "no client \(clientId) is configured"))
         }
-        let presented = request.headers[.authorization].flatMap { value -> String? in
-            value.lowercased().hasPrefix("bearer ") ? String(value.dropFirst(7)) : nil
-        }
-        guard let token = client.apiToken, ConstantTime.matchesAny(presented, [token]) else {
+        guard let token = client.apiToken, ConstantTime.matchesAny(request.bearerToken, [token]) else {
             return .failure(JSONResponse.error(.unauthorized, "unauthorized", "missing or wrong bearer api_token"))
         }
         return .success(client)

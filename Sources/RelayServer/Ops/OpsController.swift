@@ -121,10 +121,7 @@ struct OpsController<Context: RequestContext>: Sendable {
     }
 
     func filter(_ fields: [String: String], limit: Int) -> DeadLetterFilter {
-        func time(_ name: String) -> EventTime? { fields[name].flatMap { TimestampParser(defaultOffsetSeconds: 0).parse($0) } }
-        return DeadLetterFilter(client: fields["client"], endpoint: fields["endpoint"], type: fields["type"],
-                                failure: fields["failure"], awb: fields["awb"], since: time("since"),
-                                until: time("until"), limit: limit)
+        DeadLetterFilter(fields: fields, limit: limit)
     }
 
     static func row(_ letter: DeadLetter) -> [String: Any] {

@@ -148,7 +148,7 @@ enum SQLiteSchema {
             PRAGMA synchronous = FULL;
             PRAGMA temp_store = MEMORY;
             PRAGMA cache_size = -65536;
-            PRAGMA wal_autocheckpoint = 1000;
+            PRAGMA wal_autocheckpoint = 8000;
             CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL);
             """)
         try connection.execute("BEGIN IMMEDIATE")

@@ -9,6 +9,7 @@ public final class SQLiteStore: RelayStore {
     /// Touched only on the writer thread.
     let dedupIndex: SQLiteDedupIndex
     let reader: SQLiteReader
+    let checkpointer: SQLiteCheckpointer
     let logger: Logger
     /// The database file.
     public let path: String
@@ -29,8 +30,10 @@ public final class SQLiteStore: RelayStore {
         writer = SQLiteWriter(connection: connection, groupCommit: configuration.groupCommit,
                               maxBatch: configuration.maxBatch, logger: logger)
         reader = try SQLiteReader(path: configuration.path)
+        checkpointer = try SQLiteCheckpointer(path: configuration.path)
         self.logger = logger
         writer.start()
+        checkpointer.start()
     }
 
     /// Group-commit statistics: transactions committed and writes they carried.
@@ -38,6 +41,7 @@ public final class SQLiteStore: RelayStore {
 
     public func close() async {
         writer.stop()
+        checkpointer.stop()
         let statistics = commitStatistics
         logger.info("store closed", metadata: [
             "relay.store.commits": "\(statistics.commits)", "relay.store.writes": "\(statistics.writes)",

@@ -1,0 +1,39 @@
+import Foundation
+
+/// Copies WAL frames into the database file on its own connection and thread, so the writer's commits do not pay
+/// for checkpoints (which showed up as the writer's tail latency). PASSIVE checkpoints never block the writer; the
+/// writer's own auto-checkpoint stays as a backstop at a larger WAL size.
+final class SQLiteCheckpointer: @unchecked Sendable {
+    private let connection: SQLiteConnection
+    private let condition = NSCondition()
+    private var stopping = false
+    private let finished = DispatchSemaphore(value: 0)
+
+    init(path: String) throws {
+        connection = try SQLiteConnection(path: path)
+    }
+
+    func start(every interval: TimeInterval = 0.05) {
+        let thread = Thread { [self] in
+            while true {
+                condition.lock()
+                if !stopping { _ = condition.wait(until: Date(timeIntervalSinceNow: interval)) }
+                let stop = stopping
+                condition.unlock()
+                if stop { break }
+                try? connection.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            }
+            finished.signal()
+        }
+        thread.name = "relay-sqlite-checkpoint"
+        thread.start()
+    }
+
+    func stop() {
+        condition.lock()
+        stopping = true
+        condition.signal()
+        condition.unlock()
+        finished.wait()
+    }
+}

@@ -23,7 +23,11 @@ public enum CallbackParser {
     public static func parse(
         aggregator: Aggregator, body: [UInt8], contentType: String?
     ) throws(CallbackParseError) -> ParsedCallback {
-        let value = try readBody(aggregator: aggregator, body: body, contentType: contentType)
+        try parse(aggregator: aggregator, json: try readBody(aggregator: aggregator, body: body, contentType: contentType))
+    }
+
+    /// Parses a body already read by `readBody` (the routes read it once and also take Shipway's `hash` from it).
+    public static func parse(aggregator: Aggregator, json value: JSONValue) throws(CallbackParseError) -> ParsedCallback {
         switch aggregator {
         case .clickpost: return try ClickpostParser.parse(value)
         case .shiprocket: return try ShiprocketParser.parse(value)

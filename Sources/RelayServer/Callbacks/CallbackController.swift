@@ -62,17 +62,29 @@ struct CallbackController<Context: RequestContext>: Sendable {
         }
         let bytes = Array(body.readableBytesView)
         let contentType = request.headers[.contentType]
-        let parsed: Result<ParsedCallback, CallbackParseError>
+        // Read once: the same JSON gives the events and, for Shipway's classic shape, the body `hash` credential.
+        let json: Result<JSONValue, CallbackParseError>
         do {
-            parsed = .success(try CallbackParser.parse(aggregator: aggregator, body: bytes, contentType: contentType))
+            json = .success(try CallbackParser.readBody(aggregator: aggregator, body: bytes, contentType: contentType))
         } catch {
+            json = .failure(error)
+        }
+        let parsed: Result<ParsedCallback, CallbackParseError>
+        switch json {
+        case .success(let value):
+            do {
+                parsed = .success(try CallbackParser.parse(aggregator: aggregator, json: value))
+            } catch {
+                parsed = .failure(error)
+            }
+        case .failure(let error):
             parsed = .failure(error)
         }
         var presented = CallbackAuthenticator.Presented(
             headers: request.headers,
             pathToken: pathToken ?? request.uri.queryParameters.get("token").map { String($0) })
         if aggregator == .shipway, presented.pathToken == nil {
-            presented.bodyHash = (try? CallbackParser.readBody(aggregator: .shipway, body: bytes, contentType: contentType))?["hash"]?.text
+            presented.bodyHash = (try? json.get())?["hash"]?.text
         }
         guard CallbackAuthenticator.isAuthorized(client: client, aggregator: aggregator, presented: presented) else {
             metrics.callback(aggregator, "unauthorized")

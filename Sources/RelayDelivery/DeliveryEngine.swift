@@ -26,6 +26,8 @@ public final class DeliveryEngine: Service, Sendable {
     let shuttingDown = Atomic<Bool>(false)
     /// This process's lease owner name.
     let owner = "relay-\(UInt32.random(in: 0...UInt32.max))"
+    /// How long a claim lasts: longer than any attempt, so a delivery is taken over only from a stopped process.
+    let leaseSeconds: Double
 
     /// - Parameters:
     ///   - wakeup: signalled by the normaliser when it stores new deliveries.
@@ -40,6 +42,10 @@ public final class DeliveryEngine: Service, Sendable {
         var endpoints: [String: Endpoint] = [:]
         for client in configuration.clients { for endpoint in client.endpoints { endpoints[endpoint.id] = endpoint } }
         self.endpoints = endpoints
+        let longestTimeout = endpoints.values.map { $0.timeoutSeconds ?? configuration.delivery.timeoutSeconds }
+            .max() ?? configuration.delivery.timeoutSeconds
+        leaseSeconds = configuration.delivery.leaseSeconds
+            ?? max(configuration.delivery.timeoutSeconds, longestTimeout) * 2 + 30
     }
 
     public func run() async throws {
@@ -95,8 +101,9 @@ public final class DeliveryEngine: Service, Sendable {
     }
 
     func restoreBook() async throws {
-        // One delivering process per SQLite file: attempts a previous process had in flight are due again.
-        try await store.releaseLeases()
+        // One delivering process per SQLite file: attempts a previous process had in flight are due again. (A
+        // shared store keeps other processes' leases: they expire instead.)
+        if !store.isShared { try await store.releaseLeases() }
         let disabled = try await store.disabledEndpoints()
         let retrying = try await store.retryingDeliveries()
         book.withLock { book in
@@ -110,8 +117,7 @@ public final class DeliveryEngine: Service, Sendable {
         let free = maxInFlight - book.withLock { $0.inFlight.count }
         guard free > 0 else { return [] }
         let now = WallClock.now()
-        let lease = EventTime(epochMilliseconds: now.epochMilliseconds
-            + Int64((configuration.delivery.timeoutSeconds * 2 + 60) * 1000))
+        let lease = EventTime(epochMilliseconds: now.epochMilliseconds + Int64(leaseSeconds * 1000))
         let endpoints = self.endpoints
         let defaultCap = configuration.delivery.maxInFlightPerEndpoint
         // Scan a few candidates per free slot: enough to step over chains that wait, without re-reading a large

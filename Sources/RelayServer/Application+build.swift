@@ -37,12 +37,15 @@ public func buildApplication(
     switch configuration.storage {
     case .sqlite(let sqlite):
         store = try SQLiteStore(configuration: sqlite, logger: logger)
-    case .postgres:
-        throw RelayConfiguration.LoadError(description: "storage.postgres is not available in this build yet; use storage.sqlite")
+    case .postgres(let postgres):
+        store = try await PostgresStore.open(url: postgres.url, maxBatch: postgres.maxBatch,
+                                             maxConnections: postgres.maxConnections, logger: logger)
     }
     let queue = NormalisationQueue()
     let metrics = RelayMetrics()
     let wakeup = DeliveryWakeup()
+    // Another instance on a shared store committed deliveries: look for due ones now rather than at the next poll.
+    store.onDeliveriesChanged { wakeup.signal() }
     let normaliser = NormalisationService(store: store, queue: queue, configuration: configuration, logger: logger,
                                           metrics: metrics, wakeup: wakeup, delay: options.normaliseDelay)
     // Graceful shutdown runs in reverse order: the server stops first, then delivery finishes its attempts, then the

@@ -131,4 +131,16 @@ public protocol RelayStore: Sendable {
 
     /// Releases connections; later calls fail.
     func close() async
+
+    /// Whether several relay processes share this store (PostgreSQL): leases expire instead of being released on
+    /// start, and each process also catches up on callbacks another process stored but did not normalise.
+    var isShared: Bool { get }
+
+    /// Calls `handler` whenever another process may have stored due deliveries (a shared store's wake-up).
+    func onDeliveriesChanged(_ handler: @escaping @Sendable () -> Void)
+}
+
+extension RelayStore {
+    public var isShared: Bool { false }
+    public func onDeliveriesChanged(_ handler: @escaping @Sendable () -> Void) {}
 }

@@ -113,12 +113,22 @@ extension RelayConfiguration {
         if object["sqlite"] != nil, object["postgres"] != nil {
             reader.fail("storage", "choose one of sqlite or postgres, not both")
         }
-        if let postgres = reader.object(object["postgres"], at: "storage.postgres", allowed: ["url"]) {
+        if let postgres = reader.object(object["postgres"], at: "storage.postgres",
+                                        allowed: ["url", "max_connections", "max_batch"]) {
             let url = reader.string(postgres["url"], at: "storage.postgres.url", required: true) ?? ""
             if !url.isEmpty, !(url.hasPrefix("postgres://") || url.hasPrefix("postgresql://")) {
                 reader.fail("storage.postgres.url", "must start with postgres://")
             }
-            return .postgres(.init(url: url))
+            var settings = Storage.Postgres(url: url)
+            if let connections = reader.number(postgres["max_connections"], at: "storage.postgres.max_connections") {
+                if connections < 4 { reader.fail("storage.postgres.max_connections", "must be at least 4") }
+                settings.maxConnections = max(4, Int(connections))
+            }
+            if let batch = reader.number(postgres["max_batch"], at: "storage.postgres.max_batch") {
+                if batch < 1 { reader.fail("storage.postgres.max_batch", "must be at least 1") }
+                settings.maxBatch = max(1, Int(batch))
+            }
+            return .postgres(settings)
         }
         var sqlite = Storage.SQLite()
         if let object = reader.object(object["sqlite"], at: "storage.sqlite",
@@ -139,7 +149,7 @@ extension RelayConfiguration {
                                        _ reader: inout ConfigReader) -> Delivery {
         var delivery = Delivery()
         guard let object = reader.object(value, at: path, allowed: [
-            "timeout_seconds", "retry_schedule_seconds", "jitter", "max_in_flight",
+            "timeout_seconds", "retry_schedule_seconds", "jitter", "max_in_flight", "lease_seconds",
         ]) else { return delivery }
         if let timeout = reader.number(object["timeout_seconds"], at: "\(path).timeout_seconds") {
             if timeout <= 0 { reader.fail("\(path).timeout_seconds", "must be greater than 0") }
@@ -156,6 +166,12 @@ extension RelayConfiguration {
         if let cap = reader.number(object["max_in_flight"], at: "\(path).max_in_flight") {
             if cap < 1 { reader.fail("\(path).max_in_flight", "must be at least 1") }
             delivery.maxInFlightPerEndpoint = max(1, Int(cap))
+        }
+        if let lease = reader.number(object["lease_seconds"], at: "\(path).lease_seconds") {
+            if lease <= delivery.timeoutSeconds {
+                reader.fail("\(path).lease_seconds", "must be longer than delivery.timeout_seconds")
+            }
+            delivery.leaseSeconds = lease
         }
         return delivery
     }

@@ -69,8 +69,18 @@ public struct RelayConfiguration: Sendable {
         }
 
         public struct Postgres: Sendable {
+            /// `postgres://user:password@host:port/database[?sslmode=disable|prefer|require]`.
             public var url: String
-            public init(url: String) { self.url = url }
+            /// Pooled connections per instance (one is kept for LISTEN).
+            public var maxConnections: Int
+            /// Largest number of callbacks in one group commit.
+            public var maxBatch: Int
+
+            public init(url: String, maxConnections: Int = 20, maxBatch: Int = 512) {
+                self.url = url
+                self.maxConnections = maxConnections
+                self.maxBatch = maxBatch
+            }
         }
     }
 
@@ -88,6 +98,9 @@ public struct RelayConfiguration: Sendable {
         public var jitter: Double
         /// Requests in flight per endpoint.
         public var maxInFlightPerEndpoint: Int
+        /// How long a claimed delivery stays leased to the instance sending it (nil: twice the longest endpoint
+        /// timeout plus 30 s). On a shared store another instance takes a delivery over when its lease expires.
+        public var leaseSeconds: Double?
 
         public static let defaultSchedule: [Double] = [5, 300, 1800, 7200, 18000, 36000, 50400, 72000, 86400]
 

@@ -3,19 +3,22 @@ import RelayCore
 import RelayDelivery
 import RelayStore
 import ServiceLifecycle
+import Synchronization
 
 /// Normalises committed callbacks in batches, after their 2xx was sent (SPEC §3: answer fast, work from storage).
 ///
 /// On start it first catches up on callbacks stored but not normalised (a crash between answer and
 /// normalisation loses nothing); then it takes what the routes hand over. Each batch is one store transaction, so
 /// a callback is marked normalised together with what it produced.
-final class NormalisationService: Service {
+final class NormalisationService: Service, Sendable {
     let store: any RelayStore
     let queue: NormalisationQueue
     let configuration: RelayConfiguration
     let logger: Logger
     let metrics: RelayMetrics
     let batchLimit = 128
+    let sweepInterval = Duration.seconds(10)
+    let failedBatches = Atomic<Int>(0)
 
     let delay: Duration
     let wakeup: DeliveryWakeup
@@ -35,9 +38,13 @@ final class NormalisationService: Service {
         let queue = self.queue
         try await withGracefulShutdownHandler {
             try await catchUp()
-            while let (items, overflowed) = await queue.next(limit: batchLimit) {
-                if !items.isEmpty { await normalise(items) }
-                if overflowed { try await catchUp() }
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { await self.sweep() }
+                while let (items, overflowed) = await queue.next(limit: batchLimit) {
+                    if !items.isEmpty { await normalise(items) }
+                    if overflowed { try await catchUp() }
+                }
+                group.cancelAll()
             }
         } onGracefulShutdown: {
             queue.finish()
@@ -45,6 +52,20 @@ final class NormalisationService: Service {
         // Drain what is still queued; anything left is picked up by the next start's catch-up.
         while let (items, _) = await queue.next(limit: batchLimit), !items.isEmpty {
             await normalise(items)
+        }
+    }
+
+    /// Catches up again every `sweepInterval` when it matters: on a shared store (another instance may have
+    /// stopped between storing callbacks and normalising them) and after a failed batch (the database was away).
+    func sweep() async {
+        while !Task.isCancelled {
+            do { try await Task.sleep(for: sweepInterval) } catch { return }
+            guard store.isShared || failedBatches.exchange(0, ordering: .relaxed) > 0 else { continue }
+            do {
+                try await catchUp()
+            } catch {
+                logger.warning("catching up on stored callbacks failed", metadata: ["error": "\(error)"])
+            }
         }
     }
 
@@ -59,7 +80,7 @@ final class NormalisationService: Service {
             total += callbacks.count
             await normalise(callbacks.map { NormalisationInput(callback: $0, parsed: nil) })
         }
-        if total > 0 { logger.info("normalised stored callbacks on start", metadata: ["relay.callbacks": "\(total)"]) }
+        if total > 0 { logger.info("normalised stored callbacks (catch-up)", metadata: ["relay.callbacks": "\(total)"]) }
     }
 
     func normalise(_ items: [NormalisationInput]) async {
@@ -81,7 +102,8 @@ final class NormalisationService: Service {
             if summary.deliveries > 0 { wakeup.signal() }
             for (outcome, count) in summary.outcomes { metrics.events(outcome, count: count) }
         } catch {
-            // Left unnormalised in the store: the next start (or overflow scan) retries them.
+            // Left unnormalised in the store: the next sweep (or start) retries them.
+            failedBatches.add(1, ordering: .relaxed)
             logger.error("normalisation batch failed", metadata: ["error": "\(error)", "relay.batch.size": "\(items.count)"])
         }
     }

@@ -1,0 +1,298 @@
+import Foundation
+public import Logging
+import NIOCore
+import PostgresNIO
+public import RelayCore
+import Synchronization
+
+/// The shared store: one PostgreSQL database that several relay instances use at once (SPEC §8 scale-out).
+///
+/// Callback inserts are group-committed (one statement, one commit, for everything that arrived while the previous
+/// commit ran); deliveries are claimed with `FOR UPDATE SKIP LOCKED` and a lease, so each delivery is sent by one
+/// instance at a time and an instance that dies hands its deliveries over when their leases expire; new deliveries
+/// are announced with `NOTIFY`, and every instance's delivery loop also polls as a backstop.
+public final class PostgresStore: RelayStore {
+    let client: PostgresClient
+    let logger: Logger
+    let runTask: Task<Void, Never>
+    let listenTask = Mutex<Task<Void, Never>?>(nil)
+    let listeners = Mutex<[@Sendable () -> Void]>([])
+    let ingestBatcher: PostgresIngestBatcher
+    /// How long one store operation may wait (for a connection, or for PostgreSQL to answer) before it fails, so a
+    /// callback is answered 503 rather than held while the database is down.
+    let operationTimeout: Duration
+
+    static let deliveriesChannel = "relay_deliveries"
+
+    public var isShared: Bool { true }
+
+    /// Connects, applies migrations and starts the background work.
+    /// - Parameters:
+    ///   - url: `postgres://user:password@host:port/database[?sslmode=disable|prefer|require]`.
+    ///   - schema: a schema to use instead of `public` (created when missing); the tests isolate themselves this way.
+    ///   - maxBatch: largest number of callbacks in one group commit.
+    public static func open(url: String, schema: String? = nil, maxBatch: Int = 512, maxConnections: Int = 20,
+                            operationTimeout: Duration = .seconds(5), logger: Logger) async throws -> PostgresStore
+    {
+        var configuration = try PostgresURL.configuration(url)
+        configuration.options.maximumConnections = maxConnections
+        configuration.options.connectTimeout = .seconds(3)
+        if let schema {
+            configuration.options.additionalStartupParameters = [("search_path", schema)]
+        }
+        var backgroundLogger = logger
+        backgroundLogger.logLevel = max(logger.logLevel, .warning)
+        let client = PostgresClient(configuration: configuration, backgroundLogger: backgroundLogger)
+        let store = PostgresStore(client: client, maxBatch: maxBatch, operationTimeout: operationTimeout, logger: logger)
+        do {
+            try await store.transaction(timeout: .seconds(30)) { connection in
+                if let schema {
+                    try await connection.query("CREATE SCHEMA IF NOT EXISTS \"\(schema)\"")
+                }
+                try await PostgresSchema.migrate(connection)
+            }
+        } catch {
+            await store.close()
+            throw PostgresStoreError.unavailable("cannot open the PostgreSQL store: \(String(reflecting: error))")
+        }
+        store.startListening()
+        return store
+    }
+
+    private init(client: PostgresClient, maxBatch: Int, operationTimeout: Duration, logger: Logger) {
+        self.client = client
+        self.logger = logger
+        self.operationTimeout = operationTimeout
+        runTask = Task { await client.run() }
+        ingestBatcher = PostgresIngestBatcher(maxBatch: maxBatch)
+    }
+
+    public func close() async {
+        listenTask.withLock { $0?.cancel() }
+        runTask.cancel()
+        _ = await runTask.value
+    }
+
+    // MARK: Running statements
+
+    /// Runs `body` in one transaction on a pooled connection, failing after `timeout`.
+    @discardableResult
+    func transaction<T: Sendable>(timeout: Duration? = nil,
+                                  _ body: @escaping @Sendable (PGConnection) async throws -> T) async throws -> T
+    {
+        let client = self.client
+        let logger = self.logger
+        return try await withDeadline(timeout ?? operationTimeout) {
+            try await client.withTransaction(logger: logger) { connection in
+                try await body(PGConnection(connection: connection, logger: logger))
+            }
+        }
+    }
+
+    /// Runs `body` on a pooled connection outside a transaction (each statement commits by itself).
+    @discardableResult
+    func read<T: Sendable>(_ body: @escaping @Sendable (PGConnection) async throws -> T) async throws -> T {
+        let client = self.client
+        let logger = self.logger
+        return try await withDeadline(operationTimeout) {
+            try await client.withConnection { connection in
+                try await body(PGConnection(connection: connection, logger: logger))
+            }
+        }
+    }
+
+    func withDeadline<T: Sendable>(_ timeout: Duration, _ operation: @escaping @Sendable () async throws -> T)
+        async throws -> T
+    {
+        try await withThrowingTaskGroup(of: T.self) { group in
+            group.addTask { try await operation() }
+            group.addTask {
+                try await Task.sleep(for: timeout)
+                throw PostgresStoreError.unavailable("PostgreSQL did not answer within \(timeout)")
+            }
+            defer { group.cancelAll() }
+            guard let first = try await group.next() else { throw CancellationError() }
+            return first
+        }
+    }
+
+    // MARK: Delivery wake-ups across instances
+
+    /// Calls `handler` whenever any instance commits new due deliveries (PostgreSQL `NOTIFY`).
+    public func onDeliveriesChanged(_ handler: @escaping @Sendable () -> Void) {
+        listeners.withLock { $0.append(handler) }
+    }
+
+    func wakeListeners() {
+        for listener in listeners.withLock({ $0 }) { listener() }
+    }
+
+    func startListening() {
+        let client = self.client
+        let logger = self.logger
+        let task = Task { [self] in
+            while !Task.isCancelled {
+                do {
+                    try await client.withConnection { connection in
+                        try await connection.listen(on: Self.deliveriesChannel) { notifications in
+                            for try await _ in notifications {
+                                self.wakeListeners()
+                            }
+                        }
+                    }
+                } catch {
+                    if Task.isCancelled { break }
+                    logger.debug("LISTEN connection lost; retrying", metadata: ["error": "\(error)"])
+                }
+                // The poll backstop covers the gap; wake everyone once in case something was missed.
+                self.wakeListeners()
+                try? await Task.sleep(for: .seconds(1))
+            }
+        }
+        listenTask.withLock { $0 = task }
+    }
+
+    // MARK: Callbacks
+
+    public func ingest(_ callback: InboundCallback, dedupKey: String) async throws -> IngestOutcome {
+        let key = DedupKey.make([callback.client, callback.aggregator.rawValue, dedupKey])
+        let pending = PostgresIngestBatcher.Pending(
+            id: Identifier.make(prefix: "cb", epochMilliseconds: callback.receivedAt.epochMilliseconds),
+            callback: callback, headers: SQLiteStore.headersJSON(callback.headers), key: key)
+        return try await ingestBatcher.submit(pending) { batch in
+            try await self.transaction { connection in
+                try await PostgresIngestBatcher.commit(batch, connection: connection)
+            }
+        }
+    }
+
+    public func quarantine(_ callback: InboundCallback, error: String, detail: String) async throws -> String {
+        let id = Identifier.make(prefix: "cb", epochMilliseconds: callback.receivedAt.epochMilliseconds)
+        let headers = SQLiteStore.headersJSON(callback.headers)
+        try await transaction { connection in
+            try await connection.query(
+                """
+                INSERT INTO callbacks (id, client, aggregator, received_at, content_type, headers, body, status, error, detail)
+                VALUES (?, ?, ?, ?, ?, ?, ?, 'rejected', ?, ?)
+                """,
+                [.text(id), .text(callback.client), .text(callback.aggregator.rawValue),
+                 .integer(callback.receivedAt.epochMilliseconds), .text(orNull: callback.contentType), .text(headers),
+                 .blob(callback.body), .text(error), .text(detail)])
+        }
+        return id
+    }
+
+    static func callbackRow(_ row: PGRow) -> StoredCallback {
+        StoredCallback(seq: row.int(0), id: row.text(1) ?? "", client: row.text(2) ?? "",
+                       aggregator: Aggregator(rawValue: row.text(3) ?? "") ?? .clickpost,
+                       receivedAt: EventTime(epochMilliseconds: row.int(4)), contentType: row.text(5),
+                       body: row.blob(6))
+    }
+
+    public func unnormalisedCallbacks(afterSeq: Int64, limit: Int) async throws -> [StoredCallback] {
+        try await read { connection in
+            try await connection.query(
+                """
+                SELECT c.seq, c.id, c.client, c.aggregator, c.received_at, c.content_type, c.body
+                FROM unnormalised u JOIN callbacks c ON c.seq = u.seq
+                WHERE u.seq > ? ORDER BY u.seq LIMIT ?
+                """, [.integer(afterSeq), .integer(Int64(limit))], Self.callbackRow)
+        }
+    }
+
+    public func normalise(
+        _ batch: [NormalisationInput],
+        using normalise: @escaping @Sendable (NormalisationInput, any NormalisationContext) -> NormalisationResult?
+    ) async throws -> NormalisationSummary {
+        guard !batch.isEmpty else { return NormalisationSummary() }
+        return try await transaction { connection in
+            try await PostgresNormalisation.run(batch, using: normalise, connection: connection)
+        }
+    }
+
+    public func counts() async throws -> StoreCounts {
+        try await read { connection in
+            let row = try await connection.query(
+                """
+                SELECT (SELECT count(*) FROM callbacks WHERE status != 'rejected'),
+                    (SELECT count(*) FROM callbacks WHERE status = 'duplicate'),
+                    (SELECT count(*) FROM callbacks WHERE status = 'rejected'),
+                    (SELECT count(*) FROM unnormalised),
+                    (SELECT count(*) FROM events),
+                    (SELECT count(*) FROM notifications),
+                    (SELECT count(*) FROM deliveries),
+                    (SELECT count(*) FROM deliveries WHERE state = 'pending')
+                """)[0]
+            return StoreCounts(callbacks: Int(row.int(0)), duplicates: Int(row.int(1)), quarantined: Int(row.int(2)),
+                               unnormalised: Int(row.int(3)), events: Int(row.int(4)),
+                               notifications: Int(row.int(5)), deliveries: Int(row.int(6)),
+                               pendingDeliveries: Int(row.int(7)))
+        }
+    }
+
+    static func notificationRow(_ row: PGRow) -> StoredNotification {
+        StoredNotification(id: row.text(0) ?? "", client: row.text(1) ?? "", awb: row.text(2), type: row.text(3) ?? "",
+                           direction: row.text(4) ?? "", callbackSeq: row.optionalInt(5), payload: row.blob(6))
+    }
+
+    public func notifications(client: String, awb: String) async throws -> [StoredNotification] {
+        try await read { connection in
+            try await connection.query(
+                """
+                SELECT id, client, awb, type, direction, callback_seq, payload FROM notifications
+                WHERE client = ? AND (awb = ? OR shipment = ?) ORDER BY seq
+                """, [.text(client), .text(awb), .text(awb)], Self.notificationRow)
+        }
+    }
+
+    public func allNotifications(limit: Int) async throws -> [StoredNotification] {
+        try await read { connection in
+            try await connection.query(
+                "SELECT id, client, awb, type, direction, callback_seq, payload FROM notifications ORDER BY seq LIMIT ?",
+                [.integer(Int64(limit))], Self.notificationRow)
+        }
+    }
+
+    public func events(client: String, awb: String) async throws -> [StoredEvent] {
+        try await read { connection in
+            try await connection.query(
+                """
+                SELECT callback_seq, awb, status_code, role, outcome, notification_type, notification_id FROM events
+                WHERE client = ? AND awb = ? ORDER BY seq
+                """, [.text(client), .text(awb)]
+            ) { row in
+                StoredEvent(callbackSeq: row.int(0), awb: row.text(1), statusCode: row.text(2) ?? "",
+                            role: row.text(3) ?? "", outcome: row.text(4) ?? "", type: row.text(5),
+                            notificationId: row.text(6))
+            }
+        }
+    }
+
+    public func quarantined(limit: Int) async throws -> [QuarantinedCallback] {
+        try await read { connection in
+            try await connection.query(
+                """
+                SELECT id, client, aggregator, received_at, error, detail, body FROM callbacks
+                WHERE status = 'rejected' OR error = 'unmapped' ORDER BY seq DESC LIMIT ?
+                """, [.integer(Int64(limit))]
+            ) { row in
+                QuarantinedCallback(id: row.text(0) ?? "", client: row.text(1) ?? "", aggregator: row.text(2) ?? "",
+                                    receivedAt: EventTime(epochMilliseconds: row.int(3)), error: row.text(4) ?? "",
+                                    detail: row.text(5) ?? "", body: row.blob(6))
+            }
+        }
+    }
+}
+
+/// The PostgreSQL store could not do what was asked (the database is unreachable or too slow).
+public enum PostgresStoreError: Error, CustomStringConvertible {
+    case unavailable(String)
+    case invalidURL(String)
+
+    public var description: String {
+        switch self {
+        case .unavailable(let message): message
+        case .invalidURL(let message): "storage.postgres.url: \(message)"
+        }
+    }
+}

@@ -136,8 +136,9 @@ enum PostgresSchema {
     ]
 
     /// Applies every migration not yet applied, under the migration lock.
-    static func migrate(_ connection: PGConnection) async throws {
+    static func migrate(_ connection: PGConnection, schema: String?) async throws {
         try await connection.query("SELECT pg_advisory_xact_lock(?)", [.integer(migrationLock)])
+        if let schema { try await connection.query("CREATE SCHEMA IF NOT EXISTS \"\(schema)\"") }
         try await connection.query("""
             CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)
             """)

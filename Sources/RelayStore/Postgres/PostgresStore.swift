@@ -45,11 +45,9 @@ public final class PostgresStore: RelayStore {
         let client = PostgresClient(configuration: configuration, backgroundLogger: backgroundLogger)
         let store = PostgresStore(client: client, maxBatch: maxBatch, operationTimeout: operationTimeout, logger: logger)
         do {
-            try await store.transaction(timeout: .seconds(30)) { connection in
-                if let schema {
-                    try await connection.query("CREATE SCHEMA IF NOT EXISTS \"\(schema)\"")
-                }
-                try await PostgresSchema.migrate(connection)
+            // Waits a while longer than one operation: the database may be starting too.
+            try await store.transaction(timeout: operationTimeout * 3) { connection in
+                try await PostgresSchema.migrate(connection, schema: schema)
             }
         } catch {
             await store.close()

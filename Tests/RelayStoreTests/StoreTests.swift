@@ -4,14 +4,14 @@ import RelayCore
 import RelayStore
 import Testing
 
-@Suite("SQLite store")
-struct SQLiteStoreTests {
+@Suite("Store (SQLite and PostgreSQL)")
+struct StoreTests {
     static let client = Client(id: "acme", endpoints: [
         Endpoint(id: "acme/notification", kind: .notification, url: "http://127.0.0.1:1/n"),
         Endpoint(id: "acme/extra/erp", kind: .extra, url: "http://127.0.0.1:1/e", types: [.delivered]),
     ])
 
-    static func withStore(groupCommit: Bool = true, _ body: (SQLiteStore, String) async throws -> Void) async throws {
+    static func withSQLite(groupCommit: Bool = true, _ body: (SQLiteStore, String) async throws -> Void) async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("relay-store-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: directory) }
         let path = directory.appendingPathComponent("relay.sqlite").path
@@ -34,9 +34,9 @@ struct SQLiteStoreTests {
                                       context: context)
     }
 
-    @Test("an ingested callback is durable and a replay of it is a duplicate")
-    func ingestAndDuplicate() async throws {
-        try await Self.withStore { store, _ in
+    @Test("an ingested callback is durable and a replay of it is a duplicate", arguments: StoreBackend.available)
+    func ingestAndDuplicate(_ backend: StoreBackend) async throws {
+        try await backend.withStore { store in
             let (inbound, parsed) = Self.callback(awb: "A1")
             let first = try await store.ingest(inbound, dedupKey: parsed.dedupKey)
             let second = try await store.ingest(inbound, dedupKey: parsed.dedupKey)
@@ -50,9 +50,9 @@ struct SQLiteStoreTests {
         }
     }
 
-    @Test("normalisation stores events, notifications and one delivery per matching endpoint, exactly once")
-    func normaliseOnce() async throws {
-        try await Self.withStore { store, _ in
+    @Test("normalisation stores events, notifications and one delivery per matching endpoint, exactly once", arguments: StoreBackend.available)
+    func normaliseOnce(_ backend: StoreBackend) async throws {
+        try await backend.withStore { store in
             let (inbound, parsed) = Self.callback(awb: "A2")
             let outcome = try await store.ingest(inbound, dedupKey: parsed.dedupKey)
             let stored = try await store.unnormalisedCallbacks(afterSeq: 0, limit: 10)
@@ -76,9 +76,9 @@ struct SQLiteStoreTests {
         }
     }
 
-    @Test("quarantined bytes are kept exactly")
-    func quarantine() async throws {
-        try await Self.withStore { store, _ in
+    @Test("quarantined bytes are kept exactly", arguments: StoreBackend.available)
+    func quarantine(_ backend: StoreBackend) async throws {
+        try await backend.withStore { store in
             let bytes: [UInt8] = Array("not json \u{00}\u{FF}".utf8)
             let inbound = InboundCallback(client: "acme", aggregator: .eshipz, receivedAt: WallClock.now(),
                                           contentType: "text/plain", headers: [], body: bytes)
@@ -90,9 +90,9 @@ struct SQLiteStoreTests {
         }
     }
 
-    @Test("group commit: concurrent writes share transactions")
+    @Test("SQLite group commit: concurrent writes share transactions")
     func groupCommit() async throws {
-        try await Self.withStore { store, _ in
+        try await Self.withSQLite { store, _ in
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for index in 0..<400 {
                     group.addTask {
@@ -111,7 +111,7 @@ struct SQLiteStoreTests {
 
     @Test("one commit per request when group commit is off")
     func noGroupCommit() async throws {
-        try await Self.withStore(groupCommit: false) { store, _ in
+        try await Self.withSQLite(groupCommit: false) { store, _ in
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for index in 0..<50 {
                     group.addTask {
@@ -141,20 +141,21 @@ struct SQLiteStoreTests {
     }
 }
 
-@Suite("SQLite store retention")
+@Suite("Store retention (SQLite and PostgreSQL)")
 struct RetentionTests {
-    @Test("cleanup deletes old callbacks, events, finished deliveries, their attempts and notifications; dead letters stay")
-    func cleanup() async throws {
-        try await SQLiteStoreTests.withStore { store, path in
+    @Test("cleanup deletes old callbacks, events, finished deliveries, their attempts and notifications; dead letters stay",
+          arguments: StoreBackend.available)
+    func cleanup(_ backend: StoreBackend) async throws {
+        try await backend.withStore { store in
             // given: two shipments normalised; one delivery delivered, one dead
             for awb in ["OLD1", "OLD2"] {
-                let (inbound, parsed) = SQLiteStoreTests.callback(awb: awb)
+                let (inbound, parsed) = StoreTests.callback(awb: awb)
                 let outcome = try await store.ingest(inbound, dedupKey: parsed.dedupKey)
                 let stored = StoredCallback(seq: outcome.seq, id: outcome.callbackId, client: "acme",
                                             aggregator: .clickpost, receivedAt: inbound.receivedAt,
                                             contentType: "application/json", body: inbound.body)
                 _ = try await store.normalise([NormalisationInput(callback: stored, parsed: parsed)],
-                                              using: SQLiteStoreTests.normalise)
+                                              using: StoreTests.normalise)
             }
             let deliveries = try await store.deliveries(notificationId: nil, limit: 100)
             let attempt = AttemptRecord(startedAt: WallClock.now(), durationMilliseconds: 3, statusCode: 200,
@@ -183,7 +184,6 @@ struct RetentionTests {
             #expect(try await store.attempts(delivery: remaining[0].seq).count == 1)
             #expect(counts.notifications == 1)
             #expect(try await store.deadLetters(DeadLetterFilter()).count == remaining.count)
-            _ = path
         }
     }
 }

@@ -1,0 +1,68 @@
+import Foundation
+import Logging
+import RelayCore
+@testable import RelayStore
+import Testing
+
+/// The store implementations the suite runs against: SQLite always, PostgreSQL when `RELAY_TEST_POSTGRES_URL` is
+/// set (the README's test command starts a throwaway server and sets it).
+enum StoreBackend: String, CaseIterable, Sendable, CustomTestStringConvertible {
+    case sqlite
+    case postgres
+
+    static var postgresURL: String? { ProcessInfo.processInfo.environment["RELAY_TEST_POSTGRES_URL"] }
+
+    static var available: [StoreBackend] { postgresURL == nil ? [.sqlite] : [.sqlite, .postgres] }
+
+    var testDescription: String { rawValue }
+
+    static var logger: Logger {
+        var logger = Logger(label: "store-test")
+        logger.logLevel = .warning
+        return logger
+    }
+
+    /// A fresh, empty store of this kind, closed (and removed) after `body`.
+    func withStore(_ body: (any RelayStore) async throws -> Void) async throws {
+        switch self {
+        case .sqlite:
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("relay-store-\(UUID().uuidString)")
+            defer { try? FileManager.default.removeItem(at: directory) }
+            let store = try SQLiteStore(configuration: .init(path: directory.appendingPathComponent("relay.sqlite").path),
+                                        logger: Self.logger)
+            do { try await body(store) } catch {
+                await store.close()
+                throw error
+            }
+            await store.close()
+        case .postgres:
+            try await Self.withPostgresSchema { schema in
+                let store = try await Self.openPostgres(schema: schema)
+                do { try await body(store) } catch {
+                    await store.close()
+                    throw error
+                }
+                await store.close()
+            }
+        }
+    }
+
+    /// A schema of its own in the test database, dropped afterwards; stores opened on it see only their tables.
+    static func withPostgresSchema(_ body: (String) async throws -> Void) async throws {
+        let url = try #require(postgresURL)
+        let schema = "t_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+        var failure: (any Error)?
+        do { try await body(schema) } catch { failure = error }
+        // Dropped through a store opened on the default schema.
+        if let admin = try? await PostgresStore.open(url: url, logger: logger) {
+            _ = try? await admin.transaction { try await $0.query("DROP SCHEMA IF EXISTS \(schema) CASCADE") }
+            await admin.close()
+        }
+        if let failure { throw failure }
+    }
+
+    static func openPostgres(schema: String, operationTimeout: Duration = .seconds(5)) async throws -> PostgresStore {
+        try await PostgresStore.open(url: try #require(postgresURL), schema: schema, operationTimeout: operationTimeout,
+                                     logger: logger)
+    }
+}

@@ -129,8 +129,12 @@ struct RelayFixture {
     /// The admin API bearer token.
     let adminToken: String
 
+    /// - Parameters:
+    ///   - storage: the `storage:` value (default: a SQLite file in the scratch directory).
+    ///   - delivery: the `delivery:` value (default: 5 s timeout and `retrySchedule`).
     init(notificationURL: String = "http://127.0.0.1:9/n", omsBaseURL: String? = nil,
-         retrySchedule: String = "[0.5, 1, 2, 5, 10]", extraConfig: String = "") throws {
+         retrySchedule: String = "[0.5, 1, 2, 5, 10]", extraConfig: String = "", storage: String? = nil,
+         delivery: String? = nil) throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("relay-e2e-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         configPath = directory.appendingPathComponent("relay.yaml").path
@@ -147,9 +151,9 @@ struct RelayFixture {
         port = RelayProcess.freePort()
         let yaml = """
             server: { listen: "127.0.0.1:\(port)" }
-            storage: { sqlite: { path: "\(databasePath)" } }
+            storage: \(storage ?? "{ sqlite: { path: \"\(databasePath)\" } }")
             admin: { token: "\(adminToken)" }
-            delivery: { timeout_seconds: 5, retry_schedule_seconds: \(retrySchedule) }
+            delivery: \(delivery ?? "{ timeout_seconds: 5, retry_schedule_seconds: \(retrySchedule) }")
             clients:
               - id: e2e
                 api_token: "\(apiToken)"
@@ -217,6 +221,12 @@ struct RelayFixture {
                                logPath: directory.appendingPathComponent("relay.log").path)
     }
 
+    /// Starts another instance of the same configuration on `port` (instances sharing a PostgreSQL store).
+    func startInstance(port: Int, name: String) async throws -> RelayProcess {
+        try await RelayProcess(configPath: configPath, port: port, arguments: ["--listen", "127.0.0.1:\(port)"],
+                               logPath: directory.appendingPathComponent("relay-\(name).log").path)
+    }
+
     func count(_ sql: String) throws -> Int {
         let connection = try SQLiteConnection(path: databasePath)
         return Int(try connection.query(sql, []) { $0.int(0) }.first ?? 0)
@@ -226,18 +236,27 @@ struct RelayFixture {
 
     /// POSTs a Clickpost callback for `awb`; returns the callback id when accepted (200).
     func postClickpost(awb: String, code: Int = 6) async throws -> String? {
+        let (status, id) = try await postClickpostAnswer(awb: awb, code: code)
+        return status == 200 ? id : nil
+    }
+
+    /// POSTs a Clickpost callback for `awb` to the instance on `port` (default: the configured one); returns the
+    /// HTTP status and the callback id of a 200.
+    func postClickpostAnswer(awb: String, code: Int = 6, port: Int? = nil) async throws -> (status: Int, id: String?) {
+        let port = port ?? self.port
         var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/v1/callbacks/clickpost/e2e")
         request.method = .POST
         request.headers.add(name: "content-type", value: "application/json")
         request.headers.add(name: "webhook_key", value: clickpostKey)
         let body = #"{"waybill":"\#(awb)","cp_id":4,"account_code":"DELHIVERY","status":"OFD","remark":"Out for delivery","location":"Bengaluru_Koramangala_DC (Karnataka)","timestamp":"2024-03-07T04:00:00Z","clickpost_status_code":\#(code),"clickpost_status_description":"OutForDelivery","additional":{"is_rvp":false,"order_id":"ORD-\#(awb)","latest_status":{"clickpost_status_code":\#(code),"timestamp":"2024-03-07T04:00:00Z","status":"OFD","location":"Bengaluru_Koramangala_DC (Karnataka)","reference_number":"ORD-\#(awb)"}}}"#
         request.body = .bytes(ByteBuffer(string: body))
-        let response = try await RelayFixture.client(for: port).execute(request, timeout: .seconds(3))
+        let response = try await RelayFixture.client(for: port).execute(request, timeout: .seconds(10))
         let bytes = try await response.body.collect(upTo: 1 << 16)
-        guard response.status == .ok else { return nil }
         let text = String(buffer: bytes)
-        guard let range = text.range(of: #""callbackId":""#) else { return nil }
-        return String(text[range.upperBound...].prefix { $0 != "\"" })
+        guard response.status == .ok, let range = text.range(of: #""callbackId":""#) else {
+            return (Int(response.status.code), nil)
+        }
+        return (200, String(text[range.upperBound...].prefix { $0 != "\"" }))
     }
 }
 

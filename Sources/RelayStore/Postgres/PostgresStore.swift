@@ -41,7 +41,7 @@ public final class PostgresStore: RelayStore {
             configuration.options.additionalStartupParameters = [("search_path", schema)]
         }
         var backgroundLogger = logger
-        backgroundLogger.logLevel = max(logger.logLevel, .warning)
+        backgroundLogger.logLevel = logger.logLevel <= .debug ? logger.logLevel : max(logger.logLevel, .warning)
         let client = PostgresClient(configuration: configuration, backgroundLogger: backgroundLogger)
         let store = PostgresStore(client: client, maxBatch: maxBatch, operationTimeout: operationTimeout, logger: logger)
         do {
@@ -99,18 +99,30 @@ public final class PostgresStore: RelayStore {
         }
     }
 
+    /// Runs `operation`, failing with `unavailable` after `timeout`. The caller never waits longer, even when the
+    /// operation ignores cancellation (a connection request during an outage); the operation is cancelled and its
+    /// late result dropped. (A late commit is harmless: the caller answered 503 and the aggregator's retry is a
+    /// duplicate.)
     func withDeadline<T: Sendable>(_ timeout: Duration, _ operation: @escaping @Sendable () async throws -> T)
         async throws -> T
     {
-        try await withThrowingTaskGroup(of: T.self) { group in
-            group.addTask { try await operation() }
-            group.addTask {
-                try await Task.sleep(for: timeout)
-                throw PostgresStoreError.unavailable("PostgreSQL did not answer within \(timeout)")
+        let outcome = DeadlineOutcome<T>()
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                outcome.start(continuation)
+                let work = Task {
+                    do { outcome.finish(.success(try await operation())) } catch { outcome.finish(.failure(error)) }
+                }
+                let timer = Task {
+                    try await Task.sleep(for: timeout)
+                    if outcome.finish(.failure(PostgresStoreError.unavailable("PostgreSQL did not answer within \(timeout)"))) {
+                        work.cancel()
+                    }
+                }
+                outcome.onFinish { timer.cancel() }
             }
-            defer { group.cancelAll() }
-            guard let first = try await group.next() else { throw CancellationError() }
-            return first
+        } onCancel: {
+            outcome.finish(.failure(CancellationError()))
         }
     }
 
@@ -158,7 +170,8 @@ public final class PostgresStore: RelayStore {
             id: Identifier.make(prefix: "cb", epochMilliseconds: callback.receivedAt.epochMilliseconds),
             callback: callback, headers: SQLiteStore.headersJSON(callback.headers), key: key)
         return try await ingestBatcher.submit(pending) { batch in
-            try await self.transaction { connection in
+            // Callbacks are answered quickly either way: committed, or 503 so the aggregator retries.
+            try await self.transaction(timeout: min(self.operationTimeout, .seconds(3))) { connection in
                 try await PostgresIngestBatcher.commit(batch, connection: connection)
             }
         }
@@ -279,6 +292,53 @@ public final class PostgresStore: RelayStore {
                                     detail: row.text(5) ?? "", body: row.blob(6))
             }
         }
+    }
+}
+
+/// The first of an operation's result and its deadline, delivered once.
+final class DeadlineOutcome<T: Sendable>: Sendable {
+    private struct State {
+        var continuation: CheckedContinuation<T, any Error>?
+        var result: Result<T, any Error>?
+        var onFinish: (@Sendable () -> Void)?
+    }
+
+    private let state = Mutex(State())
+
+    func start(_ continuation: CheckedContinuation<T, any Error>) {
+        let result = state.withLock { state -> Result<T, any Error>? in
+            if let result = state.result { return result }
+            state.continuation = continuation
+            return nil
+        }
+        if let result { continuation.resume(with: result) }
+    }
+
+    func onFinish(_ action: @escaping @Sendable () -> Void) {
+        let finished = state.withLock { state -> Bool in
+            if state.result != nil { return true }
+            state.onFinish = action
+            return false
+        }
+        if finished { action() }
+    }
+
+    /// Delivers `result` unless something was delivered before; says whether it was delivered.
+    @discardableResult
+    func finish(_ result: Result<T, any Error>) -> Bool {
+        let delivered = state.withLock { state -> (CheckedContinuation<T, any Error>?, (@Sendable () -> Void)?)? in
+            guard state.result == nil else { return nil }
+            state.result = result
+            defer {
+                state.continuation = nil
+                state.onFinish = nil
+            }
+            return (state.continuation, state.onFinish)
+        }
+        guard let delivered else { return false }
+        delivered.0?.resume(with: result)
+        delivered.1?()
+        return true
     }
 }
 

@@ -13,6 +13,7 @@
 #
 # Environment it exports to the tests:
 #   RELAY_TEST_POSTGRES_URL  postgres://postgres@127.0.0.1:<port>/postgres (trust auth, loopback only, throwaway)
+#   RELAY_TEST_PG_BIN        PostgreSQL 15 binaries (initdb, pg_ctl, psql) for tests that run a server of their own
 #   RELAY_TEST_PYTHON        .build-venv/bin/python (jsonschema, referencing, pyyaml, standardwebhooks 1.1.0, openapi-spec-validator)
 # Logs: .build-logs/build.log, .build-logs/test.log.
 set -euo pipefail
@@ -238,6 +239,7 @@ start_postgres() {
     done
     ((PG_STARTED)) || return 1
     export RELAY_TEST_POSTGRES_URL="postgres://postgres@127.0.0.1:$port/postgres"
+    export RELAY_TEST_PG_BIN="$PG_BIN" # the scale-out tests start (and restart) a private server of their own
     "$PG_BIN/psql" -X -q -At -d "$RELAY_TEST_POSTGRES_URL" -c 'select version()' | sed 's/^/    /'
     log "RELAY_TEST_POSTGRES_URL=$RELAY_TEST_POSTGRES_URL (data in $PG_TMP, removed on exit)"
 }

@@ -24,8 +24,8 @@ public final class DeliveryEngine: Service, Sendable {
     let book = Mutex(DeliveryBook())
     let maxInFlight: Int
     let shuttingDown = Atomic<Bool>(false)
-    /// This process's lease owner name.
-    let owner = "relay-\(UInt32.random(in: 0...UInt32.max))"
+    /// This process's lease owner name (its pid, for ops reading the deliveries table, and a random part).
+    let owner = "relay-\(ProcessInfo.processInfo.processIdentifier)-\(UInt32.random(in: 0...UInt32.max))"
     /// How long a claim lasts: longer than any attempt, so a delivery is taken over only from a stopped process.
     let leaseSeconds: Double
 

@@ -61,7 +61,13 @@ final class PostgresCluster: @unchecked Sendable {
 
     /// Runs a command to completion (posix_spawn and waitpid: Foundation's `Process` did not notice the exit of
     /// a `pg_ctl start`, whose server lives on).
-    static func run(_ executable: String, _ arguments: [String]) throws {
+    /// Runs one SQL statement with psql; returns its unaligned output.
+    static func query(_ url: String, _ sql: String) throws -> String {
+        try run(bin + "/psql", ["-X", "-q", "-At", "-d", url, "-c", sql]).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    @discardableResult
+    static func run(_ executable: String, _ arguments: [String]) throws -> String {
         let outputPath = FileManager.default.temporaryDirectory.appendingPathComponent("relay-pg-\(UUID().uuidString).out").path
         defer { try? FileManager.default.removeItem(atPath: outputPath) }
         var actions = posix_spawn_file_actions_t()
@@ -78,14 +84,17 @@ final class PostgresCluster: @unchecked Sendable {
         var status: Int32 = 0
         while waitpid(pid, &status, 0) == -1 {
             if errno == EINTR { continue }
-            if errno == ECHILD { return }  // reaped elsewhere; callers check the effect
+            // Foundation's child reaper (for the relay processes) may collect it first: it has exited, its output
+            // is complete, its status unknown (callers check the effect).
+            if errno == ECHILD { return (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? "" }
             throw RelayTestError("waitpid failed for \(executable): errno \(errno)")
         }
         let exited = (status & 0x7f) == 0
         let code = (status >> 8) & 0xff
+        let output = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
         guard exited, code == 0 else {
-            let output = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
             throw RelayTestError("\(executable) \(arguments.joined(separator: " ")) failed (status \(status)):\n\(output)")
         }
+        return output
     }
 }

@@ -21,7 +21,7 @@ struct ScaleOutEndToEndTests {
     /// Posts `count` unique callbacks (AWB `prefix<n>`) across `ports`, `workers` at a time; returns the AWBs
     /// answered 200 and every answer's status (a connection refused counts as 0).
     static func post(_ fixture: RelayFixture, count: Int, prefix: String, ports: @escaping @Sendable (Int) -> Int,
-                     workers: Int = 48, onProgress: (@Sendable (Int) -> Void)? = nil) async throws
+                     workers: Int = 48, onProgress: (@Sendable (Int) async -> Void)? = nil) async throws
         -> (accepted: [String], statuses: [Int: Int])
     {
         let next = SharedCounter()
@@ -33,7 +33,7 @@ struct ScaleOutEndToEndTests {
                     while true {
                         let index = next.next()
                         guard index < count else { break }
-                        onProgress?(index)
+                        await onProgress?(index)
                         let awb = "\(prefix)\(index)"
                         let status = (try? await fixture.postClickpostAnswer(awb: awb, port: ports(index)).status) ?? 0
                         statuses[status, default: 0] += 1
@@ -115,8 +115,8 @@ struct ScaleOutEndToEndTests {
 
     @Test("kill -9 of one instance mid-run: the other takes its leased deliveries over; nothing lost")
     func killOneInstance() async throws {
-        // The receiver answers after 20 ms, so attempts are in flight at the kill.
-        let receiver = TestReceiver { _, _ in .init(delay: .milliseconds(20)) }
+        // The receiver answers after 100 ms, so attempts are in flight at the kill.
+        let receiver = TestReceiver { _, _ in .init(delay: .milliseconds(100)) }
         try await receiver.start()
         let databaseURL = try PostgresCluster.createDatabase(on: try #require(PostgresCluster.sharedURL), prefix: "kill")
         let fixture = try Self.fixture(receiver: receiver, databaseURL: databaseURL)
@@ -127,10 +127,32 @@ struct ScaleOutEndToEndTests {
         let ports = [fixture.port, secondPort]
         let total = 6000
         let killed = SharedCounter()
-        let (accepted, statuses) = try await Self.post(fixture, count: total, prefix: "KL", ports: { ports[$0 % 2] }) {
+        let leased = Mutex<[String]>([])
+        // After the kill the load balancer sends everything to the survivor.
+        let (accepted, statuses) = try await Self.post(
+            fixture, count: total, prefix: "KL", ports: { killed.value > 0 ? secondPort : ports[$0 % 2] }
+        ) {
             index in
-            if index == total / 2, killed.next() == 0 { first.kill9() }
+            guard index == total / 2, killed.next() == 0 else { return }
+            // Killed while both instances are delivering.
+            let deadline = ContinuousClock.now + .seconds(30)
+            while receiver.requests.count < 300, ContinuousClock.now < deadline {
+                try? await Task.sleep(for: .milliseconds(20))
+            }
+            first.kill9()
+            // What the killed instance had leased: in flight under its owner name (relay-<pid>-…).
+            let seqs: String
+            do {
+                seqs = try PostgresCluster.query(
+                databaseURL,
+                "SELECT string_agg(seq::text, ',') FROM deliveries WHERE lease_owner LIKE 'relay-\(first.pid)-%' AND state = 'in_flight'")
+            } catch {
+                print("kill -9: cannot read the killed instance's leases: \(error)")
+                seqs = ""
+            }
+            leased.withLock { $0 = seqs.split(separator: ",").map(String.init) }
         }
+        let leasedAtKill = leased.withLock { $0 }
         // Callbacks the killed instance stored but did not normalise are caught up by the survivor (every 10 s);
         // its leases expire after 4 s.
         let missing = try await Self.waitForDeliveries(receiver, awbs: accepted, timeout: .seconds(120))
@@ -139,10 +161,15 @@ struct ScaleOutEndToEndTests {
         let duplicates = ids.count - Set(ids).count
         print("kill -9: \(accepted.count) of \(total) accepted (answers \(statuses)); \(ids.count) deliveries, "
               + "\(duplicates) duplicates (attempts in flight at the kill)")
-        #expect(accepted.count >= total / 2)
+        let takenOver = leasedAtKill.isEmpty ? "0" : try PostgresCluster.query(
+            databaseURL, "SELECT count(*) FROM deliveries WHERE seq IN (\(leasedAtKill.joined(separator: ","))) AND state = 'delivered' AND lease_owner NOT LIKE 'relay-\(first.pid)-%'")
+        print("kill -9: \(leasedAtKill.count) deliveries leased by the killed instance, \(takenOver) of them delivered by the survivor")
+        #expect(!leasedAtKill.isEmpty, "the kill found nothing in flight: the takeover was not exercised")
+        #expect(takenOver == String(leasedAtKill.count))
+        #expect(accepted.count >= total - 100)  // only those in flight to the killed instance may fail
         #expect(missing.isEmpty, "\(missing.count) accepted callbacks never delivered")
         // At most what the killed instance had in flight towards the endpoint (its per-endpoint cap).
-        #expect(duplicates <= 64)
+        #expect(duplicates <= leasedAtKill.count, "duplicates are only attempts that were in flight at the kill")
         #expect(second.terminate() == 0)
         await receiver.stop()
     }

@@ -20,6 +20,12 @@ enum PostgresNormalisation {
         var summary = NormalisationSummary()
         let cache = PostgresNormalisationContext()
         var writes = Writes(now: WallClock.now().epochMilliseconds)
+        // A first pass only learns which states and registrations the batch reads, so they are loaded with one
+        // statement each rather than one round trip per callback.
+        for input in batch where claimed.contains(input.callback.seq) {
+            _ = normalise(input, cache)
+        }
+        try await cache.load(connection)
         var done = Set<Int64>()
         for input in batch {
             guard claimed.contains(input.callback.seq), done.insert(input.callback.seq).inserted else {
@@ -184,31 +190,49 @@ final class PostgresNormalisationContext: NormalisationContext {
         return registration
     }
 
-    /// Reads what the last run missed.
+    /// Reads what the last runs missed (one statement for the states, one for the registrations).
     func load(_ connection: PGConnection) async throws {
-        for key in missingStates.sorted(by: { ($0.client, $0.shipment, $0.leg.rawValue) < ($1.client, $1.shipment, $1.leg.rawValue) }) {
+        let keys = missingStates.filter { states[$0] == nil }
+            .sorted { ($0.client, $0.shipment, $0.leg.rawValue) < ($1.client, $1.shipment, $1.leg.rawValue) }
+        missingStates.removeAll()
+        if !keys.isEmpty {
+            for key in keys {
+                states.updateValue(nil, forKey: key)
+                loadedStates.updateValue(nil, forKey: key)
+            }
             let rows = try await connection.query(
                 """
-                SELECT newest_relayed, terminal, rto_raised, notification_keys FROM shipment_states
-                WHERE client = ? AND shipment = ? AND leg = ? FOR UPDATE
-                """, [.text(key.client), .text(key.shipment), .text(key.leg.rawValue)]
-            ) { row in
-                ShipmentState(newestRelayed: row.optionalInt(0).map(EventTime.init(epochMilliseconds:)),
-                              terminal: row.text(1).map(NotificationType.init(name:)), rtoRaised: row.bool(2),
-                              notificationKeys: (row.text(3) ?? "").split(separator: " ").map(String.init))
+                SELECT client, shipment, leg, newest_relayed, terminal, rto_raised, notification_keys
+                FROM shipment_states WHERE (client, shipment, leg) IN (SELECT * FROM unnest(?::text[], ?::text[], ?::text[]))
+                ORDER BY client, shipment, leg FOR UPDATE
+                """, [.texts(keys.map(\.client)), .texts(keys.map(\.shipment)), .texts(keys.map(\.leg.rawValue))])
+            for row in rows {
+                guard let leg = ShipmentLeg(rawValue: row.text(2) ?? "") else { continue }
+                let key = ShipmentKey(client: row.text(0) ?? "", shipment: row.text(1) ?? "", leg: leg)
+                let state = ShipmentState(
+                    newestRelayed: row.optionalInt(3).map(EventTime.init(epochMilliseconds:)),
+                    terminal: row.text(4).map(NotificationType.init(name:)), rtoRaised: row.bool(5),
+                    notificationKeys: (row.text(6) ?? "").split(separator: " ").map(String.init))
+                states.updateValue(state, forKey: key)
+                loadedStates.updateValue(state, forKey: key)
             }
-            states.updateValue(rows.first, forKey: key)
-            loadedStates.updateValue(rows.first, forKey: key)
         }
-        for pair in missingRegistrations {
+        let pairs = missingRegistrations.filter { registrations["\($0[0])\u{1F}\($0[1])"] == nil }
+        missingRegistrations.removeAll()
+        if !pairs.isEmpty {
+            for pair in pairs { registrations.updateValue(nil, forKey: "\(pair[0])\u{1F}\(pair[1])") }
             let rows = try await connection.query(
-                "SELECT data FROM shipment_registry WHERE client = ? AND awb = ?", [.text(pair[0]), .text(pair[1])]
-            ) { $0.text(0) }
-            var registration: ShipmentRegistration?
-            if let text = rows.first ?? nil, let json = try? JSONValue.parse(text) {
-                registration = ShipmentRegistration(json: json, awb: pair[1])
+                """
+                SELECT client, awb, data FROM shipment_registry
+                WHERE (client, awb) IN (SELECT * FROM unnest(?::text[], ?::text[]))
+                """, [.texts(pairs.map { $0[0] }), .texts(pairs.map { $0[1] })])
+            for row in rows {
+                let awb = row.text(1) ?? ""
+                guard let text = row.text(2), let json = try? JSONValue.parse(text),
+                    let registration = ShipmentRegistration(json: json, awb: awb)
+                else { continue }
+                registrations.updateValue(registration, forKey: "\(row.text(0) ?? "")\u{1F}\(awb)")
             }
-            registrations.updateValue(registration, forKey: "\(pair[0])\u{1F}\(pair[1])")
         }
     }
 

@@ -68,7 +68,9 @@ public final class PostgresStore: RelayStore {
     public func close() async {
         listenTask.withLock { $0?.cancel() }
         runTask.cancel()
-        _ = await runTask.value
+        // The pool closes its connections; an exit never waits more than a few seconds for that.
+        let runTask = self.runTask
+        try? await withDeadline(.seconds(5)) { await runTask.value }
     }
 
     // MARK: Running statements

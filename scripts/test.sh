@@ -229,7 +229,7 @@ start_postgres() {
         port="$(free_port)"
         # fsync=off: a throwaway test cluster; durability of the host is not under test here.
         if as_pg_user "$PG_BIN/pg_ctl" -D "$PG_TMP/data" -l "$PG_TMP/postgres.log" -w -t 30 \
-            -o "-p $port -k $PG_TMP -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off" \
+            -o "-p $port -k $PG_TMP -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off -c max_connections=300" \
             start >/dev/null; then
             PG_STARTED=1
             break

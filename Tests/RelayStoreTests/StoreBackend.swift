@@ -54,7 +54,7 @@ enum StoreBackend: String, CaseIterable, Sendable, CustomTestStringConvertible {
         var failure: (any Error)?
         do { try await body(schema) } catch { failure = error }
         // Dropped through a store opened on the default schema.
-        if let admin = try? await PostgresStore.open(url: url, logger: logger) {
+        if let admin = try? await PostgresStore.open(url: url, maxConnections: 4, logger: logger) {
             _ = try? await admin.transaction { try await $0.query("DROP SCHEMA IF EXISTS \(schema) CASCADE") }
             await admin.close()
         }
@@ -62,7 +62,8 @@ enum StoreBackend: String, CaseIterable, Sendable, CustomTestStringConvertible {
     }
 
     static func openPostgres(schema: String, operationTimeout: Duration = .seconds(5)) async throws -> PostgresStore {
-        try await PostgresStore.open(url: try #require(postgresURL), schema: schema, operationTimeout: operationTimeout,
-                                     logger: logger)
+        // Few connections each: the suites open many stores at once on one test server.
+        try await PostgresStore.open(url: try #require(postgresURL), schema: schema, maxConnections: 6,
+                                     operationTimeout: operationTimeout, logger: logger)
     }
 }

@@ -137,7 +137,10 @@ enum PostgresSchema {
 
     /// Applies every migration not yet applied, under the migration lock.
     static func migrate(_ connection: PGConnection, schema: String?) async throws {
-        try await connection.query("SELECT pg_advisory_xact_lock(?)", [.integer(migrationLock)])
+        // One lock per schema: stores on other schemas of the same database migrate independently.
+        var key = UInt64(bitPattern: migrationLock)
+        for byte in (schema ?? "").utf8 { key = (key ^ UInt64(byte)) &* 0x100_0000_01B3 }
+        try await connection.query("SELECT pg_advisory_xact_lock(?)", [.integer(Int64(bitPattern: key))])
         if let schema { try await connection.query("CREATE SCHEMA IF NOT EXISTS \"\(schema)\"") }
         try await connection.query("""
             CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)

@@ -61,7 +61,7 @@ enum StoreBackend: String, CaseIterable, Sendable, CustomTestStringConvertible {
         if let failure { throw failure }
     }
 
-    static func openPostgres(schema: String, operationTimeout: Duration = .seconds(5)) async throws -> PostgresStore {
+    static func openPostgres(schema: String, operationTimeout: Duration = .seconds(30)) async throws -> PostgresStore {
         // Few connections each: the suites open many stores at once on one test server.
         try await PostgresStore.open(url: try #require(postgresURL), schema: schema, maxConnections: 6,
                                      operationTimeout: operationTimeout, logger: logger)

@@ -11,9 +11,9 @@ enum PostgresNormalisation {
     static func run(
         _ batch: [NormalisationInput],
         using normalise: @Sendable (NormalisationInput, any NormalisationContext) -> NormalisationResult?,
-        connection: PGConnection
+        connection: PGConnection, lockKey: Int64
     ) async throws -> NormalisationSummary {
-        try await connection.query("SELECT pg_advisory_xact_lock(?)", [.integer(PostgresSchema.normalisationLock)])
+        try await connection.query("SELECT pg_advisory_xact_lock(?)", [.integer(lockKey)])
         let claimed = Set(try await connection.query(
             "DELETE FROM unnormalised WHERE seq = ANY(?) RETURNING seq", [.integers(batch.map(\.callback.seq))]
         ) { $0.int(0) })

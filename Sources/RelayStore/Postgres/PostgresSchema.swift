@@ -7,6 +7,13 @@ enum PostgresSchema {
     static let migrationLock: Int64 = 0x5245_4C41_0001
     static let normalisationLock: Int64 = 0x5245_4C41_0002
 
+    /// A lock key of its own per schema: stores on other schemas of one database never wait for each other.
+    static func lockKey(_ base: Int64, schema: String?) -> Int64 {
+        var key = UInt64(bitPattern: base)
+        for byte in (schema ?? "").utf8 { key = (key ^ UInt64(byte)) &* 0x100_0000_01B3 }
+        return Int64(bitPattern: key)
+    }
+
     static let migrations: [(version: Int, sql: String)] = [
         (1, """
         CREATE TABLE callbacks (
@@ -137,10 +144,7 @@ enum PostgresSchema {
 
     /// Applies every migration not yet applied, under the migration lock.
     static func migrate(_ connection: PGConnection, schema: String?) async throws {
-        // One lock per schema: stores on other schemas of the same database migrate independently.
-        var key = UInt64(bitPattern: migrationLock)
-        for byte in (schema ?? "").utf8 { key = (key ^ UInt64(byte)) &* 0x100_0000_01B3 }
-        try await connection.query("SELECT pg_advisory_xact_lock(?)", [.integer(Int64(bitPattern: key))])
+        try await connection.query("SELECT pg_advisory_xact_lock(?)", [.integer(lockKey(migrationLock, schema: schema))])
         if let schema { try await connection.query("CREATE SCHEMA IF NOT EXISTS \"\(schema)\"") }
         try await connection.query("""
             CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)

@@ -13,6 +13,8 @@ import Synchronization
 /// are announced with `NOTIFY`, and every instance's delivery loop also polls as a backstop.
 public final class PostgresStore: RelayStore {
     let client: PostgresClient
+    /// The schema used instead of `public`, if any.
+    let schema: String?
     let logger: Logger
     let runTask: Task<Void, Never>
     let listenTask = Mutex<Task<Void, Never>?>(nil)
@@ -43,7 +45,8 @@ public final class PostgresStore: RelayStore {
         var backgroundLogger = logger
         backgroundLogger.logLevel = logger.logLevel <= .debug ? logger.logLevel : max(logger.logLevel, .warning)
         let client = PostgresClient(configuration: configuration, backgroundLogger: backgroundLogger)
-        let store = PostgresStore(client: client, maxBatch: maxBatch, operationTimeout: operationTimeout, logger: logger)
+        let store = PostgresStore(client: client, schema: schema, maxBatch: maxBatch, operationTimeout: operationTimeout,
+                                  logger: logger)
         do {
             // Waits a while longer than one operation: the database may be starting too.
             try await store.transaction(timeout: operationTimeout * 3) { connection in
@@ -57,8 +60,9 @@ public final class PostgresStore: RelayStore {
         return store
     }
 
-    private init(client: PostgresClient, maxBatch: Int, operationTimeout: Duration, logger: Logger) {
+    private init(client: PostgresClient, schema: String?, maxBatch: Int, operationTimeout: Duration, logger: Logger) {
         self.client = client
+        self.schema = schema
         self.logger = logger
         self.operationTimeout = operationTimeout
         runTask = Task { await client.run() }
@@ -219,7 +223,9 @@ public final class PostgresStore: RelayStore {
     ) async throws -> NormalisationSummary {
         guard !batch.isEmpty else { return NormalisationSummary() }
         return try await transaction { connection in
-            try await PostgresNormalisation.run(batch, using: normalise, connection: connection)
+            try await PostgresNormalisation.run(batch, using: normalise, connection: connection,
+                                                lockKey: PostgresSchema.lockKey(PostgresSchema.normalisationLock,
+                                                                                schema: self.schema))
         }
     }
 

@@ -4,8 +4,13 @@
 For every distinct webhook-id the receiver got, the first receipt counts: latency = receive time − the send time
 carried in logisticAggregatorInfo.logisticAggregatorMetaData.remark. The delivered body's forwardAwb must be a
 waybill this run sent, with that send time (a mismatch is counted, not used). Later receipts of the same id are
-duplicates. Prints `key=value` lines (values without spaces or `=`); --windows FILE gets a markdown table of the
-latency per time window of the run (by send time).
+duplicates (`duplicates` = receipts beyond the first per id, `duplicate_ids` = ids received more than once).
+Every callback of a run has its own waybill and so exactly one notification: a waybill delivered under more than
+one webhook-id (`awb_multi_ids`) means one callback was normalised twice (e.g. by two instances). Both must be 0;
+with several instances they are the exactly-once check. With a `target` column in the sent records (several
+instances), `by_target` gives, per target, callbacks accepted and the latency p50/p99 of those delivered.
+Prints `key=value` lines (values without spaces or `=`); --windows FILE gets a markdown table of the latency per
+time window of the run (by send time).
 """
 import argparse
 import collections
@@ -46,13 +51,20 @@ def main():
     args = p.parse_args()
 
     send_of = {}  # waybill -> send_us
+    target_of = {}  # waybill -> target index (several instances)
+    accepted_by_target = collections.Counter()
     statuses = collections.Counter()
     answer_lat = []
     first_send = None
     with open(args.sent) as f:
         for line in f:
-            _, waybill, send_us, status, answer_us = line.split()
+            parts = line.split()
+            waybill, send_us, status, answer_us = parts[1:5]
             send_us, status, answer_us = int(send_us), int(status), int(answer_us)
+            target = int(parts[5]) if len(parts) > 5 else 0
+            target_of[waybill] = target
+            if status == 200:
+                accepted_by_target[target] += 1
             send_of[waybill] = (send_us, status)
             statuses[status] += 1
             if status == 200:
@@ -63,6 +75,9 @@ def main():
 
     requests = 0
     seen = set()
+    repeated = collections.Counter()  # webhook-id -> receipts beyond the first
+    ids_of_awb = collections.defaultdict(set)  # waybill -> distinct webhook-ids it was delivered under
+    lat_by_target = collections.defaultdict(list)
     lat = []
     by_window = collections.defaultdict(list)
     delivered_accepted = set()
@@ -70,6 +85,7 @@ def main():
     for recv_us, wid, body in read_received(args.received):
         requests += 1
         if wid in seen:
+            repeated[wid] += 1
             continue
         seen.add(wid)
         try:
@@ -80,6 +96,7 @@ def main():
         except (ValueError, KeyError, TypeError):
             unparsable += 1
             continue
+        ids_of_awb[awb].add(wid)
         sent = send_of.get(awb)
         if sent is None:
             foreign += 1
@@ -91,11 +108,15 @@ def main():
             delivered_accepted.add(awb)
         latency = recv_us - sent_us
         lat.append(latency)
+        lat_by_target[target_of.get(awb, 0)].append(latency)
         if first_send is not None:
             by_window[int((sent_us - first_send) / 1e6 // args.window_seconds)].append(latency)
 
     lat.sort()
     answer_lat.sort()
+    for v in lat_by_target.values():
+        v.sort()
+    multi = sorted(awb for awb, ids in ids_of_awb.items() if len(ids) > 1)
     out = {
         "sent": sum(statuses.values()),
         "accepted": accepted,
@@ -104,6 +125,10 @@ def main():
         "received_requests": requests,
         "delivered": len(seen),
         "duplicates": requests - len(seen),
+        "duplicate_ids": len(repeated),
+        "duplicate_examples": ",".join(f"{w}x{n + 1}" for w, n in repeated.most_common(3)) or "-",
+        "awb_multi_ids": len(multi),
+        "awb_multi_examples": ",".join(multi[:3]) or "-",
         "measured": len(lat),
         "accepted_not_delivered": accepted - len(delivered_accepted),
         "foreign": foreign,
@@ -120,6 +145,9 @@ def main():
         "answer_p50_ms": ms(pct(answer_lat, 50)),
         "answer_p99_ms": ms(pct(answer_lat, 99)),
         "answer_max_ms": ms(answer_lat[-1] if answer_lat else None),
+        "by_target": ";".join(f"{t}:accepted:{accepted_by_target[t]}:delivered:{len(lat_by_target[t])}:"
+                              f"p50:{ms(pct(lat_by_target[t], 50))}:p99:{ms(pct(lat_by_target[t], 99))}"
+                              for t in sorted(set(accepted_by_target) | set(lat_by_target))) or "-",
     }
     for k, v in out.items():
         print(f"{k}={v}")

@@ -13,8 +13,14 @@ Two modes:
   --count N --window W    closed loop: exactly N requests, at most W unanswered per connection (for backlogs).
 After the last request it waits up to --answer-timeout seconds for the outstanding answers.
 
-Writes one line per request to --out: `index waybill send_us status answer_us` (status 0 = no answer, -1 = the
-connection failed) and prints a JSON summary on stdout (sent, ok, statuses, achieved send rate, pacing lag).
+Several targets (several relay instances on one database): repeat --port. Connection k goes to target k mod T
+(--connections is the total). Open loop: request i goes to target i mod T (an even split whatever the answer
+times), on one of that target's connections. Closed loop: each connection takes the next index when it has a free
+slot, so the split follows each target's throughput.
+
+Writes one line per request to --out: `index waybill send_us status answer_us target` (status 0 = no answer,
+-1 = the connection failed; target = index of its --port) and prints a JSON summary on stdout (sent, ok, statuses,
+achieved send rate, pacing lag, and per target: port, sent, ok).
 """
 import argparse
 import asyncio
@@ -41,8 +47,9 @@ TAIL = ('", "location": "Bhiwandi_Mankoli_HB (Maharashtra)", "clickpost_city": "
 class Conn(asyncio.Protocol):
     """One keep-alive connection: a FIFO of the request indexes written and not yet answered."""
 
-    def __init__(self, gen):
+    def __init__(self, gen, target):
         self.gen = gen
+        self.target = target
         self.transport = None
         self.buf = bytearray()
         self.fifo = collections.deque()
@@ -96,6 +103,7 @@ class Conn(asyncio.Protocol):
 
     def send(self, i, payload):
         self.fifo.append(i)
+        self.gen.target[i] = self.target
         self.transport.write(payload)
 
 
@@ -108,22 +116,24 @@ class Generator:
         self.status = [0] * n
         self.answer_us = [0] * n
         self.lag_us = [0] * n
+        self.target = [-1] * n  # index into args.port of the connection the request went on
         self.answered = 0
         self.errors = 0
         self.unexpected = 0
         self.lost_connections = 0
         self.pipelined = 0
         self.last_us = 0
-        host = f"{args.host}:{args.port}"
-        self.prefix = (f"POST {args.path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
-                       f"webhook_key: {args.key}\r\nConnection: keep-alive\r\nContent-Length: ").encode()
+        self.prefixes = [(f"POST {args.path} HTTP/1.1\r\nHost: {args.host}:{port}\r\n"
+                          f"Content-Type: application/json\r\nwebhook_key: {args.key}\r\n"
+                          f"Connection: keep-alive\r\nContent-Length: ").encode() for port in args.port]
         self.conns = []
+        self.groups = [[] for _ in args.port]  # the connections of each target
 
     def waybill(self, i):
         return f"{self.args.salt}{i:09d}"
 
-    def request(self, i):
-        """The request bytes for index i, stamped with the current time (strictly increasing µs)."""
+    def request(self, i, target):
+        """The request bytes for index i to target, stamped with the current time (strictly increasing µs)."""
         now = time.time_ns() // 1000
         if now <= self.last_us:
             now = self.last_us + 1
@@ -131,21 +141,28 @@ class Generator:
         self.send_us[i] = now
         stamp = str(now)
         body = (HEAD + self.waybill(i) + MID + stamp + MID2 + stamp + TAIL).encode()
-        return self.prefix + str(len(body)).encode() + b"\r\n\r\n" + body
+        return self.prefixes[target] + str(len(body)).encode() + b"\r\n\r\n" + body
 
     async def connect(self):
         loop = asyncio.get_running_loop()
-        for _ in range(self.args.connections):
-            _, conn = await loop.create_connection(lambda: Conn(self), self.args.host, self.args.port)
+        ports = self.args.port
+        for k in range(self.args.connections):
+            t = k % len(ports)
+            _, conn = await loop.create_connection(lambda: Conn(self, t), self.args.host, ports[t])
             self.conns.append(conn)
+            self.groups[t].append(conn)
 
     def pick(self, i):
-        """An idle live connection if there is one (searched round-robin from i), else the live one with the
-        fewest unanswered requests: the request is then pipelined behind them (counted in `pipelined`)."""
-        c = len(self.conns)
+        """Request i goes to target i mod T: an idle live connection of that target if there is one (searched
+        round-robin from i div T), else its live one with the fewest unanswered requests: the request is then
+        pipelined behind them (counted in `pipelined`)."""
+        t = len(self.groups)
+        group = self.groups[i % t]
+        j = i // t
+        c = len(group)
         best = None
         for k in range(c):
-            conn = self.conns[(i + k) % c]
+            conn = group[(j + k) % c]
             if not conn.alive:
                 continue
             if not conn.fifo:
@@ -172,7 +189,7 @@ class Generator:
                     self.errors += 1
                     self.send_us[i] = time.time_ns() // 1000
                 else:
-                    conn.send(i, self.request(i))
+                    conn.send(i, self.request(i, conn.target))
                 self.lag_us[i] = int((loop.time() - (start + i / rate)) * 1e6)
                 i += 1
             if i < n:
@@ -190,7 +207,7 @@ class Generator:
                 while conn.alive and len(conn.fifo) < window and next_i < n:
                     i = next_i
                     next_i += 1
-                    conn.send(i, self.request(i))
+                    conn.send(i, self.request(i, conn.target))
                 if next_i >= n:
                     return
                 conn.drained.clear()
@@ -221,7 +238,8 @@ class Generator:
                 c.transport.close()
         with open(self.args.out, "w") as f:
             for i in range(self.n):
-                f.write(f"{i} {self.waybill(i)} {self.send_us[i]} {self.status[i]} {self.answer_us[i]}\n")
+                f.write(f"{i} {self.waybill(i)} {self.send_us[i]} {self.status[i]} {self.answer_us[i]} "
+                        f"{self.target[i]}\n")
         statuses = collections.Counter(self.status)
         sends = [s for s in self.send_us if s]
         span = (max(sends) - min(sends)) / 1e6 if len(sends) > 1 else 0.0
@@ -242,6 +260,10 @@ class Generator:
             "pipelined": self.pipelined,
             "last_send_us": max(sends) if sends else 0,
             "cpu_s": round(os.times().user + os.times().system, 2),
+            "targets": [{"port": port,
+                         "sent": sum(1 for x in self.target if x == t),
+                         "ok": sum(1 for x, st in zip(self.target, self.status) if x == t and st == 200)}
+                        for t, port in enumerate(self.args.port)],
         }
         print(json.dumps(summary), flush=True)
 
@@ -249,7 +271,8 @@ class Generator:
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, required=True)
+    p.add_argument("--port", type=int, action="append", required=True,
+                   help="target port; repeat it for several relay instances (request i goes to the (i mod T)-th)")
     p.add_argument("--path", default="/v1/callbacks/clickpost/bench")
     p.add_argument("--key", default=os.environ.get("E2E_WEBHOOK_KEY"),
                    help="webhook_key header value (default: $E2E_WEBHOOK_KEY, which keeps it out of `ps`)")
@@ -266,6 +289,8 @@ def main():
         p.error("no webhook key: pass --key or set E2E_WEBHOOK_KEY")
     if not args.salt.isdigit():
         p.error("--salt must be digits")
+    if args.connections < len(args.port):
+        p.error("need at least one connection per --port")
     if args.connections < 1 or (not args.count and (args.rate <= 0 or args.duration <= 0)):
         p.error("need --connections >= 1 and a positive --rate and --duration (or --count)")
     asyncio.run(Generator(args).run())

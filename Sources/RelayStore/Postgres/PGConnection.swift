@@ -1,0 +1,24 @@
+import Logging
+import PostgresNIO
+
+/// One connection inside a store operation (a transaction or a single read).
+struct PGConnection {
+    let connection: PostgresConnection
+    let logger: Logger
+
+    /// Runs a statement and returns its rows.
+    @discardableResult
+    func query(_ sql: String, _ values: [PGValue] = []) async throws -> [PGRow] {
+        try await connection.query(PostgresSQL.query(sql, values), logger: logger).collect().map(PGRow.init)
+    }
+
+    /// Runs a statement and maps its rows.
+    func query<T>(_ sql: String, _ values: [PGValue] = [], _ map: (PGRow) throws -> T) async throws -> [T] {
+        try await query(sql, values).map(map)
+    }
+
+    /// Runs a statement ending in `RETURNING …` and counts the rows it touched.
+    func count(_ sql: String, _ values: [PGValue] = []) async throws -> Int {
+        try await query(sql, values).count
+    }
+}

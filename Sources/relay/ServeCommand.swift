@@ -42,11 +42,7 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         let level = logLevel
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
+        LoggingSystem.bootstrap { label in RelayLogHandler(label: label, level: level) }
         MetricsSystem.bootstrap(PrometheusMetricsFactory())
         var logger = Logger(label: "relay")
         logger.logLevel = level

@@ -45,7 +45,7 @@ public enum CallbackParser {
             if aggregator == .shiprocket { return .object(JSONObject()) }  // dashboard test ping
             throw .emptyBody
         }
-        let isForm = contentType?.lowercased().contains("application/x-www-form-urlencoded") ?? false
+        let isForm = contentType.map(isFormContentType) ?? false
         if isForm || (aggregator == .shipway && trimmed.first != UInt8(ascii: "{") && trimmed.first != UInt8(ascii: "[")) {
             guard let form = FormDecoder.decode(body) else {
                 throw .notJSON("the body is neither JSON nor form-encoded")
@@ -53,9 +53,29 @@ public enum CallbackParser {
             return form
         }
         do {
-            return try JSONValue.parse(body)
+            return try JSONValue.parse(bytes: body)
         } catch {
             throw .notJSON(error.description)
         }
+    }
+
+    /// Whether a Content-Type names `application/x-www-form-urlencoded` (ASCII case-insensitive, parameters allowed).
+    static func isFormContentType(_ contentType: String) -> Bool {
+        let wanted = Array("application/x-www-form-urlencoded".utf8)
+        let bytes = Array(contentType.utf8)
+        guard bytes.count >= wanted.count else { return false }
+        for start in 0...(bytes.count - wanted.count) {
+            var matches = true
+            for offset in 0..<wanted.count {
+                var byte = bytes[start + offset]
+                if byte >= UInt8(ascii: "A"), byte <= UInt8(ascii: "Z") { byte += 32 }
+                if byte != wanted[offset] {
+                    matches = false
+                    break
+                }
+            }
+            if matches { return true }
+        }
+        return false
     }
 }

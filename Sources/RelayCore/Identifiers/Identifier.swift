@@ -1,36 +1,74 @@
+import Synchronization
+
 /// Time-ordered unique ids: a prefix and a 26-character ULID (Crockford base32: 48-bit millisecond time, 80 random
 /// bits), e.g. `ntf_01HS3Q6V0R3W7C1XKZ5G6J8N2M`.
 public enum Identifier {
-    private static let alphabet = Array("0123456789ABCDEFGHJKMNPQRSTVWXYZ".utf8)
+    private static let alphabet: [UInt8] = Array("0123456789ABCDEFGHJKMNPQRSTVWXYZ".utf8)
 
-    /// A new id.
+    /// A new id. Its 80 "random" bits come from `IdentifierBits`: one system random seed per process and a counter,
+    /// so ids made by one process never repeat, and ids of different processes collide only by chance (2^-80).
     /// - Parameters:
     ///   - prefix: `ntf`, `cb`, `dlv`, …
     ///   - epochMilliseconds: the time part.
     public static func make(prefix: String, epochMilliseconds: Int64) -> String {
-        var generator = SystemRandomNumberGenerator()
+        var generator = IdentifierBits()
         return make(prefix: prefix, epochMilliseconds: epochMilliseconds, using: &generator)
     }
 
     /// A new id drawing its random part from `generator`.
     public static func make(prefix: String, epochMilliseconds: Int64, using generator: inout some RandomNumberGenerator) -> String {
-        var characters = [UInt8](repeating: 0, count: 26)
-        var time = UInt64(max(0, epochMilliseconds))
-        for index in stride(from: 9, through: 0, by: -1) {
-            characters[index] = alphabet[Int(time & 31)]
-            time >>= 5
-        }
-        var random = generator.next() as UInt64
-        var randomHigh = generator.next() as UInt64
-        for index in 10..<26 {
-            if index < 23 {
-                characters[index] = alphabet[Int(random & 31)]
-                random >>= 5
-            } else {
-                characters[index] = alphabet[Int(randomHigh & 31)]
-                randomHigh >>= 5
+        let random = generator.next() as UInt64
+        let randomHigh = generator.next() as UInt64
+        let prefixBytes = prefix.utf8.count
+        let ulid = String(unsafeUninitializedCapacity: prefixBytes + 27) { output in
+            var position = 0
+            for byte in prefix.utf8 {
+                output[position] = byte
+                position += 1
             }
+            output[position] = UInt8(ascii: "_")
+            position += 1
+            var time = UInt64(max(0, epochMilliseconds))
+            for index in stride(from: 9, through: 0, by: -1) {
+                output[position + index] = alphabet[Int(time & 31)]
+                time >>= 5
+            }
+            var low = random
+            var high = randomHigh
+            for index in 10..<26 {
+                if index < 23 {
+                    output[position + index] = alphabet[Int(low & 31)]
+                    low >>= 5
+                } else {
+                    output[position + index] = alphabet[Int(high & 31)]
+                    high >>= 5
+                }
+            }
+            return position + 26
         }
-        return prefix + "_" + String(decoding: characters, as: UTF8.self)
+        return ulid
+    }
+}
+
+/// The bits behind `Identifier.make`: SplitMix64 over a process-wide counter that starts at a system random seed.
+/// SplitMix64's output function is a bijection, so within a process no two draws of the first word repeat; the
+/// second word mixes a second seed. One atomic add per id instead of two `getrandom` system calls.
+struct IdentifierBits: RandomNumberGenerator {
+    private static let counter = Atomic<UInt64>(UInt64.random(in: .min ... .max))
+    private static let salt = UInt64.random(in: .min ... .max)
+    private var draws = 0
+    private var base: UInt64 = 0
+
+    mutating func next() -> UInt64 {
+        if draws == 0 { base = Self.counter.wrappingAdd(0x9E37_79B9_7F4A_7C15, ordering: .relaxed).newValue }
+        draws += 1
+        return Self.mix(draws == 1 ? base : base ^ Self.salt)
+    }
+
+    static func mix(_ value: UInt64) -> UInt64 {
+        var z = value
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
     }
 }

@@ -18,6 +18,12 @@ extension JSONValue {
         return try parser.parseDocument()
     }
 
+    /// Parses a complete JSON document from a byte array without copying it.
+    public static func parse(bytes: [UInt8]) throws(JSONParseError) -> JSONValue {
+        var parser = JSONParser(bytes: bytes)
+        return try parser.parseDocument()
+    }
+
     /// Parses a complete JSON document from a string.
     public static func parse(_ text: String) throws(JSONParseError) -> JSONValue {
         try parse(Array(text.utf8))

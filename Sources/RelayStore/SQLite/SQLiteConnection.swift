@@ -14,6 +14,7 @@ private let sqliteTransient = unsafeBitCast(-1, to: sqlite3_destructor_type.self
 public final class SQLiteConnection: @unchecked Sendable {
     let handle: OpaquePointer
     private var statements: [String: SQLiteStatement] = [:]
+    private var statementsByAddress: [UInt: (sql: String, statement: SQLiteStatement)] = [:]
 
     /// Opens (creating if needed) the database at `path`.
     public init(path: String, readOnly: Bool = false) throws {
@@ -48,8 +49,17 @@ public final class SQLiteConnection: @unchecked Sendable {
 
     /// A prepared statement for `sql`, cached for the life of the connection and reset before reuse.
     public func prepare(_ sql: String) throws -> SQLiteStatement {
+        // Most SQL is a string literal: one stable buffer, found by its address without hashing the text. A hit is
+        // confirmed with `==`, which returns at once for the same buffer.
+        let address = sql.utf8.count > 15
+            ? sql.utf8.withContiguousStorageIfAvailable { UInt(bitPattern: $0.baseAddress) } ?? 0 : 0
+        if address != 0, let entry = statementsByAddress[address], entry.sql == sql {
+            entry.statement.reset()
+            return entry.statement
+        }
         if let statement = statements[sql] {
             statement.reset()
+            remember(statement, sql: sql, address: address)
             return statement
         }
         var pointer: OpaquePointer?
@@ -57,7 +67,14 @@ public final class SQLiteConnection: @unchecked Sendable {
         guard result == SQLITE_OK, let pointer else { throw SQLiteError(code: result, message: lastMessage) }
         let statement = SQLiteStatement(pointer: pointer, connection: self)
         statements[sql] = statement
+        remember(statement, sql: sql, address: address)
         return statement
+    }
+
+    private func remember(_ statement: SQLiteStatement, sql: String, address: UInt) {
+        // Bounded: SQL built at run time lives at ever new addresses.
+        guard address != 0, statementsByAddress.count < 512 else { return }
+        statementsByAddress[address] = (sql, statement)
     }
 
     /// Runs `sql` with `bindings` and returns the number of rows changed.

@@ -56,7 +56,8 @@ public final class SQLiteStore: RelayStore {
         let headers = Self.headersJSON(callback.headers)
         let key = DedupKey.make([callback.client, callback.aggregator.rawValue, dedupKey])
         let dedupIndex = self.dedupIndex
-        return try await writer.perform { connection in
+        // Not isolated: the statements below fail only when the database does, and then the batch fails whole.
+        return try await writer.perform(isolated: false) { connection in
             let id = Identifier.make(prefix: "cb", epochMilliseconds: callback.receivedAt.epochMilliseconds)
             let duplicate = try dedupIndex.find(key, connection: connection) != nil
             try connection.run(

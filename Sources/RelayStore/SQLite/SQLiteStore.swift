@@ -121,9 +121,19 @@ public final class SQLiteStore: RelayStore {
             var summary = NormalisationSummary()
             let now = WallClock.now().epochMilliseconds
             let context = SQLiteNormalisationContext(connection: connection)
+            // Marked normalised in one statement per chunk; a callback another batch already did is skipped.
+            var marked = Set<Int64>()
+            var start = 0
+            while start < batch.count {
+                let chunk = batch[start..<min(batch.count, start + Self.markChunk)]
+                let seqs = try connection.query(Self.markNormalisedSQL[chunk.count], chunk.map { .integer($0.callback.seq) }) {
+                    $0.int(0)
+                }
+                marked.formUnion(seqs)
+                start += chunk.count
+            }
             for input in batch {
-                let marked = try connection.run("DELETE FROM unnormalised WHERE seq = ?", [.integer(input.callback.seq)])
-                guard marked == 1 else {
+                guard marked.remove(input.callback.seq) != nil else {
                     summary.alreadyDone += 1
                     continue
                 }
@@ -142,6 +152,13 @@ public final class SQLiteStore: RelayStore {
             }
             return summary
         }
+    }
+
+    static let markChunk = 128
+    /// `DELETE FROM unnormalised WHERE seq IN (?, …) RETURNING seq` for 0…markChunk placeholders, made once so that
+    /// each text keeps one address in the connection's statement cache.
+    static let markNormalisedSQL: [String] = (0...markChunk).map { count in
+        "DELETE FROM unnormalised WHERE seq IN (\(Array(repeating: "?", count: max(count, 1)).joined(separator: ", "))) RETURNING seq"
     }
 
     static func write(_ result: NormalisationResult, callback: StoredCallback, now: Int64, connection: SQLiteConnection,

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import RelayStore
+import Synchronization
 import Testing
 
 /// The group-committing writer's failure rules, on a real SQLite file.
@@ -8,7 +9,10 @@ import Testing
 struct SQLiteWriterTests {
     struct Planned: Error {}
 
-    static func withWriter(_ body: (SQLiteWriter, SQLiteConnection) async throws -> Void) async throws {
+    static func withWriter(
+        onRollback: (@Sendable (SQLiteConnection) -> Void)? = nil,
+        _ body: (SQLiteWriter, SQLiteConnection) async throws -> Void
+    ) async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("relay-writer-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -17,6 +21,7 @@ struct SQLiteWriterTests {
         try setup.execute("PRAGMA journal_mode = WAL; CREATE TABLE t (v INTEGER NOT NULL)")
         let writer = SQLiteWriter(connection: try SQLiteConnection(path: path), groupCommit: true, maxBatch: 64,
                                   logger: Logger(label: "test"))
+        writer.onRollback = onRollback
         writer.start()
         try await body(writer, setup)
         writer.stop()
@@ -40,9 +45,10 @@ struct SQLiteWriterTests {
         }
     }
 
-    @Test("a job without a savepoint that throws after writing rolls its whole batch back")
+    @Test("a job without a savepoint that throws after writing rolls its whole batch back and says so")
     func unisolatedFailureRollsBackTheBatch() async throws {
-        try await Self.withWriter { writer, reader in
+        let rollbacks = Mutex(0)
+        try await Self.withWriter(onRollback: { _ in rollbacks.withLock { $0 += 1 } }) { writer, reader in
             await #expect(throws: Planned.self) {
                 try await writer.perform(isolated: false) { connection in
                     try connection.run("INSERT INTO t (v) VALUES (1)")
@@ -50,6 +56,7 @@ struct SQLiteWriterTests {
                 }
             }
             #expect(try Self.values(reader) == [])
+            #expect(rollbacks.withLock { $0 } == 1)
             // Concurrent jobs: every one either committed or failed, and no failing job's write is visible.
             let outcomes = try await withThrowingTaskGroup(of: (Int64, Bool).self) { group in
                 for value in Int64(10)..<Int64(60) {

@@ -77,8 +77,10 @@ final class SQLiteDedupIndex: @unchecked Sendable {
         pending.removeAll(keepingCapacity: true)
     }
 
-    /// Forgets pending keys added by a transaction that rolled back.
-    func discard(seqAtLeast seq: Int64) {
-        pending = pending.filter { $0.value < seq }
+    /// Forgets everything in memory and loads the committed state again (after a transaction rolled back).
+    func reload(_ connection: SQLiteConnection) throws {
+        pending.removeAll()
+        lastFlushedSeq = 0
+        try load(connection)
     }
 }

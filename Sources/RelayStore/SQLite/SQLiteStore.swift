@@ -29,6 +29,15 @@ public final class SQLiteStore: RelayStore {
         try dedupIndex.load(connection)
         writer = SQLiteWriter(connection: connection, groupCommit: configuration.groupCommit,
                               maxBatch: configuration.maxBatch, logger: logger)
+        // A rolled-back batch may have flushed keys to `callback_keys` or added keys of rows that are gone: read
+        // the index again from what is committed.
+        writer.onRollback = { [dedupIndex, logger] connection in
+            do {
+                try dedupIndex.reload(connection)
+            } catch {
+                logger.error("cannot reload the callback dedup index", metadata: ["error": "\(error)"])
+            }
+        }
         reader = try SQLiteReader(path: configuration.path)
         checkpointer = try SQLiteCheckpointer(path: configuration.path)
         self.logger = logger

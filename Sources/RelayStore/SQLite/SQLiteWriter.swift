@@ -18,6 +18,10 @@ public final class SQLiteWriter: @unchecked Sendable {
     private let finished = DispatchSemaphore(value: 0)
     private var started = false
 
+    /// Called on the writer thread after a whole batch was rolled back, so that state kept in memory beside the
+    /// database (the dedup index) can be read again. Set before `start()`.
+    public var onRollback: (@Sendable (SQLiteConnection) -> Void)?
+
     /// Statistics for benchmarks and `/metrics`.
     public private(set) var commits: Int = 0
     public private(set) var committedJobs: Int = 0
@@ -117,6 +121,7 @@ public final class SQLiteWriter: @unchecked Sendable {
                 logger.error("write failed; rolling back its batch",
                              metadata: ["error": "\(error)", "relay.batch.size": "\(batch.count)"])
                 try? connection.execute("ROLLBACK")
+                onRollback?(connection)
                 for job in batch { job.fail(error) }
                 return
             }
@@ -126,6 +131,7 @@ public final class SQLiteWriter: @unchecked Sendable {
         } catch {
             logger.error("commit failed", metadata: ["error": "\(error)", "relay.batch.size": "\(batch.count)"])
             try? connection.execute("ROLLBACK")
+            onRollback?(connection)
             for job in batch { job.fail(error) }
             return
         }

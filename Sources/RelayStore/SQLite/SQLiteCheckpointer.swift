@@ -15,6 +15,7 @@ final class SQLiteCheckpointer: @unchecked Sendable {
 
     func start(every interval: TimeInterval = 0.05) {
         let thread = Thread { [self] in
+            nameCurrentThread("relay-checkpt")
             while true {
                 condition.lock()
                 if !stopping { _ = condition.wait(until: Date(timeIntervalSinceNow: interval)) }
@@ -25,7 +26,6 @@ final class SQLiteCheckpointer: @unchecked Sendable {
             }
             finished.signal()
         }
-        thread.name = "relay-sqlite-checkpoint"
         thread.start()
     }
 

@@ -42,8 +42,10 @@ public final class SQLiteWriter: @unchecked Sendable {
         defer { condition.unlock() }
         guard !started else { return }
         started = true
-        let thread = Thread { [self] in loop() }
-        thread.name = "relay-sqlite-writer"
+        let thread = Thread { [self] in
+            nameCurrentThread("relay-writer")
+            loop()
+        }
         thread.start()
     }
 

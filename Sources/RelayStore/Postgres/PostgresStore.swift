@@ -278,12 +278,7 @@ public final class PostgresStore: RelayStore {
                 """
                 SELECT callback_seq, awb, status_code, role, outcome, notification_type, notification_id FROM events
                 WHERE client = ? AND awb = ? ORDER BY seq
-                """, [.text(client), .text(awb)]
-            ) { row in
-                StoredEvent(callbackSeq: row.int(0), awb: row.text(1), statusCode: row.text(2) ?? "",
-                            role: row.text(3) ?? "", outcome: row.text(4) ?? "", type: row.text(5),
-                            notificationId: row.text(6))
-            }
+                """, [.text(client), .text(awb)], StoreRows.event)
         }
     }
 
@@ -293,12 +288,7 @@ public final class PostgresStore: RelayStore {
                 """
                 SELECT id, client, aggregator, received_at, error, detail, body FROM callbacks
                 WHERE status = 'rejected' OR error = 'unmapped' ORDER BY seq DESC LIMIT ?
-                """, [.integer(Int64(limit))]
-            ) { row in
-                QuarantinedCallback(id: row.text(0) ?? "", client: row.text(1) ?? "", aggregator: row.text(2) ?? "",
-                                    receivedAt: EventTime(epochMilliseconds: row.int(3)), error: row.text(4) ?? "",
-                                    detail: row.text(5) ?? "", body: row.blob(6))
-            }
+                """, [.integer(Int64(limit))], StoreRows.quarantined)
         }
     }
 }

@@ -72,8 +72,10 @@ public final class SQLiteConnection: @unchecked Sendable {
     }
 
     private func remember(_ statement: SQLiteStatement, sql: String, address: UInt) {
-        // Bounded: SQL built at run time lives at ever new addresses.
-        guard address != 0, statementsByAddress.count < 512 else { return }
+        guard address != 0 else { return }
+        // SQL built at run time lives at ever new addresses: start over when full (the literals come back at their
+        // next use; the statements themselves stay cached by text).
+        if statementsByAddress.count >= 512 { statementsByAddress.removeAll(keepingCapacity: true) }
         statementsByAddress[address] = (sql, statement)
     }
 

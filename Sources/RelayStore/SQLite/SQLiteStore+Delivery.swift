@@ -168,12 +168,7 @@ extension SQLiteStore {
                 """
                 SELECT seq, notification_id, endpoint, state, attempts, failure_class, next_attempt_at FROM deliveries
                 \(filter) ORDER BY seq LIMIT ?
-                """, bindings
-            ) { row in
-                StoredDelivery(seq: row.int(0), notificationId: row.text(1) ?? "", endpointId: row.text(2) ?? "",
-                               state: row.text(3) ?? "", attempts: Int(row.int(4)), failureClass: row.text(5),
-                               nextAttemptAt: EventTime(epochMilliseconds: row.int(6)))
-            }
+                """, bindings, StoreRows.delivery)
         }
     }
 
@@ -183,13 +178,7 @@ extension SQLiteStore {
                 """
                 SELECT delivery_seq, number, started_at, duration_ms, status_code, failure_class, response_excerpt
                 FROM attempts WHERE delivery_seq = ? ORDER BY number
-                """, [.integer(seq)]
-            ) { row in
-                StoredAttempt(deliverySeq: row.int(0), number: Int(row.int(1)),
-                              startedAt: EventTime(epochMilliseconds: row.int(2)),
-                              durationMilliseconds: row.int(3), statusCode: row.optionalInt(4).map { Int($0) },
-                              failureClass: row.text(5), responseExcerpt: row.blob(6))
-            }
+                """, [.integer(seq)], StoreRows.attempt)
         }
     }
 }

@@ -1,47 +1,16 @@
 public import RelayCore
 
 extension SQLiteStore {
-    static let deadLetterColumns = """
-        d.seq, d.notification_id, d.client, d.endpoint, n.type, n.awb, d.failure_class, d.attempts, d.dead_at, n.payload
-        """
-
-    static func deadLetterRow(_ row: SQLiteStatement) -> DeadLetter {
-        DeadLetter(id: "dlv_\(row.int(0))", seq: row.int(0), notificationId: row.text(1) ?? "", client: row.text(2) ?? "",
-                   endpointId: row.text(3) ?? "", type: row.text(4) ?? "", awb: row.text(5),
-                   failureClass: row.text(6), attempts: Int(row.int(7)),
-                   deadAt: EventTime(epochMilliseconds: row.optionalInt(8) ?? 0), payload: row.blob(9))
-    }
-
     public func deadLetters(_ filter: DeadLetterFilter) async throws -> [DeadLetter] {
-        var conditions = ["d.state = 'dead'"]
-        var bindings: [SQLiteValue] = []
-        func add(_ condition: String, _ value: SQLiteValue?) {
-            guard let value else { return }
-            conditions.append(condition)
-            bindings.append(value)
+        let query = DeadLetterQuery(filter)
+        let bindings = query.parameters.map { parameter -> SQLiteValue in
+            switch parameter {
+            case .text(let text): .text(text)
+            case .integer(let number): .integer(number)
+            }
         }
-        add("d.client = ?", filter.client.map(SQLiteValue.text))
-        add("d.endpoint = ?", filter.endpoint.map(SQLiteValue.text))
-        add("n.type = ?", filter.type.map(SQLiteValue.text))
-        add("d.failure_class = ?", filter.failure.map(SQLiteValue.text))
-        if let awb = filter.awb {
-            conditions.append("(n.awb = ? OR n.shipment = ?)")
-            bindings += [.text(awb), .text(awb)]
-        }
-        add("d.dead_at >= ?", filter.since.map { .integer($0.epochMilliseconds) })
-        add("d.dead_at < ?", filter.until.map { .integer($0.epochMilliseconds) })
-        if let before = filter.before {
-            conditions.append("(d.dead_at, d.seq) < (?, ?)")
-            bindings += [.integer(before.deadAt.epochMilliseconds), .integer(before.seq)]
-        }
-        bindings.append(.integer(Int64(max(1, min(filter.limit, 10_000)))))
-        let sql = """
-            SELECT \(Self.deadLetterColumns) FROM deliveries d JOIN notifications n ON n.seq = d.notification_seq
-            WHERE \(conditions.joined(separator: " AND ")) ORDER BY d.dead_at DESC, d.seq DESC LIMIT ?
-            """
-        let finalBindings = bindings
         return try await reader.read { connection in
-            try connection.query(sql, finalBindings, Self.deadLetterRow)
+            try connection.query(query.sql, bindings, StoreRows.deadLetter)
         }
     }
 
@@ -49,9 +18,9 @@ extension SQLiteStore {
         try await reader.read { connection in
             try connection.query(
                 """
-                SELECT \(Self.deadLetterColumns) FROM deliveries d JOIN notifications n ON n.seq = d.notification_seq
+                SELECT \(StoreRows.deadLetterColumns) FROM deliveries d JOIN notifications n ON n.seq = d.notification_seq
                 WHERE d.seq = ?
-                """, [.integer(seq)], Self.deadLetterRow
+                """, [.integer(seq)], StoreRows.deadLetter
             ).first
         }
     }

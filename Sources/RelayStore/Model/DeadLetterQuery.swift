@@ -1,0 +1,43 @@
+import RelayCore
+
+/// The dead-letter list query for a filter, newest first, with its `?` parameters in order. Both stores run the same
+/// SQL; each binds the parameters in its own value type.
+struct DeadLetterQuery {
+    enum Parameter {
+        case text(String)
+        case integer(Int64)
+    }
+
+    let sql: String
+    let parameters: [Parameter]
+
+    init(_ filter: DeadLetterFilter) {
+        var conditions = ["d.state = 'dead'"]
+        var parameters: [Parameter] = []
+        func add(_ condition: String, _ value: Parameter?) {
+            guard let value else { return }
+            conditions.append(condition)
+            parameters.append(value)
+        }
+        add("d.client = ?", filter.client.map(Parameter.text))
+        add("d.endpoint = ?", filter.endpoint.map(Parameter.text))
+        add("n.type = ?", filter.type.map(Parameter.text))
+        add("d.failure_class = ?", filter.failure.map(Parameter.text))
+        if let awb = filter.awb {
+            conditions.append("(n.awb = ? OR n.shipment = ?)")
+            parameters += [.text(awb), .text(awb)]
+        }
+        add("d.dead_at >= ?", filter.since.map { .integer($0.epochMilliseconds) })
+        add("d.dead_at < ?", filter.until.map { .integer($0.epochMilliseconds) })
+        if let before = filter.before {
+            conditions.append("(d.dead_at, d.seq) < (?, ?)")
+            parameters += [.integer(before.deadAt.epochMilliseconds), .integer(before.seq)]
+        }
+        parameters.append(.integer(Int64(max(1, min(filter.limit, 10_000)))))
+        sql = """
+            SELECT \(StoreRows.deadLetterColumns) FROM deliveries d JOIN notifications n ON n.seq = d.notification_seq
+            WHERE \(conditions.joined(separator: " AND ")) ORDER BY d.dead_at DESC, d.seq DESC LIMIT ?
+            """
+        self.parameters = parameters
+    }
+}

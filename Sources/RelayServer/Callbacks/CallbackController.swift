@@ -60,7 +60,7 @@ struct CallbackController<Context: RequestContext>: Sendable {
             return JSONResponse.error(.contentTooLarge, "body_too_large",
                                       "the body is larger than \(configuration.server.maxBodyBytes) bytes")
         }
-        let bytes = Array(body.readableBytesView)
+        let bytes = body.getBytes(at: body.readerIndex, length: body.readableBytes) ?? []  // one memcpy
         let contentType = request.headers[.contentType]
         // Read once: the same JSON gives the events and, for Shipway's classic shape, the body `hash` credential.
         let json: Result<JSONValue, CallbackParseError>

@@ -6,6 +6,7 @@ import Synchronization
 /// once per label set and reused (creating one per request costs a registry lookup).
 final class RelayMetrics: Sendable {
     private let counters = Mutex<[String: Counter]>([:])
+    private let callbackCounters = Mutex<[Aggregator: [String: Counter]]>([:])
 
     private func counter(_ label: String, _ dimensions: [(String, String)] = []) -> Counter {
         let key = ([label] + dimensions.map { "\($0.0)=\($0.1)" }).joined(separator: ",")
@@ -20,7 +21,14 @@ final class RelayMetrics: Sendable {
     /// `relay_callbacks_total{aggregator,result}`: accepted, duplicate, rejected, unauthorized, unknown_client,
     /// too_large, unavailable.
     func callback(_ aggregator: Aggregator, _ result: String) {
-        counter("relay_callbacks_total", [("aggregator", aggregator.rawValue), ("result", result)]).increment()
+        // Per request: looked up by (aggregator, result) without building the general key string.
+        let counter = callbackCounters.withLock { cache in
+            if let counter = cache[aggregator]?[result] { return counter }
+            let counter = self.counter("relay_callbacks_total", [("aggregator", aggregator.rawValue), ("result", result)])
+            cache[aggregator, default: [:]][result] = counter
+            return counter
+        }
+        counter.increment()
     }
 
     /// `relay_events_total{outcome}`.

@@ -10,8 +10,9 @@ struct CrashSafetyTests {
     func killNineAfterBurst() async throws {
         let fixture = try RelayFixture()
         defer { fixture.cleanUp() }
-        // The normaliser pauses 300 ms per batch, so the kill finds callbacks stored but not yet normalised.
-        var relay = try await fixture.start(arguments: ["--no-delivery", "--test-normalise-delay-ms", "300"])
+        // The normaliser pauses 2 s per batch (128 callbacks), so the kill finds callbacks stored but not yet normalised
+        // even when an answer reaches the test long after its callback was queued (a loaded CI machine).
+        var relay = try await fixture.start(arguments: ["--no-delivery", "--test-normalise-delay-ms", "2000"])
         // given: a burst of unique callbacks, 32 in flight at a time
         let total = 3000
         let accepted = try await withThrowingTaskGroup(of: [String].self) { group in

@@ -30,6 +30,13 @@ struct DeliveryBook: Sendable {
         endpointInFlight[delivery.endpointId, default: 0] += 1
     }
 
+    /// Forgets a claim whose store transaction failed: the delivery was not sent, its chain is free again.
+    mutating func release(_ delivery: DueDelivery) {
+        guard inFlight.remove(delivery.seq) != nil else { return }
+        busyChains.remove(delivery.chain)
+        endpointInFlight[delivery.endpointId, default: 1] -= 1
+    }
+
     /// Releases a finished attempt. A retried delivery blocks its chain; a delivered or dead one unblocks it.
     mutating func finish(_ delivery: DueDelivery, retrying: Bool) {
         inFlight.remove(delivery.seq)

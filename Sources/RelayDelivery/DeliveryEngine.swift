@@ -124,8 +124,29 @@ public final class DeliveryEngine: Service, Sendable {
         // backlog each time a single slot frees up.
         // Deliveries of disabled endpoints wait (not sent, not dead) until ops enable the endpoint again.
         let disabled = book.withLock { $0.disabledEndpoints }
-        return try await store.claimDeliveries(now: now, scan: min(512, max(32, free * 4)), owner: owner,
-                                               leaseUntil: lease, excluding: disabled) {
+        // What `choose` entered in the book. When the claim's transaction fails (the database went away), these
+        // were not sent and must leave the book, or their chains would stay busy until the process restarts.
+        let entered = ClaimLog()
+        let claimed: [DueDelivery]
+        do {
+            claimed = try await claimChosen(now: now, free: free, lease: lease, disabled: disabled,
+                                            endpoints: endpoints, defaultCap: defaultCap, entered: entered)
+        } catch {
+            let orphans = entered.deliveries.withLock { $0 }
+            book.withLock { book in for delivery in orphans { book.release(delivery) } }
+            throw error
+        }
+        let kept = Set(claimed.map(\.seq))
+        let orphans = entered.deliveries.withLock { $0 }.filter { !kept.contains($0.seq) }
+        if !orphans.isEmpty { book.withLock { book in for delivery in orphans { book.release(delivery) } } }
+        return claimed
+    }
+
+    private func claimChosen(now: EventTime, free: Int, lease: EventTime, disabled: Set<String>,
+                             endpoints: [String: Endpoint], defaultCap: Int,
+                             entered: ClaimLog) async throws -> [DueDelivery] {
+        try await store.claimDeliveries(now: now, scan: min(512, max(32, free * 4)), owner: owner,
+                                        leaseUntil: lease, excluding: disabled) {
             candidates in
             // Earlier events of a chain go first.
             let ordered = candidates.sorted { ($0.eventTime, $0.seq) < ($1.eventTime, $1.seq) }
@@ -136,6 +157,7 @@ public final class DeliveryEngine: Service, Sendable {
                     if !book.disabledEndpoints.contains(delivery.endpointId), book.mayClaim(delivery, cap: cap) {
                         book.claim(delivery)
                         chosen.append(delivery)
+                        entered.deliveries.withLock { $0.append(delivery) }
                     }
                 }
                 return chosen

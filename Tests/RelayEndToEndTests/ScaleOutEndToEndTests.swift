@@ -229,6 +229,21 @@ struct ScaleOutEndToEndTests {
         let missing = try await Self.waitForDeliveries(receiver, awbs: accepted, timeout: .seconds(60))
         print("restart: before \(count(0, 200)) × 200; down \(count(1, 200)) × 200, \(count(1, 503)) × 503; "
               + "after \(count(2, 200)) × 200, \(count(2, 503)) × 503; \(accepted.count) accepted, \(missing.count) undelivered")
+        if !missing.isEmpty {
+            // What the store holds for each undelivered callback: its answers and rows, for the next reader.
+            let list = missing.sorted().map { "'\($0)'" }.joined(separator: ",")
+            for awb in missing.sorted() {
+                print("restart: undelivered \(awb): answers \(answers.filter { $0.2 == awb }.map { "phase \($0.0) → \($0.1)" })")
+            }
+            print(try PostgresCluster.query(databaseURL, """
+                SELECT c.seq, convert_from(c.body, 'UTF8')::json->>'waybill', c.status, c.received_at,
+                    EXISTS (SELECT 1 FROM unnormalised u WHERE u.seq = c.seq),
+                    (SELECT count(*) FROM notifications n WHERE n.callback_seq = c.seq),
+                    (SELECT string_agg(d.state, ',') FROM deliveries d JOIN notifications n ON n.seq = d.notification_seq
+                        WHERE n.callback_seq = c.seq)
+                FROM callbacks c WHERE convert_from(c.body, 'UTF8')::json->>'waybill' IN (\(list)) ORDER BY c.seq
+                """))
+        }
         #expect(count(0, 200) > 0)
         #expect(count(1, 200) == 0, "answered 200 while PostgreSQL was down")
         #expect(count(1, 503) > 0)

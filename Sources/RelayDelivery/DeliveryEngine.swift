@@ -127,18 +127,14 @@ public final class DeliveryEngine: Service, Sendable {
         // What `choose` entered in the book. When the claim's transaction fails (the database went away), these
         // were not sent and must leave the book, or their chains would stay busy until the process restarts.
         let entered = ClaimLog()
-        let claimed: [DueDelivery]
-        do {
-            claimed = try await claimChosen(now: now, free: free, lease: lease, disabled: disabled,
-                                            endpoints: endpoints, defaultCap: defaultCap, entered: entered)
-        } catch {
-            let orphans = entered.deliveries.withLock { $0 }
-            book.withLock { book in for delivery in orphans { book.release(delivery) } }
-            throw error
+        var claimed: [DueDelivery] = []
+        defer {
+            let kept = Set(claimed.map(\.seq))
+            let orphans = entered.deliveries.withLock { $0 }.filter { !kept.contains($0.seq) }
+            if !orphans.isEmpty { book.withLock { book in for delivery in orphans { book.release(delivery) } } }
         }
-        let kept = Set(claimed.map(\.seq))
-        let orphans = entered.deliveries.withLock { $0 }.filter { !kept.contains($0.seq) }
-        if !orphans.isEmpty { book.withLock { book in for delivery in orphans { book.release(delivery) } } }
+        claimed = try await claimChosen(now: now, free: free, lease: lease, disabled: disabled,
+                                        endpoints: endpoints, defaultCap: defaultCap, entered: entered)
         return claimed
     }
 

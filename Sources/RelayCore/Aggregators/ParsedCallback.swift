@@ -53,15 +53,17 @@ public enum CallbackParser {
             return form
         }
         do {
-            return try JSONValue.parse(bytes: body)
+            return try JSONValue.parse(body)
         } catch {
             throw .notJSON(error.description)
         }
     }
 
+    private static let formContentType: [UInt8] = Array("application/x-www-form-urlencoded".utf8)
+
     /// Whether a Content-Type names `application/x-www-form-urlencoded` (ASCII case-insensitive, parameters allowed).
     static func isFormContentType(_ contentType: String) -> Bool {
-        let wanted = Array("application/x-www-form-urlencoded".utf8)
+        let wanted = formContentType
         let bytes = Array(contentType.utf8)
         guard bytes.count >= wanted.count else { return false }
         for start in 0...(bytes.count - wanted.count) {

@@ -18,8 +18,9 @@ extension JSONValue {
         return try parser.parseDocument()
     }
 
-    /// Parses a complete JSON document from a byte array without copying it.
-    public static func parse(bytes: [UInt8]) throws(JSONParseError) -> JSONValue {
+    /// Parses a complete JSON document from a byte array without copying it (chosen over the generic form for
+    /// arrays).
+    public static func parse(_ bytes: [UInt8]) throws(JSONParseError) -> JSONValue {
         var parser = JSONParser(bytes: bytes)
         return try parser.parseDocument()
     }

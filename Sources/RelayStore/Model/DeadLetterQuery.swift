@@ -40,4 +40,14 @@ struct DeadLetterQuery {
             """
         self.parameters = parameters
     }
+
+    /// The parameters in a store's own value type.
+    func bindings<Value>(text: (String) -> Value, integer: (Int64) -> Value) -> [Value] {
+        parameters.map { parameter in
+            switch parameter {
+            case .text(let value): text(value)
+            case .integer(let value): integer(value)
+            }
+        }
+    }
 }

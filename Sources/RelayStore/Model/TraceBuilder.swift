@@ -6,21 +6,33 @@ struct TraceBuilder {
     private var entries: [TraceEntry] = []
 
     /// Callbacks and the events parsed from them: bind awb[, client].
-    static func eventsSQL(client: String?) -> String {
+    static func eventsSQL(client: String?) -> String { client == nil ? eventsOfAll : eventsOfClient }
+
+    private static let eventsOfAll = events(clientFilter: "")
+    private static let eventsOfClient = events(clientFilter: " AND e.client = ?")
+
+    private static func events(clientFilter: String) -> String {
         """
         SELECT c.id, c.received_at, c.aggregator, c.status, e.status_code, e.outcome, e.notification_type,
             e.event_time, e.seq
-        FROM events e JOIN callbacks c ON c.seq = e.callback_seq WHERE e.awb = ?\(client == nil ? "" : " AND e.client = ?")
+        FROM events e JOIN callbacks c ON c.seq = e.callback_seq WHERE e.awb = ?\(clientFilter)
         ORDER BY e.seq
         """
     }
 
     /// Notifications with their deliveries: bind awb, awb[, client].
     static func notificationsSQL(client: String?) -> String {
+        client == nil ? notificationsOfAll : notificationsOfClient
+    }
+
+    private static let notificationsOfAll = notifications(clientFilter: "")
+    private static let notificationsOfClient = notifications(clientFilter: " AND n.client = ?")
+
+    private static func notifications(clientFilter: String) -> String {
         """
         SELECT n.id, n.created_at, n.type, n.direction, d.seq, d.endpoint, d.state, d.updated_at, d.failure_class
         FROM notifications n LEFT JOIN deliveries d ON d.notification_seq = n.seq
-        WHERE (n.awb = ? OR n.shipment = ?)\(client == nil ? "" : " AND n.client = ?") ORDER BY n.seq, d.seq
+        WHERE (n.awb = ? OR n.shipment = ?)\(clientFilter) ORDER BY n.seq, d.seq
         """
     }
 

@@ -3,12 +3,7 @@ public import RelayCore
 extension PostgresStore {
     public func deadLetters(_ filter: DeadLetterFilter) async throws -> [DeadLetter] {
         let query = DeadLetterQuery(filter)
-        let bindings = query.parameters.map { parameter -> PGValue in
-            switch parameter {
-            case .text(let text): .text(text)
-            case .integer(let number): .integer(number)
-            }
-        }
+        let bindings = query.bindings(text: PGValue.text, integer: PGValue.integer)
         return try await read { connection in
             try await connection.query(query.sql, bindings, StoreRows.deadLetter)
         }

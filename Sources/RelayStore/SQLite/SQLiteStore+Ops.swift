@@ -3,12 +3,7 @@ public import RelayCore
 extension SQLiteStore {
     public func deadLetters(_ filter: DeadLetterFilter) async throws -> [DeadLetter] {
         let query = DeadLetterQuery(filter)
-        let bindings = query.parameters.map { parameter -> SQLiteValue in
-            switch parameter {
-            case .text(let text): .text(text)
-            case .integer(let number): .integer(number)
-            }
-        }
+        let bindings = query.bindings(text: SQLiteValue.text, integer: SQLiteValue.integer)
         return try await reader.read { connection in
             try connection.query(query.sql, bindings, StoreRows.deadLetter)
         }

@@ -122,9 +122,7 @@ public final class SQLiteWriter: @unchecked Sendable {
                 let error = job.error ?? SQLiteError(code: 1, message: "a write failed")
                 logger.error("write failed; rolling back its batch",
                              metadata: ["error": "\(error)", "relay.batch.size": "\(batch.count)"])
-                try? connection.execute("ROLLBACK")
-                onRollback?(connection)
-                for job in batch { job.fail(error) }
+                rollBack(batch, error: error)
                 return
             }
         }
@@ -132,14 +130,21 @@ public final class SQLiteWriter: @unchecked Sendable {
             try connection.run("COMMIT")
         } catch {
             logger.error("commit failed", metadata: ["error": "\(error)", "relay.batch.size": "\(batch.count)"])
-            try? connection.execute("ROLLBACK")
-            onRollback?(connection)
-            for job in batch { job.fail(error) }
+            rollBack(batch, error: error)
             return
         }
         commits += 1
         committedJobs += batch.count
         for job in batch { job.complete() }
+    }
+}
+
+extension SQLiteWriter {
+    /// Undoes the open transaction and fails every job of its batch.
+    fileprivate func rollBack(_ batch: [any WriterJob], error: any Error) {
+        try? connection.execute("ROLLBACK")
+        onRollback?(connection)
+        for job in batch { job.fail(error) }
     }
 }
 

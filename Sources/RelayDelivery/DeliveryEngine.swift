@@ -216,13 +216,7 @@ public final class DeliveryEngine: Service, Sendable {
                 + result.duration.components.attoseconds / 1_000_000_000_000_000),
             statusCode: result.statusCode, failureClass: failure, responseExcerpt: result.excerpt,
             error: rejection ?? result.error, trigger: delivery.trigger)
-        do {
-            try await store.complete(delivery: delivery.seq, attempt: attempt, outcome: outcome, now: now)
-        } catch {
-            // Not recorded: the delivery stays pending and is attempted again (at least once).
-            logger.error("cannot record a delivery attempt", metadata: ["relay.delivery.seq": "\(delivery.seq)",
-                                                                        "error": "\(error)"])
-        }
+        await record(delivery, attempt: attempt, outcome: outcome, now: now)
         if disable {
             let dead = (try? await store.disableEndpoint(endpoint.id, reason: "410 Gone", now: now)) ?? 0
             logger.warning("endpoint answered 410 Gone and is disabled", metadata: [
@@ -238,6 +232,44 @@ public final class DeliveryEngine: Service, Sendable {
         Counter(label: "relay_deliveries_total", dimensions: [("result", label)]).increment()
         Timer(label: "relay_delivery_attempt_seconds").recordNanoseconds(attempt.durationMilliseconds * 1_000_000)
         if case .retry = outcome { finish(delivery, retrying: true) } else { finish(delivery, retrying: false) }
+    }
+
+    /// Commits an attempt and the delivery's next state, retrying while the store is briefly unavailable (a slow
+    /// or restarting database): a result never recorded means the delivery is sent again when its lease expires.
+    /// Gives up at half the lease, counted from the attempt's start (after the lease another instance may take the
+    /// delivery over), or when the process is shutting down.
+    func record(_ delivery: DueDelivery, attempt: AttemptRecord, outcome: DeliveryOutcome, now: EventTime) async {
+        let giveUpAt = attempt.startedAt.epochMilliseconds + Int64(leaseSeconds * 500)
+        var pause: Int64 = 200
+        var tries = 0
+        while true {
+            tries += 1
+            do {
+                try await store.complete(delivery: delivery.seq, attempt: attempt, outcome: outcome, now: now)
+                if tries > 1 {
+                    logger.info("delivery attempt recorded after retrying", metadata: [
+                        "relay.delivery.seq": "\(delivery.seq)", "relay.tries": "\(tries)",
+                    ])
+                }
+                return
+            } catch {
+                if shuttingDown.load(ordering: .acquiring)
+                    || WallClock.now().epochMilliseconds + pause > giveUpAt
+                {
+                    // Not recorded: the delivery stays in flight and is attempted again when its lease expires
+                    // (at least once).
+                    logger.error("cannot record a delivery attempt; it is sent again when its lease expires",
+                                 metadata: ["relay.delivery.seq": "\(delivery.seq)", "relay.tries": "\(tries)",
+                                            "error": "\(error)"])
+                    return
+                }
+                logger.warning("cannot record a delivery attempt yet; retrying", metadata: [
+                    "relay.delivery.seq": "\(delivery.seq)", "relay.retry_in_ms": "\(pause)", "error": "\(error)",
+                ])
+                try? await Task.sleep(for: .milliseconds(pause))
+                pause = min(pause * 2, 5000)
+            }
+        }
     }
 
     func finish(_ delivery: DueDelivery, retrying: Bool) {

@@ -183,7 +183,7 @@ struct DeliveryEngineTests {
         for (code, time) in events { try await harness.notify(awb: "A", code: code, time: time) }
         harness.start()
         try await harness.notify(awb: "B", code: 6)
-        #expect(try await harness.eventually(timeout: 20) {
+        #expect(try await harness.eventually {
             try await harness.deliveries().allSatisfy { $0.state == "delivered" }
         })
         let toA = ordered.requests(path: "/n").filter { String(decoding: $0.body, as: UTF8.self).contains("\"forwardAwb\":\"A\"") }

@@ -70,7 +70,7 @@ final class DeliveryHarness: @unchecked Sendable {
     }
 
     /// Waits until `condition` holds, at most `timeout` seconds.
-    func eventually(timeout: Double = 15, _ condition: () async throws -> Bool) async throws -> Bool {
+    func eventually(timeout: Double = 60, _ condition: () async throws -> Bool) async throws -> Bool {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
             if try await condition() { return true }

@@ -77,7 +77,7 @@ struct TestRelay {
     }
 
     /// Waits until `condition` holds (normalisation runs after the answer), at most `timeout` seconds.
-    func eventually(timeout: Double = 10, _ condition: () throws -> Bool) async throws -> Bool {
+    func eventually(timeout: Double = 60, _ condition: () throws -> Bool) async throws -> Bool {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
             if try condition() { return true }

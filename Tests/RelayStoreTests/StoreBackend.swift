@@ -62,8 +62,11 @@ enum StoreBackend: String, CaseIterable, Sendable, CustomTestStringConvertible {
     }
 
     static func openPostgres(schema: String, operationTimeout: Duration = .seconds(30)) async throws -> PostgresStore {
-        // Few connections each: the suites open many stores at once on one test server.
+        // Few connections each: the suites open many stores at once on one test server. Generous timeouts, callback
+        // commits included: on a loaded CI machine a commit of the shared test server took over 3 s (the
+        // production default), and these tests are about what is stored, not about answering 503.
         try await PostgresStore.open(url: try #require(postgresURL), schema: schema, maxConnections: 6,
-                                     operationTimeout: operationTimeout, logger: logger)
+                                     operationTimeout: operationTimeout, ingestTimeout: operationTimeout,
+                                     logger: logger)
     }
 }

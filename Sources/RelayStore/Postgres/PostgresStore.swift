@@ -23,6 +23,8 @@ public final class PostgresStore: RelayStore {
     /// How long one store operation may wait (for a connection, or for PostgreSQL to answer) before it fails, so a
     /// callback is answered 503 rather than held while the database is down.
     let operationTimeout: Duration
+    /// How long a callback's group commit may take before the callback is answered 503 (the aggregator retries).
+    let ingestTimeout: Duration
 
     static let deliveriesChannel = "relay_deliveries"
 
@@ -33,8 +35,12 @@ public final class PostgresStore: RelayStore {
     ///   - url: `postgres://user:password@host:port/database[?sslmode=disable|prefer|require]`.
     ///   - schema: a schema to use instead of `public` (created when missing); the tests isolate themselves this way.
     ///   - maxBatch: largest number of callbacks in one group commit.
+    ///   - operationTimeout: how long one store operation may wait for a connection or an answer.
+    ///   - ingestTimeout: how long a callback's commit may take before it is answered 503 (at most
+    ///     `operationTimeout`); short, because the aggregator is waiting and retries anyway.
     public static func open(url: String, schema: String? = nil, maxBatch: Int = 512, maxConnections: Int = 20,
-                            operationTimeout: Duration = .seconds(5), logger: Logger) async throws -> PostgresStore
+                            operationTimeout: Duration = .seconds(5), ingestTimeout: Duration = .seconds(3),
+                            logger: Logger) async throws -> PostgresStore
     {
         var configuration = try PostgresURL.configuration(url)
         configuration.options.maximumConnections = maxConnections
@@ -46,7 +52,7 @@ public final class PostgresStore: RelayStore {
         backgroundLogger.logLevel = logger.logLevel <= .debug ? logger.logLevel : max(logger.logLevel, .warning)
         let client = PostgresClient(configuration: configuration, backgroundLogger: backgroundLogger)
         let store = PostgresStore(client: client, schema: schema, maxBatch: maxBatch, operationTimeout: operationTimeout,
-                                  logger: logger)
+                                  ingestTimeout: min(ingestTimeout, operationTimeout), logger: logger)
         do {
             // Waits a while longer than one operation: the database may be starting too.
             try await store.transaction(timeout: operationTimeout * 3) { connection in
@@ -60,11 +66,13 @@ public final class PostgresStore: RelayStore {
         return store
     }
 
-    private init(client: PostgresClient, schema: String?, maxBatch: Int, operationTimeout: Duration, logger: Logger) {
+    private init(client: PostgresClient, schema: String?, maxBatch: Int, operationTimeout: Duration,
+                 ingestTimeout: Duration, logger: Logger) {
         self.client = client
         self.schema = schema
         self.logger = logger
         self.operationTimeout = operationTimeout
+        self.ingestTimeout = ingestTimeout
         runTask = Task { await client.run() }
         ingestBatcher = PostgresIngestBatcher(maxBatch: maxBatch)
     }
@@ -177,7 +185,7 @@ public final class PostgresStore: RelayStore {
             callback: callback, headers: SQLiteStore.headersJSON(callback.headers), key: key)
         return try await ingestBatcher.submit(pending) { batch in
             // Callbacks are answered quickly either way: committed, or 503 so the aggregator retries.
-            try await self.transaction(timeout: min(self.operationTimeout, .seconds(3))) { connection in
+            try await self.transaction(timeout: self.ingestTimeout) { connection in
                 try await PostgresIngestBatcher.commit(batch, connection: connection)
             }
         }

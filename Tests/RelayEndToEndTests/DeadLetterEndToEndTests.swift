@@ -33,7 +33,7 @@ struct DeadLetterEndToEndTests {
         defer { fixture.cleanUp() }
         let relay = try await fixture.start(arguments: [])
         for index in 0..<3 { #expect(try await fixture.postClickpost(awb: "DL\(index)") != nil) }
-        let deadline = Date().addingTimeInterval(20)
+        let deadline = Date().addingTimeInterval(60)
         while Date() < deadline, try fixture.count("SELECT count(*) FROM deliveries WHERE state = 'dead'") < 3 {
             try await Task.sleep(for: .milliseconds(100))
         }
@@ -68,7 +68,7 @@ struct DeadLetterEndToEndTests {
         // replay once it is healthy: delivered with the same webhook-id, marked manual
         healthy.store(true, ordering: .relaxed)
         #expect(try await fixture.admin(.POST, "dead-letters/\(id)/replay").0 == 202)
-        let delivered = Date().addingTimeInterval(10)
+        let delivered = Date().addingTimeInterval(60)
         while Date() < delivered, try fixture.count("SELECT count(*) FROM deliveries WHERE state = 'delivered'") < 1 {
             try await Task.sleep(for: .milliseconds(100))
         }
@@ -109,7 +109,7 @@ struct DeadLetterEndToEndTests {
         recover.body = .bytes(ByteBuffer(string: #"{"since":"2020-01-01T00:00:00Z"}"#))
         let recovered = try await RelayFixture.client(for: fixture.port).execute(recover, timeout: .seconds(5))
         #expect(recovered.status.code == 202)
-        let all = Date().addingTimeInterval(10)
+        let all = Date().addingTimeInterval(60)
         while Date() < all, try fixture.count("SELECT count(*) FROM deliveries WHERE state = 'delivered'") < 2 {
             try await Task.sleep(for: .milliseconds(100))
         }
@@ -118,7 +118,7 @@ struct DeadLetterEndToEndTests {
         // quarantine shows a rejected body; no token → 401
         #expect(try await fixture.post(aggregator: "clickpost", body: Array("not json".utf8)) == 400)
         #expect(try await fixture.postClickpost(awb: "UNMAPPED1", code: 777) != nil)  // valid, status unknown
-        let unmappedSeen = Date().addingTimeInterval(5)
+        let unmappedSeen = Date().addingTimeInterval(60)
         while Date() < unmappedSeen, try fixture.count("SELECT count(*) FROM callbacks WHERE error = 'unmapped'") == 0 {
             try await Task.sleep(for: .milliseconds(50))
         }

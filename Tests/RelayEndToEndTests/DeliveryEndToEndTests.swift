@@ -87,7 +87,7 @@ struct DeliveryEndToEndTests {
             }
         }
         // then: the receiver gets exactly those bodies, each signed with both secrets
-        let deadline = Date().addingTimeInterval(30)
+        let deadline = Date().addingTimeInterval(60)
         while Date() < deadline, receiver.requests(path: "/n").count < expected.count {
             try await Task.sleep(for: .milliseconds(50))
         }

@@ -37,7 +37,7 @@ struct OMSEndToEndTests {
         #expect(try await fixture.oms(.POST, "order-postings", body: posting).0 == 202)
         #expect(try await fixture.oms(.POST, "order-postings", body: posting).1.contains("duplicate"))
 
-        let deadline = Date().addingTimeInterval(40)
+        let deadline = Date().addingTimeInterval(60)
         func done() throws -> Bool {
             try !receiver.requests(path: "/n").isEmpty && !receiver.requests(path: "/ack").isEmpty
                 && fixture.count("SELECT count(*) FROM deliveries WHERE state = 'dead'") > 0

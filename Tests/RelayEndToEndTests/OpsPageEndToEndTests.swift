@@ -19,7 +19,7 @@ struct OpsPageEndToEndTests {
         let relay = try await fixture.start(arguments: [])
         for index in 0..<30 { _ = try await fixture.postClickpost(awb: "OPS\(index)") }
         _ = try await fixture.post(aggregator: "clickpost", body: Array(#"{"this is": "not a clickpost callback"}"#.utf8))
-        let deadline = Date().addingTimeInterval(30)
+        let deadline = Date().addingTimeInterval(60)
         while Date() < deadline, try fixture.count("SELECT count(*) FROM deliveries WHERE state = 'dead'") < 30 {
             try await Task.sleep(for: .milliseconds(100))
         }

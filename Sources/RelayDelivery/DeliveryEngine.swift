@@ -245,7 +245,8 @@ public final class DeliveryEngine: Service, Sendable {
         while true {
             tries += 1
             do {
-                try await store.complete(delivery: delivery.seq, attempt: attempt, outcome: outcome, now: now)
+                try await store.complete(delivery: delivery.seq, attempt: attempt, outcome: outcome, now: now,
+                                         expectedAttempts: delivery.attempts)
                 if tries > 1 {
                     logger.info("delivery attempt recorded after retrying", metadata: [
                         "relay.delivery.seq": "\(delivery.seq)", "relay.tries": "\(tries)",

@@ -68,7 +68,11 @@ public protocol RelayStore: Sendable {
     func nextDueTime() async throws -> EventTime?
 
     /// Records an attempt and the delivery's new state in one (group-committed) transaction.
-    func complete(delivery seq: Int64, attempt: AttemptRecord?, outcome: DeliveryOutcome, now: EventTime) async throws
+    /// - Parameter expectedAttempts: if given, records only while the delivery has exactly that many attempts, i.e.
+    ///   the attempts it had when it was claimed: recording a result again (after a commit that timed out but
+    ///   reached the database after all) changes nothing.
+    func complete(delivery seq: Int64, attempt: AttemptRecord?, outcome: DeliveryOutcome, now: EventTime,
+                  expectedAttempts: Int?) async throws
 
     /// Disables an endpoint and turns its pending deliveries into dead letters (`endpoint_disabled`).
     /// - Returns: how many deliveries were dead-lettered.
@@ -143,4 +147,11 @@ public protocol RelayStore: Sendable {
 extension RelayStore {
     public var isShared: Bool { false }
     public func onDeliveriesChanged(_ handler: @escaping @Sendable () -> Void) {}
+
+    /// Records an attempt and the delivery's new state, whatever attempts the delivery has.
+    public func complete(delivery seq: Int64, attempt: AttemptRecord?, outcome: DeliveryOutcome, now: EventTime)
+        async throws
+    {
+        try await complete(delivery: seq, attempt: attempt, outcome: outcome, now: now, expectedAttempts: nil)
+    }
 }

@@ -74,6 +74,31 @@ struct StoreDeliveryTests {
         }
     }
 
+    @Test("an attempt recorded again with the count it was claimed at changes nothing", arguments: StoreBackend.available)
+    func recordingTwice(_ backend: StoreBackend) async throws {
+        try await backend.withStore { store in
+            try await Self.deliver(store, awb: "R1")
+            let claimed = try await Self.claimAll(store)
+            let first = try #require(claimed.first)
+            let retryAt = EventTime(epochMilliseconds: WallClock.now().epochMilliseconds + 3_600_000)
+            // given: a failed attempt recorded, then recorded again (the first commit's answer was lost)
+            for _ in 0..<2 {
+                try await store.complete(delivery: first.seq, attempt: Self.failed, outcome: .retry(at: retryAt, .http5xx),
+                                         now: WallClock.now(), expectedAttempts: first.attempts)
+            }
+            // then: one attempt; a result for a stale count (a taken-over attempt) is not recorded either
+            try await store.complete(delivery: first.seq, attempt: Self.ok, outcome: .delivered, now: WallClock.now(),
+                                     expectedAttempts: first.attempts)
+            #expect(try await store.attempts(delivery: first.seq).map(\.number) == [1])
+            let stored = try #require(try await store.deliveries(notificationId: nil, limit: 100).first { $0.seq == first.seq })
+            #expect(stored.attempts == 1)
+            #expect(stored.state == "pending")
+            // without an expected count it is recorded as before
+            try await store.complete(delivery: first.seq, attempt: Self.ok, outcome: .delivered, now: WallClock.now())
+            #expect(try await store.attempts(delivery: first.seq).map(\.number) == [1, 2])
+        }
+    }
+
     @Test("claim, retry, dead letter, replay and discard", arguments: StoreBackend.available)
     func deliveryLifecycle(_ backend: StoreBackend) async throws {
         try await backend.withStore { store in

@@ -80,8 +80,8 @@ extension PostgresStore {
         }
     }
 
-    public func complete(delivery seq: Int64, attempt: AttemptRecord?, outcome: DeliveryOutcome, now: EventTime)
-        async throws
+    public func complete(delivery seq: Int64, attempt: AttemptRecord?, outcome: DeliveryOutcome, now: EventTime,
+                         expectedAttempts: Int?) async throws
     {
         var state = "delivered"
         var nextAttempt: Int64?
@@ -98,9 +98,12 @@ extension PostgresStore {
             failure = failureClass.rawValue
             deadAt = now.epochMilliseconds
         }
+        // Both statements see the rows as they were before this one: with an expected count, either both apply or
+        // neither does.
+        let expected = PGValue.integer(orNull: expectedAttempts.map(Int64.init))
         let update: [PGValue] = [
             .integer(attempt == nil ? 0 : 1), .text(state), .integer(orNull: nextAttempt), .integer(now.epochMilliseconds),
-            .text(orNull: failure), .integer(orNull: deadAt), .integer(seq),
+            .text(orNull: failure), .integer(orNull: deadAt), .integer(seq), expected,
         ]
         let values: [PGValue]
         let insertAttempt: String
@@ -109,13 +112,14 @@ extension PostgresStore {
                 WITH recorded AS (
                     INSERT INTO attempts (delivery_seq, number, started_at, duration_ms, status_code, failure_class,
                         response_excerpt, error, trigger)
-                    SELECT seq, attempts + 1, ?, ?, ?, ?, ?, ?, ? FROM deliveries WHERE seq = ?
+                    SELECT seq, attempts + 1, ?, ?, ?, ?, ?, ?, ? FROM deliveries
+                    WHERE seq = ? AND attempts = coalesce(?::bigint, attempts)
                 )
                 """
             values = [.integer(attempt.startedAt.epochMilliseconds), .integer(attempt.durationMilliseconds),
                       .integer(orNull: attempt.statusCode.map(Int64.init)), .text(orNull: attempt.failureClass?.rawValue),
                       .blob(attempt.responseExcerpt), .text(orNull: attempt.error), .text(attempt.trigger),
-                      .integer(seq)] + update
+                      .integer(seq), expected] + update
         } else {
             insertAttempt = ""
             values = update
@@ -129,7 +133,7 @@ extension PostgresStore {
                 UPDATE deliveries SET attempts = attempts + ?, state = ?,
                     next_attempt_at = coalesce(?::bigint, next_attempt_at), updated_at = ?, failure_class = ?,
                     dead_at = coalesce(?::bigint, dead_at), lease_until = NULL
-                WHERE seq = ?
+                WHERE seq = ? AND attempts = coalesce(?::bigint, attempts)
                 """, values)
         }
     }

@@ -81,23 +81,23 @@ extension SQLiteStore {
         }
     }
 
-    public func complete(delivery seq: Int64, attempt: AttemptRecord?, outcome: DeliveryOutcome, now: EventTime)
-        async throws
+    public func complete(delivery seq: Int64, attempt: AttemptRecord?, outcome: DeliveryOutcome, now: EventTime,
+                         expectedAttempts: Int?) async throws
     {
         try await writer.perform { connection in
-            var number: Int64 = 0
+            let recorded = try connection.query("SELECT attempts FROM deliveries WHERE seq = ?", [.integer(seq)]) {
+                $0.int(0)
+            }.first ?? 0
+            // Recorded already (or by someone else): nothing changes.
+            if let expectedAttempts, recorded != Int64(expectedAttempts) { return }
             if let attempt {
-                number = try connection.query("SELECT attempts FROM deliveries WHERE seq = ?", [.integer(seq)]) {
-                    $0.int(0)
-                }.first ?? 0
-                number += 1
                 try connection.run(
                     """
                     INSERT INTO attempts (delivery_seq, number, started_at, duration_ms, status_code, failure_class,
                         response_excerpt, error, trigger)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """,
-                    [.integer(seq), .integer(number), .integer(attempt.startedAt.epochMilliseconds),
+                    [.integer(seq), .integer(recorded + 1), .integer(attempt.startedAt.epochMilliseconds),
                      .integer(attempt.durationMilliseconds), .integer(orNull: attempt.statusCode.map(Int64.init)),
                      .text(orNull: attempt.failureClass?.rawValue), .blob(attempt.responseExcerpt),
                      .text(orNull: attempt.error), .text(attempt.trigger)])

@@ -46,7 +46,7 @@ struct CrashSafetyTests {
         {
             try await Task.sleep(for: .milliseconds(100))
         }
-        #expect(relay.terminate() == 0)
+        #expect(await relay.terminate() == 0)
         #expect(try fixture.count("SELECT count(*) FROM unnormalised") == 0)
         #expect(try fixture.count("SELECT count(*) FROM notifications") == total)
         #expect(try fixture.count("SELECT count(DISTINCT callback_seq) FROM notifications") == total)
@@ -63,10 +63,10 @@ struct CrashSafetyTests {
         var relay = try await fixture.start()
         let id = try await fixture.postClickpost(awb: "GRACE1")
         #expect(id != nil)
-        #expect(relay.terminate() == 0)
+        #expect(await relay.terminate() == 0)
         relay = try await fixture.start()
         #expect(try await fixture.postClickpost(awb: "GRACE1") != nil)  // a duplicate is still a 200
-        #expect(relay.terminate() == 0)
+        #expect(await relay.terminate() == 0)
         #expect(try fixture.count("SELECT count(*) FROM callbacks WHERE status = 'duplicate'") == 1)
         #expect(try fixture.count("SELECT count(*) FROM notifications") == 1)
     }

@@ -12,7 +12,11 @@ import Testing
 @Suite("Dead letters end to end (real binary)", .serialized)
 struct DeadLetterEndToEndTests {
     /// Runs the relay CLI and returns its standard output.
-    static func cli(_ arguments: [String]) throws -> String {
+    static func cli(_ arguments: [String]) async throws -> String {
+        try await offPool { try cliBlocking(arguments) }
+    }
+
+    private static func cliBlocking(_ arguments: [String]) throws -> String {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: RelayProcess.binary)
         process.arguments = arguments
@@ -55,9 +59,9 @@ struct DeadLetterEndToEndTests {
         #expect(letter["attemptLog"]?.array?.count == 2)
         #expect(letter["payload"]?["forwardAwb"] == "DL1")
         // the CLI shows the same
-        let table = try Self.cli(["dlq", "list", "--url", "http://127.0.0.1:\(fixture.port)", "--token", fixture.adminToken])
+        let table = try await Self.cli(["dlq", "list", "--url", "http://127.0.0.1:\(fixture.port)", "--token", fixture.adminToken])
         #expect(table.contains("DEAD AT") && table.contains(id) && table.contains("http_5xx"))
-        let shown = try Self.cli(["dlq", "show", id, "--json", "--url", "http://127.0.0.1:\(fixture.port)",
+        let shown = try await Self.cli(["dlq", "show", id, "--json", "--url", "http://127.0.0.1:\(fixture.port)",
                                   "--token", fixture.adminToken])
         #expect((try? JSONValue.parse(shown))?["id"]?.text == id)
         // replay while the endpoint still fails: back to dead letters with a new, manual attempt
@@ -90,8 +94,8 @@ struct DeadLetterEndToEndTests {
         #expect((trace["entries"]?.array ?? []).contains { $0["detail"]?.text?.hasSuffix("(manual)") == true })
 
         let base = ["--url", "http://127.0.0.1:\(fixture.port)", "--token", fixture.adminToken]
-        #expect(try Self.cli(["trace", "DL1"] + base).contains("(manual)"))
-        #expect(try Self.cli(["endpoints", "list"] + base).contains("e2e/notification"))
+        #expect(try await Self.cli(["trace", "DL1"] + base).contains("(manual)"))
+        #expect(try await Self.cli(["endpoints", "list"] + base).contains("e2e/notification"))
 
         // endpoint health, disable / enable, recover since T
         let (_, endpoints) = try await fixture.admin(.GET, "endpoints")
@@ -136,7 +140,7 @@ struct DeadLetterEndToEndTests {
         var anonymous = HTTPClientRequest(url: "http://127.0.0.1:\(fixture.port)/admin/v1/dead-letters")
         anonymous.method = .GET
         #expect(try await RelayFixture.client(for: fixture.port).execute(anonymous, timeout: .seconds(5)).status.code == 401)
-        #expect(relay.terminate() == 0)
+        #expect(await relay.terminate() == 0)
         await receiver.stop()
     }
 }

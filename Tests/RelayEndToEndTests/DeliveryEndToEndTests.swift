@@ -19,7 +19,7 @@ struct DeliveryEndToEndTests {
     }
 
     /// Runs `scripts/verify_signatures.py` on captured requests; returns its exit status and output.
-    static func verifySignatures(_ requests: [TestReceiver.Received], secrets: [String], in directory: URL) throws
+    static func verifySignatures(_ requests: [TestReceiver.Received], secrets: [String], in directory: URL) async throws
         -> (status: Int32, output: String)
     {
         let capture = directory.appendingPathComponent("capture.jsonl")
@@ -32,11 +32,17 @@ struct DeliveryEndToEndTests {
             lines += item.serialized() + "\n"
         }
         try lines.write(to: capture, atomically: true, encoding: .utf8)
-        return try runPythonScript("verify_signatures.py", [capture.path] + secrets)
+        return try await runPythonScript("verify_signatures.py", [capture.path] + secrets)
     }
 
     /// Runs `scripts/<name>` with the test Python; returns its exit status and combined output.
-    static func runPythonScript(_ name: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
+    static func runPythonScript(_ name: String, _ arguments: [String]) async throws -> (status: Int32, output: String) {
+        try await offPool { try runPythonScriptBlocking(name, arguments) }
+    }
+
+    private static func runPythonScriptBlocking(_ name: String, _ arguments: [String]) throws
+        -> (status: Int32, output: String)
+    {
         let process = Process()
         let parts = python.split(separator: " ").map(String.init)
         process.executableURL = URL(fileURLWithPath: parts[0])
@@ -96,10 +102,10 @@ struct DeliveryEndToEndTests {
         #expect(Set(requests.compactMap { $0.headers["webhook-id"] }).count == requests.count)
         #expect(requests.allSatisfy { $0.headers["webhook-signature"]?.split(separator: " ").count == 2 })
         #expect(requests.allSatisfy { $0.headers["user-agent"]?.hasPrefix("shipment-relay/") == true })
-        let verification = try Self.verifySignatures(requests, secrets: fixture.signingSecrets, in: fixture.directory)
+        let verification = try await Self.verifySignatures(requests, secrets: fixture.signingSecrets, in: fixture.directory)
         print(verification.output.trimmingCharacters(in: .whitespacesAndNewlines))
         #expect(verification.status == 0, "\(verification.output)")
-        #expect(relay.terminate() == 0)
+        #expect(await relay.terminate() == 0)
         await receiver.stop()
     }
 
@@ -150,7 +156,7 @@ struct DeliveryEndToEndTests {
         #expect(missing.isEmpty)
         #expect(duplicates <= 256)  // at most the attempts in flight at the kill
         #expect(accepted.count >= total - 48 - 16)
-        #expect(relay.terminate() == 0)
+        #expect(await relay.terminate() == 0)
         await receiver.stop()
     }
 }

@@ -24,6 +24,6 @@ struct MetricsEndToEndTests {
         #expect(text.contains("relay_notifications_total 1"))
         #expect(text.contains("relay_pending_deliveries"))
         #expect(text.contains("relay_oldest_due_retry_age_seconds"))
-        #expect(relay.terminate() == 0)
+        #expect(await relay.terminate() == 0)
     }
 }

@@ -53,14 +53,14 @@ struct OMSEndToEndTests {
 
         let put = try #require(receiver.requests(path: "/ack").first)
         #expect(put.method == "PUT")
-        let verification = try DeliveryEndToEndTests.verifySignatures(
+        let verification = try await DeliveryEndToEndTests.verifySignatures(
             receiver.requests(path: "/ack"), secrets: [fixture.signingSecrets[0]], in: fixture.directory)
         #expect(verification.status == 0, "\(verification.output)")
 
         #expect(try fixture.count("SELECT count(*) FROM deliveries WHERE state = 'dead' AND failure_class = 'rejected'") == 1)
         #expect(try fixture.count("SELECT count(*) FROM attempts WHERE error = 'x'") == 6)
         #expect(receiver.requests(path: "/op").count == 6)  // 1 + the 5 retries of the e2e schedule
-        #expect(relay.terminate() == 0)
+        #expect(await relay.terminate() == 0)
         await receiver.stop()
     }
 }

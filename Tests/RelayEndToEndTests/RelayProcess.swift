@@ -4,6 +4,7 @@ import NIOCore
 import NIOHTTP1
 import RelayCore
 import RelayStore
+import RelayTestSupport
 
 #if canImport(Glibc)
 import Glibc
@@ -69,12 +70,15 @@ final class RelayProcess: @unchecked Sendable {
         process.waitUntilExit()
     }
 
-    /// SIGTERM and wait for a graceful exit.
-    func terminate() -> Int32 {
+    /// SIGTERM and wait for a graceful exit (off the cooperative pool: it can take seconds).
+    func terminate() async -> Int32 {
         guard process.isRunning else { return process.terminationStatus }
         kill(pid, SIGTERM)
-        process.waitUntilExit()
-        return process.terminationStatus
+        let process = self.process
+        return (try? await offPool {
+            process.waitUntilExit()
+            return process.terminationStatus
+        }) ?? -1
     }
 
     /// A free TCP port on 127.0.0.1.
@@ -230,6 +234,21 @@ struct RelayFixture {
     func count(_ sql: String) throws -> Int {
         let connection = try SQLiteConnection(path: databasePath)
         return Int(try connection.query(sql, []) { $0.int(0) }.first ?? 0)
+    }
+
+    /// The first column of a query's rows as text (for what a failing test prints).
+    func texts(_ sql: String) throws -> [String] {
+        let connection = try SQLiteConnection(path: databasePath)
+        return try connection.query(sql, []) { $0.text(0) ?? "" }
+    }
+
+    /// Dead letters per failure class, with one error of each: what a test prints when a filter finds fewer.
+    func deadLettersByClass() -> [String] {
+        (try? texts("""
+            SELECT d.failure_class || ' x' || count(*) || ' (' || coalesce(max(a.error), max(a.status_code), '') || ')'
+            FROM deliveries d LEFT JOIN attempts a ON a.delivery_seq = d.seq AND a.number = d.attempts
+            WHERE d.state = 'dead' GROUP BY d.failure_class
+            """)) ?? []
     }
 
     func cleanUp() { try? FileManager.default.removeItem(at: directory) }

@@ -123,8 +123,8 @@ struct ScaleOutEndToEndTests {
         #expect(shares.allSatisfy { $0 > 0 }, "each instance delivers a share: \(shares)")
         // Each delivery recorded delivered once: no two instances both held and completed it.
         #expect(shares.reduce(0, +) == total)
-        #expect(first.terminate() == 0)
-        #expect(second.terminate() == 0)
+        #expect(await first.terminate() == 0)
+        #expect(await second.terminate() == 0)
         await receiver.stop()
     }
 
@@ -192,7 +192,7 @@ struct ScaleOutEndToEndTests {
         #expect(missing.isEmpty, "\(missing.count) accepted callbacks never delivered")
         // At most what the killed instance had in flight towards the endpoint (its per-endpoint cap).
         #expect(duplicates <= leasedAtKill.count, "duplicates are only attempts that were in flight at the kill")
-        #expect(second.terminate() == 0)
+        #expect(await second.terminate() == 0)
         await receiver.stop()
     }
 
@@ -271,7 +271,7 @@ struct ScaleOutEndToEndTests {
         #expect(count(1, 503) > 0)
         #expect(count(2, 200) > 0, "did not reconnect")
         #expect(missing.isEmpty, "\(missing.count) accepted callbacks were lost")
-        #expect(relay.terminate() == 0)
+        #expect(await relay.terminate() == 0)
         await receiver.stop()
     }
     @Test("an attempt that ends while PostgreSQL is down is recorded once it is back, not sent again")
@@ -315,7 +315,7 @@ struct ScaleOutEndToEndTests {
         #expect(states == "delivered:1")
         #expect(retries > 0, "the database stop did not fall between the attempt and its recording")
         #expect(receiver.requests(path: "/n").count == 1)
-        #expect(relay.terminate() == 0)
+        #expect(await relay.terminate() == 0)
         await receiver.stop()
     }
 }

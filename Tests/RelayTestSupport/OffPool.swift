@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 /// Runs blocking work (waiting for a child process, say) on a thread of its own. Swift's cooperative pool has one
 /// thread per core, two on a CI machine, and the tests running at once share it with their HTTP receivers: a test

@@ -13,19 +13,7 @@ import Testing
 struct DeadLetterEndToEndTests {
     /// Runs the relay CLI and returns its standard output.
     static func cli(_ arguments: [String]) async throws -> String {
-        try await offPool { try cliBlocking(arguments) }
-    }
-
-    private static func cliBlocking(_ arguments: [String]) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: RelayProcess.binary)
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.run()
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return output
+        try await ChildProcess.run(RelayProcess.binary, arguments).output
     }
 
     @Test("dead letters: list with filters and cursor, show with attempts, replay (manual, same webhook-id), discard, auth")

@@ -37,24 +37,10 @@ struct DeliveryEndToEndTests {
 
     /// Runs `scripts/<name>` with the test Python; returns its exit status and combined output.
     static func runPythonScript(_ name: String, _ arguments: [String]) async throws -> (status: Int32, output: String) {
-        try await offPool { try runPythonScriptBlocking(name, arguments) }
-    }
-
-    private static func runPythonScriptBlocking(_ name: String, _ arguments: [String]) throws
-        -> (status: Int32, output: String)
-    {
-        let process = Process()
         let parts = python.split(separator: " ").map(String.init)
-        process.executableURL = URL(fileURLWithPath: parts[0])
-        process.arguments = Array(parts.dropFirst())
-            + [RelayProcess.packageRoot.appendingPathComponent("scripts/\(name)").path] + arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return (process.terminationStatus, output)
+        return try await ChildProcess.run(
+            parts[0], Array(parts.dropFirst()) + [RelayProcess.packageRoot.appendingPathComponent("scripts/\(name)").path]
+                + arguments, withStandardError: true)
     }
 
     /// A notification body without its receive time, for comparing with the golden output.

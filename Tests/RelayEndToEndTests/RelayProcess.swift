@@ -74,11 +74,7 @@ final class RelayProcess: @unchecked Sendable {
     func terminate() async -> Int32 {
         guard process.isRunning else { return process.terminationStatus }
         kill(pid, SIGTERM)
-        let process = self.process
-        return (try? await offPool {
-            process.waitUntilExit()
-            return process.terminationStatus
-        }) ?? -1
+        return await ChildProcess.exitStatus(of: process)
     }
 
     /// A free TCP port on 127.0.0.1.

@@ -422,6 +422,29 @@ def check_openapi(schemas: Schemas, report: Report) -> None:
         report.ok(what)
 
 
+def check_version(report: Report) -> None:
+    """(g) One source for the version: Sources/RelayCore/RelayVersion.swift; openapi.yaml and the image tag agree."""
+    import re
+    source = ROOT / "Sources" / "RelayCore" / "RelayVersion.swift"
+    match = re.search(r'static let current = "([^"]+)"', source.read_text(encoding="utf-8"))
+    if not match:
+        report.fail(display(source), ["$: no `static let current = \"…\"` found"])
+        return
+    version = match.group(1)
+    problems: list[str] = []
+    openapi = load_instance(ROOT / "Schemas" / OPENAPI_FILE)
+    if str(openapi.get("info", {}).get("version")) != version:
+        problems.append(f"Schemas/{OPENAPI_FILE}: info.version is not {version}")
+    for path in [ROOT / "Deploy" / "kubernetes" / "deployment.yaml"]:
+        for tag in re.findall(r"image: \S+?:([0-9][^\s]*)", path.read_text(encoding="utf-8")):
+            if tag != version:
+                problems.append(f"{display(path)}: image tag {tag} is not {version}")
+    if problems:
+        report.fail(display(source) + " [version]", problems)
+    else:
+        report.ok(display(source) + f" [version {version}]")
+
+
 def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="validate_schemas.py",
@@ -451,6 +474,7 @@ def main(argv: list[str] | None = None) -> int:
     check_config(schemas, arguments.config, report)  # (c)
     check_examples(schemas, report)  # (e)
     check_openapi(schemas, report)  # (f)
+    check_version(report)  # (g)
     print(report.summary())
     return 1 if report.failed else 0
 

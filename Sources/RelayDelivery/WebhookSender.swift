@@ -8,7 +8,7 @@ import RelayStore
 /// Sends one attempt of a delivery: Standard Webhooks signature, the endpoint's static headers or Magento admin
 /// token, no redirects, a per-request timeout; reads at most 4 KB of the answer.
 struct WebhookSender: Sendable {
-    static let userAgent = "shipment-relay/0.1.0"
+    static let userAgent = "shipment-relay/\(RelayVersion.current)"
     static let excerptLimit = 4096
 
     let client: HTTPClient

@@ -1,9 +1,10 @@
 import ArgumentParser
+import RelayCore
 
 /// `relay`: the shipment notification relay.
 @main
 struct RelayCommand: AsyncParsableCommand {
-    static let version = "0.1.0"
+    static let version = RelayVersion.current
 
     static let configuration = CommandConfiguration(
         commandName: "relay",

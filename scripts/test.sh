@@ -46,7 +46,7 @@ if ! command -v swift >/dev/null && [[ -x /opt/swift/usr/bin/swift ]]; then
 fi
 VENV="$REPO/.build-venv"
 LOGS="$REPO/.build-logs"
-APT_PACKAGES=(libcurl4-openssl-dev libssl-dev libsqlite3-dev pkg-config postgresql chromium)
+APT_PACKAGES=(libcurl4-openssl-dev libssl-dev libsqlite3-dev pkg-config postgresql chromium prometheus)
 PIP_PACKAGES=(jsonschema referencing pyyaml standardwebhooks==1.1.0 openapi-spec-validator websocket-client)
 
 # ---------------------------------------------------------------- phases, timing and the final summary
@@ -284,6 +284,12 @@ swift_test_load() {
     swift test --filter "$LOAD_SUITES" 2>&1 | tee "$LOGS/test-load.log"
 }
 
+prometheus_rules() {
+    promtool check config Deploy/prometheus/prometheus.yaml
+    promtool check rules Deploy/prometheus/relay-rules.yaml
+    promtool test rules Deploy/prometheus/relay-rules.test.yaml
+}
+
 validate_schemas() {
     "$RELAY_TEST_PYTHON" scripts/validate_schemas.py
 }
@@ -323,6 +329,8 @@ else
     skip_phase "swift test" "build failed"
     skip_phase "swift test: load suites" "build failed"
 fi
+
+run_phase "prometheus rules (promtool)" prometheus_rules
 
 if [[ -f scripts/validate_schemas.py ]]; then
     run_phase "validate schemas" validate_schemas

@@ -59,9 +59,13 @@ public func buildApplication(
         services.append(DeliveryEngine(store: store, configuration: configuration, wakeup: wakeup, logger: logger))
     }
 
+    // The public router takes the aggregators' and the OMS's traffic. Admin API, /ops and /metrics live on it too,
+    // unless `server.admin_listen` gives them a listener of their own (then the public port answers 404 for them).
     let router = Router()
-    router.get("/healthz") { _, _ in JSONResponse.make(.ok, ["status": "ok"]) }
-    router.get("/metrics") { _, _ in
+    let adminRouter = configuration.server.adminListen == nil ? router : Router()
+    addHealthRoutes(to: router)
+    if adminRouter !== router { addHealthRoutes(to: adminRouter) }
+    adminRouter.get("/metrics") { _, _ in
         var buffer: [UInt8] = []
         PrometheusMetricsFactory.defaultRegistry.emit(into: &buffer)
         return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
@@ -73,8 +77,16 @@ public func buildApplication(
     }
     let jobs = ReplayJobs(store: store, wakeup: wakeup, logger: logger)
     AdminController(configuration: configuration, store: store, wakeup: wakeup, jobs: jobs, queue: queue)
-        .addRoutes(to: router)
-    try OpsController(configuration: configuration, store: store, wakeup: wakeup, jobs: jobs).addRoutes(to: router)
+        .addRoutes(to: adminRouter)
+    try OpsController(configuration: configuration, store: store, wakeup: wakeup, jobs: jobs).addRoutes(to: adminRouter)
+    if let admin = configuration.server.adminListen {
+        var adminApp = Application(
+            router: adminRouter,
+            configuration: .init(address: .hostname(admin.host, port: admin.port), serverName: "shipment-relay-admin"),
+            logger: logger)
+        adminApp.logger.logLevel = logger.logLevel
+        services.append(adminApp)
+    }
     var app = Application(
         router: router,
         configuration: .init(address: .hostname(configuration.server.host, port: configuration.server.port),
@@ -84,6 +96,11 @@ public func buildApplication(
     )
     app.logger.logLevel = logger.logLevel
     return app
+}
+
+/// `GET /healthz`: the process serves (liveness).
+func addHealthRoutes(to router: Router<BasicRequestContext>) {
+    router.get("/healthz") { _, _ in JSONResponse.make(.ok, ["status": "ok"]) }
 }
 
 /// Closes the store when the service group shuts down (after the server stopped taking requests).

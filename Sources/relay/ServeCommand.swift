@@ -33,20 +33,24 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: .hidden)
     var testNormaliseDelayMs: Int = 0
 
-    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
-    var logLevel: Logger.Level = .info
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical (default: log.level, else info).")
+    var logLevel: Logger.Level?
+
+    @Option(help: "Log format on standard error: text or json (default: log.format, else text).")
+    var logFormat: RelayConfiguration.Log.Format?
 
     func validate() throws {
         if noDelivery, deliveryOnly { throw ValidationError("--no-delivery and --delivery-only exclude each other") }
     }
 
     func run() async throws {
-        let level = logLevel
-        LoggingSystem.bootstrap { label in RelayLogHandler(label: label, level: level) }
+        var configuration = try loadConfiguration(path: config)
+        let level = logLevel ?? configuration.log.level.flatMap(Logger.Level.init(rawValue:)) ?? .info
+        let format: RelayLogHandler.Format = (logFormat ?? configuration.log.format) == .json ? .json : .text
+        LoggingSystem.bootstrap { label in RelayLogHandler(label: label, level: level, format: format) }
         MetricsSystem.bootstrap(PrometheusMetricsFactory())
         var logger = Logger(label: "relay")
         logger.logLevel = level
-        var configuration = try loadConfiguration(path: config)
         if let listen {
             guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]) else {
                 throw ValidationError("--listen must be HOST:PORT")
@@ -79,3 +83,4 @@ func loadConfiguration(path: String) throws -> RelayConfiguration {
 }
 
 extension Logger.Level: @retroactive ExpressibleByArgument {}
+extension RelayConfiguration.Log.Format: ExpressibleByArgument {}

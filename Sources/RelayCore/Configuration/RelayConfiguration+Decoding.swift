@@ -11,7 +11,7 @@ extension RelayConfiguration {
         var reader = ConfigReader(environment: environment)
         self.init()
         guard let root = reader.object(json, at: "", allowed: [
-            "server", "storage", "admin", "delivery", "retention_days", "clients",
+            "server", "storage", "admin", "delivery", "retention_days", "clients", "log",
         ]) else {
             throw ConfigurationError(issues: [.init(path: "", reason: "the configuration must be a mapping")])
         }
@@ -21,6 +21,22 @@ extension RelayConfiguration {
             self.admin.token = reader.string(admin["token"], at: "admin.token")
         }
         delivery = Self.decodeDelivery(root["delivery"], at: "delivery", &reader)
+        if let log = reader.object(root["log"], at: "log", allowed: ["format", "level"]) {
+            if let format = reader.string(log["format"], at: "log.format") {
+                if let known = Log.Format(rawValue: format) {
+                    self.log.format = known
+                } else {
+                    reader.fail("log.format", "must be text or json")
+                }
+            }
+            if let level = reader.string(log["level"], at: "log.level") {
+                if Log.levels.contains(level) {
+                    self.log.level = level
+                } else {
+                    reader.fail("log.level", "must be one of \(Log.levels.joined(separator: ", "))")
+                }
+            }
+        }
         if let days = reader.number(root["retention_days"], at: "retention_days") {
             if days < 1 { reader.fail("retention_days", "must be at least 1") }
             retentionDays = Int(days)
@@ -64,18 +80,23 @@ extension RelayConfiguration {
     private static func decodeServer(_ value: JSONValue?, _ reader: inout ConfigReader) -> Server {
         var server = Server()
         guard let object = reader.object(value, at: "server", allowed: [
-            "listen", "public_url", "callback_segments", "max_body_bytes",
+            "listen", "admin_listen", "public_url", "callback_segments", "max_body_bytes",
         ]) else { return server }
         if let listen = reader.string(object["listen"], at: "server.listen") {
-            if let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]),
-                (0...65535).contains(port)
-            {
-                var host = String(listen[..<colon])
-                if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
-                server.host = host.isEmpty ? "0.0.0.0" : host
-                server.port = port
+            if let address = Self.hostAndPort(listen) {
+                (server.host, server.port) = address
             } else {
                 reader.fail("server.listen", "must be HOST:PORT, e.g. 0.0.0.0:8080")
+            }
+        }
+        if let listen = reader.string(object["admin_listen"], at: "server.admin_listen") {
+            if let address = Self.hostAndPort(listen) {
+                server.adminListen = address
+                if address.port == server.port, address.port != 0 {
+                    reader.fail("server.admin_listen", "must use another port than server.listen")
+                }
+            } else {
+                reader.fail("server.admin_listen", "must be HOST:PORT, e.g. 127.0.0.1:9090")
             }
         }
         if let url = reader.string(object["public_url"], at: "server.public_url") {
@@ -104,6 +125,16 @@ extension RelayConfiguration {
             server.maxBodyBytes = max(1024, Int(bytes))
         }
         return server
+    }
+
+    /// `HOST:PORT`, `[::]:PORT` or `:PORT` (all interfaces).
+    static func hostAndPort(_ text: String) -> (host: String, port: Int)? {
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
+            (0...65535).contains(port)
+        else { return nil }
+        var host = String(text[..<colon])
+        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        return (host.isEmpty ? "0.0.0.0" : host, port)
     }
 
     private static func decodeStorage(_ value: JSONValue?, _ reader: inout ConfigReader) -> Storage {

@@ -7,6 +7,8 @@ public struct RelayConfiguration: Sendable {
     /// Days raw callbacks and attempts are kept.
     public var retentionDays: Int
     public var clients: [Client]
+    /// How the relay logs (`log:`); `relay serve --log-format/--log-level` override it.
+    public var log: Log = .init()
 
     public init(server: Server = .init(), storage: Storage = .sqlite(.init()), admin: Admin = .init(),
                 delivery: Delivery = .init(), retentionDays: Int = 30, clients: [Client] = []) {
@@ -23,6 +25,23 @@ public struct RelayConfiguration: Sendable {
         clients.first { $0.id == id }
     }
 
+    /// Log output: one JSON object per line, or human-readable text; both on standard error.
+    public struct Log: Sendable {
+        public enum Format: String, Sendable, CaseIterable {
+            case text, json
+        }
+        public var format: Format
+        /// `trace`, `debug`, `info`, `notice`, `warning`, `error` or `critical`; nil keeps the command's default.
+        public var level: String?
+
+        public static let levels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
+
+        public init(format: Format = .text, level: String? = nil) {
+            self.format = format
+            self.level = level
+        }
+    }
+
     /// The HTTP listener.
     public struct Server: Sendable {
         public var host: String
@@ -33,6 +52,9 @@ public struct RelayConfiguration: Sendable {
         public var callbackSegments: [Aggregator: String]
         /// Largest accepted callback body.
         public var maxBodyBytes: Int
+        /// A second listener for `/admin`, `/ops` and `/metrics` (`server.admin_listen`). When set, the public
+        /// listener serves only the callback and OMS routes and the health checks.
+        public var adminListen: (host: String, port: Int)?
 
         public init(host: String = "0.0.0.0", port: Int = 8080, publicURL: String? = nil,
                     callbackSegments: [Aggregator: String] = [:], maxBodyBytes: Int = 1 << 20) {

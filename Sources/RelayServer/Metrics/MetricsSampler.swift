@@ -5,7 +5,8 @@ import RelayStore
 import ServiceLifecycle
 
 /// Samples the store every few seconds into gauges: `relay_pending_deliveries`, `relay_dead_letters` and
-/// `relay_oldest_due_retry_age_seconds` (how late the oldest due delivery is — the number to alert on).
+/// `relay_oldest_due_retry_age_seconds` (how late the oldest due delivery is — the number to alert on), and
+/// `relay_ready`: 1 while the store answers the sampling query, 0 when it fails (alert `RelayStorageNotReady`).
 struct MetricsSampler: Service {
     let store: any RelayStore
     var interval: Duration = .seconds(10)
@@ -14,12 +15,16 @@ struct MetricsSampler: Service {
         let pending = Gauge(label: "relay_pending_deliveries")
         let dead = Gauge(label: "relay_dead_letters")
         let oldest = Gauge(label: "relay_oldest_due_retry_age_seconds")
+        let ready = Gauge(label: "relay_ready")
         while !Task.isCancelled, !Task.isShuttingDownGracefully {
             if let gauges = try? await store.deliveryGauges() {
                 pending.record(gauges.pending)
                 dead.record(gauges.dead)
                 let late = gauges.oldestDue.map { WallClock.now().epochMilliseconds - $0.epochMilliseconds } ?? 0
                 oldest.record(Double(max(0, late)) / 1000)
+                ready.record(1)
+            } else {
+                ready.record(0)
             }
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
         }

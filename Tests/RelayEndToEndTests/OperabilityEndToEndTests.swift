@@ -1,0 +1,117 @@
+import AsyncHTTPClient
+import Foundation
+import RelayCore
+import RelayTestSupport
+import Testing
+
+/// What the team running the relay relies on (issue #15): shipped deploy configs that check clean and print the
+/// https callback URLs to paste into dashboards, and JSON log lines that a collector can parse.
+@Suite("Operability end to end (real binary)")
+struct OperabilityEndToEndTests {
+    /// The relay configs shipped under Deploy/, as (name, YAML text); the Kubernetes one is embedded in a ConfigMap.
+    static func shippedConfigs() throws -> [(String, String)] {
+        let root = RelayProcess.packageRoot
+        let compose = try String(contentsOf: root.appendingPathComponent("Deploy/compose/relay.yaml"), encoding: .utf8)
+        let configMap = try String(contentsOf: root.appendingPathComponent("Deploy/kubernetes/configmap.yaml"),
+                                   encoding: .utf8)
+        var embedded: [String] = []
+        var inside = false
+        for line in configMap.split(separator: "\n", omittingEmptySubsequences: false) {
+            if line.hasPrefix("  config.yaml: |") {
+                inside = true
+            } else if inside {
+                if line.hasPrefix("    ") {
+                    embedded.append(String(line.dropFirst(4)))
+                } else if !line.trimmingCharacters(in: .whitespaces).isEmpty {
+                    break
+                } else {
+                    embedded.append("")
+                }
+            }
+        }
+        #expect(!embedded.isEmpty, "no config.yaml in Deploy/kubernetes/configmap.yaml")
+        return [("compose/relay.yaml", compose), ("kubernetes/configmap.yaml", embedded.joined(separator: "\n"))]
+    }
+
+    /// Placeholder values for every `${NAME}` a config references, so `config check` can resolve them.
+    static func environment(for yaml: String) throws -> [String] {
+        let regex = try NSRegularExpression(pattern: #"\$\{([A-Za-z_][A-Za-z0-9_]*)"#)
+        let range = NSRange(yaml.startIndex..., in: yaml)
+        let names = Set(regex.matches(in: yaml, range: range).compactMap { match in
+            Range(match.range(at: 1), in: yaml).map { String(yaml[$0]) }
+        })
+        return names.sorted().map { name in
+            if name.contains("WHSEC") { return "\(name)=whsec_" + Data((0..<32).map { _ in UInt8.random(in: 0...255) }).base64EncodedString() }
+            if name == "DATABASE_URL" { return "\(name)=postgres://relay@db.internal:5432/relay?sslmode=require" }
+            return "\(name)=test-\(UUID().uuidString)"
+        }
+    }
+
+    @Test("config check on every shipped deploy config passes and prints https callback URLs")
+    func deployConfigsPrintHTTPSURLs() async throws {
+        for (name, yaml) in try Self.shippedConfigs() {
+            #expect(yaml.hasPrefix("# yaml-language-server: $schema="), "\(name) has no schema line for editors")
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("relay-ops-\(UUID())")
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: directory) }
+            let path = directory.appendingPathComponent("config.yaml").path
+            try yaml.write(toFile: path, atomically: true, encoding: .utf8)
+            let (status, output) = try await ChildProcess.run(
+                "/usr/bin/env", try Self.environment(for: yaml) + [RelayProcess.binary, "config", "check", "--config", path],
+                withStandardError: true)
+            #expect(status == 0, "config check \(name) failed:\n\(output)")
+            let urls = output.split(separator: "\n").filter { $0.contains("/v1/callbacks/") }
+            #expect(urls.count >= 4, "\(name): expected the callback URLs of four aggregators:\n\(output)")
+            for line in urls {
+                #expect(line.contains("https://") && !line.contains("http://localhost"), "\(name): \(line)")
+            }
+        }
+    }
+
+    @Test("--log-format json: every line is one JSON object with time, level, message and logger")
+    func jsonLogLines() async throws {
+        let fixture = try RelayFixture(notificationURL: "http://127.0.0.1:9/n")
+        defer { fixture.cleanUp() }
+        let relay = try await fixture.start(arguments: ["--no-delivery", "--log-format", "json", "--log-level", "info"])
+        _ = await relay.terminate()
+        let log = try String(contentsOfFile: relay.logPath, encoding: .utf8)
+        let lines = log.split(separator: "\n").filter { !$0.isEmpty }
+        #expect(lines.count >= 2, "expected at least the start and stop lines:\n\(log)")
+        for line in lines {
+            let object = try JSONValue.parse(Array(line.utf8))
+            #expect(object["time"]?.text?.hasSuffix("Z") == true, "\(line)")
+            #expect(object["level"]?.text != nil && object["message"]?.text != nil && object["logger"]?.text != nil,
+                    "\(line)")
+        }
+        let start = try #require(lines.first { $0.contains("starting relay") })
+        let object = try JSONValue.parse(Array(start.utf8))
+        #expect(object["level"]?.text == "info")
+        #expect(object["version"]?.text == RelayVersion.current)
+    }
+
+    @Test("server.admin_listen: /admin, /ops and /metrics answer 404 on the public port and work on the admin port")
+    func adminListener() async throws {
+        let adminPort = RelayProcess.freePort()
+        let fixture = try RelayFixture(serverExtra: ", admin_listen: \"127.0.0.1:\(adminPort)\"")
+        defer { fixture.cleanUp() }
+        let relay = try await fixture.start()
+        defer { Task { _ = await relay.terminate() } }
+        func status(_ port: Int, _ path: String, token: Bool = true) async throws -> Int {
+            var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)")
+            if token { request.headers.add(name: "authorization", value: "Bearer \(fixture.adminToken)") }
+            let response = try await RelayFixture.client(for: port).execute(request, timeout: .seconds(5))
+            _ = try await response.body.collect(upTo: 1 << 20)
+            return Int(response.status.code)
+        }
+        for path in ["/admin/v1/dead-letters", "/ops", "/metrics"] {
+            #expect(try await status(fixture.port, path) == 404, "public port serves \(path)")
+        }
+        #expect(try await status(adminPort, "/admin/v1/dead-letters") == 200)
+        #expect(try await status(adminPort, "/metrics") == 200)
+        #expect(try await status(adminPort, "/healthz") == 200)
+        #expect(try await status(fixture.port, "/healthz") == 200)
+        // The callback routes stay on the public port only.
+        #expect(try await fixture.postClickpost(awb: "ADM1") != nil)
+        #expect(try await status(adminPort, "/v1/callbacks/clickpost/e2e", token: false) == 404)
+    }
+}

@@ -63,6 +63,9 @@ public func buildApplication(
     // unless `server.admin_listen` gives them a listener of their own (then the public port answers 404 for them).
     let router = Router()
     let adminRouter = configuration.server.adminListen == nil ? router : Router()
+    // HTTP server metrics (requests by route pattern, method and status; durations; in flight): bounded labels.
+    router.middlewares.add(MetricsMiddleware())
+    if adminRouter !== router { adminRouter.middlewares.add(MetricsMiddleware()) }
     addHealthRoutes(to: router)
     if adminRouter !== router { addHealthRoutes(to: adminRouter) }
     adminRouter.get("/metrics") { _, _ in

@@ -48,7 +48,7 @@ struct ServeCommand: AsyncParsableCommand {
         let level = logLevel ?? configuration.log.level.flatMap(Logger.Level.init(rawValue:)) ?? .info
         let format: RelayLogHandler.Format = (logFormat ?? configuration.log.format) == .json ? .json : .text
         LoggingSystem.bootstrap { label in RelayLogHandler(label: label, level: level, format: format) }
-        MetricsSystem.bootstrap(PrometheusMetricsFactory())
+        MetricsSystem.bootstrap(RelayMetricsFactory())
         var logger = Logger(label: "relay")
         logger.logLevel = level
         if let listen {

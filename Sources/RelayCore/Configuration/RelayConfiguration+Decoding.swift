@@ -11,7 +11,7 @@ extension RelayConfiguration {
         var reader = ConfigReader(environment: environment)
         self.init()
         guard let root = reader.object(json, at: "", allowed: [
-            "server", "storage", "admin", "delivery", "retention_days", "clients", "log",
+            "server", "storage", "admin", "delivery", "retention_days", "clients", "log", "ops_webhook",
         ]) else {
             throw ConfigurationError(issues: [.init(path: "", reason: "the configuration must be a mapping")])
         }
@@ -37,6 +37,7 @@ extension RelayConfiguration {
                 }
             }
         }
+        opsWebhook = Self.decodeOpsWebhook(root["ops_webhook"], &reader)
         if let days = reader.number(root["retention_days"], at: "retention_days") {
             if days < 1 { reader.fail("retention_days", "must be at least 1") }
             retentionDays = Int(days)
@@ -125,6 +126,41 @@ extension RelayConfiguration {
             server.maxBodyBytes = max(1024, Int(bytes))
         }
         return server
+    }
+
+    private static func decodeOpsWebhook(_ value: JSONValue?, _ reader: inout ConfigReader) -> OpsWebhook? {
+        guard let object = reader.object(value, at: "ops_webhook", allowed: [
+            "url", "signing_secret", "previous_signing_secret", "events", "timeout_seconds",
+        ]) else { return nil }
+        guard let url = reader.string(object["url"], at: "ops_webhook.url", required: true) else { return nil }
+        if !(url.hasPrefix("http://") || url.hasPrefix("https://")) {
+            reader.fail("ops_webhook.url", "must start with http:// or https://")
+        }
+        let secrets = reader.secrets(object, "signing_secret", previous: "previous_signing_secret", at: "ops_webhook")
+        if secrets.isEmpty { reader.fail("ops_webhook.signing_secret", "is required (whsec_ followed by base64)") }
+        for secret in secrets where WebhookSigner.key(fromSecret: secret) == nil {
+            reader.fail("ops_webhook.signing_secret", "must be whsec_ followed by base64 of at least 16 bytes")
+        }
+        var webhook = OpsWebhook(url: url, signingSecrets: secrets)
+        if let events = object["events"] {
+            var chosen = Set<OpsWebhook.Event>()
+            for (index, item) in (events.array ?? []).enumerated() {
+                guard let name = reader.string(item, at: "ops_webhook.events[\(index)]") else { continue }
+                if let event = OpsWebhook.Event(rawValue: name) {
+                    chosen.insert(event)
+                } else {
+                    reader.fail("ops_webhook.events[\(index)]", "unknown event \(name) (known: "
+                        + OpsWebhook.Event.allCases.map(\.rawValue).joined(separator: ", ") + ")")
+                }
+            }
+            if events.array == nil { reader.fail("ops_webhook.events", "must be a list of event names") }
+            webhook.events = chosen
+        }
+        if let timeout = reader.number(object["timeout_seconds"], at: "ops_webhook.timeout_seconds") {
+            if timeout <= 0 || timeout > 60 { reader.fail("ops_webhook.timeout_seconds", "must be in (0, 60]") }
+            webhook.timeoutSeconds = timeout
+        }
+        return webhook
     }
 
     /// `HOST:PORT`, `[::]:PORT` or `:PORT` (all interfaces).

@@ -9,6 +9,8 @@ public struct RelayConfiguration: Sendable {
     public var clients: [Client]
     /// How the relay logs (`log:`); `relay serve --log-format/--log-level` override it.
     public var log: Log = .init()
+    /// Where operational events (an endpoint disabled, deliveries dead-lettered) are sent, signed (`ops_webhook:`).
+    public var opsWebhook: OpsWebhook?
 
     public init(server: Server = .init(), storage: Storage = .sqlite(.init()), admin: Admin = .init(),
                 delivery: Delivery = .init(), retentionDays: Int = 30, clients: [Client] = []) {
@@ -39,6 +41,33 @@ public struct RelayConfiguration: Sendable {
         public init(format: Format = .text, level: String? = nil) {
             self.format = format
             self.level = level
+        }
+    }
+
+    /// Operational webhooks: the relay tells ops about trouble instead of waiting to be asked.
+    public struct OpsWebhook: Sendable {
+        /// The events there are.
+        public enum Event: String, Sendable, CaseIterable {
+            /// An endpoint was disabled (a 410 Gone answer, or ops).
+            case endpointDisabled = "endpoint.disabled"
+            /// An endpoint was enabled again by ops.
+            case endpointEnabled = "endpoint.enabled"
+            /// Deliveries ran out of retries (or their endpoint was disabled) and became dead letters.
+            case deliveryDeadLettered = "delivery.dead_lettered"
+        }
+
+        public var url: String
+        /// `whsec_…` secrets, current first.
+        public var signingSecrets: [String]
+        public var events: Set<Event>
+        public var timeoutSeconds: Double
+
+        public init(url: String, signingSecrets: [String], events: Set<Event> = Set(Event.allCases),
+                    timeoutSeconds: Double = 10) {
+            self.url = url
+            self.signingSecrets = signingSecrets
+            self.events = events
+            self.timeoutSeconds = timeoutSeconds
         }
     }
 

@@ -231,6 +231,19 @@ struct MappingDecisionTests {
         }
     }
 
+    @Test("D8 a return first seen by its order (no AWB yet) keeps that time once the AWB appears")
+    func returnOrderTimeFromOrderLevel() throws {
+        var harness = Harness()
+        let placed = try harness.run(.shiprocket, Self.shiprocket(current: 21, time: "01 03 2024 10:00:00", awb: nil,
+                                                                  isReturn: true, order: "RET-8"))
+        let awb = try harness.run(.shiprocket, Self.shiprocket(current: 28, time: "02 03 2024 10:00:00", awb: "SR-R8",
+                                                               isReturn: true, order: "RET-8"))
+        let expected = JSONValue.int(TimestampParser().parse("01 03 2024 10:00:00")!.epochSeconds)
+        #expect(placed.notifications.first?.payload["returnOrderInfo"]?["returnOrderTime"] == expected)
+        #expect(awb.notifications.first?.type == .awbGenerated)
+        #expect(awb.notifications.first?.payload["returnOrderInfo"]?["returnOrderTime"] == expected)
+    }
+
     // MARK: D10 courier names
 
     @Test("D10 Clickpost without account_code: courier from cp_id, or null for an unknown id")

@@ -58,8 +58,14 @@ public struct Normaliser: Sendable {
             let orderingTime = (timeTrusted ? event.eventTime : nil) ?? receivedAt
             if rule == .followsRTO, state.rtoRaised, direction == .forward { direction = .rto }
             if direction.isReturn, state.returnOrderTime == nil {
-                // The first return event seen for this shipment fixes its returnOrderTime.
-                state.returnOrderTime = registration?.returnOrderInfo?.returnOrderTime ?? orderingTime.epochSeconds
+                // The first return event seen for this shipment fixes its returnOrderTime; a return seen first
+                // by its order (before the AWB existed) keeps the time it had then.
+                let orderTime = event.awb == nil ? nil : (event.returnOrderId ?? event.orderId).flatMap { order in
+                    let orderKey = ShipmentKey(client: client.id, shipment: "order:\(order)", leg: leg)
+                    return (localStates[orderKey] ?? context.state(for: orderKey))?.returnOrderTime
+                }
+                state.returnOrderTime = registration?.returnOrderInfo?.returnOrderTime ?? orderTime
+                    ?? orderingTime.epochSeconds
                 save(state, key)
             }
             guard var type = mappedType else {

@@ -1,4 +1,5 @@
 import Foundation
+import NIOHTTP1
 import RelayCore
 import RelayTestSupport
 import Testing
@@ -50,5 +51,41 @@ struct OrderLevelEndToEndTests {
         #expect(try fixture.count("SELECT count(*) FROM events") == 4)  // the replay was answered "duplicate"
         #expect(await relay.terminate() == 0)
         await receiver.stop()
+    }
+}
+
+/// Issue #12 (timestamps) through the real binary: an absurd courier time is relayed and marked in the trace, and the
+/// AWB's later events, DELIVERED included, are still relayed.
+@Suite("Untrusted event times end to end (real binary)", .serialized)
+struct UntrustedTimeEndToEndTests {
+    static func clickpost(code: Int, time: String) -> [UInt8] {
+        Array(#"{"waybill":"UT-E2E-1","cp_id":4,"account_code":"DELHIVERY","status":"s","location":"l","timestamp":"\#(time)","clickpost_status_code":\#(code),"additional":{"is_rvp":false,"order_id":"ORD-UT-1"}}"#.utf8)
+    }
+
+    @Test("an Int64.max time does not poison the AWB; the trace shows relayed_untrusted_time")
+    func untrustedTimeRelayedAndMarked() async throws {
+        let fixture = try RelayFixture()
+        defer { fixture.cleanUp() }
+        let relay = try await fixture.start()
+        // given: a µs epoch, then an absurd time, then ordinary scans
+        for (code, time) in [(4, "1709700000000000"), (5, "9223372036854775807"), (6, "2024-03-07T04:00:00Z"),
+                             (8, "2024-03-08T04:00:00Z")] {
+            #expect(try await fixture.post(aggregator: "clickpost", body: Self.clickpost(code: code, time: time)) == 200)
+        }
+        // then: four notifications, DELIVERED last
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline, try fixture.count("SELECT count(*) FROM events") < 4 {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        #expect(try fixture.texts("SELECT type FROM notifications ORDER BY seq")
+                == ["PICKED_UP", "IN_TRANSIT", "OUT_FOR_DELIVERY", "DELIVERED"])
+        #expect(try fixture.texts("SELECT outcome FROM events ORDER BY seq")
+                == ["relayed", "relayed_untrusted_time", "relayed", "relayed"])
+        let (status, trace) = try await fixture.admin(.GET, "shipments/UT-E2E-1/trace")
+        #expect(status == 200)
+        let details = trace["entries"]?.array?.compactMap { $0["detail"]?.text } ?? []
+        print("untrusted time trace: \(details.filter { $0.contains("untrusted") })")
+        #expect(details.contains { $0.contains("relayed_untrusted_time") })
+        #expect(await relay.terminate() == 0)
     }
 }

@@ -44,7 +44,7 @@ struct GoldenTests {
         // when
         let parsed = try CallbackParser.parse(aggregator: fixture.aggregator, body: body, contentType: "application/json")
         let result = Normaliser().normalise(
-            events: parsed.events, client: Self.client, receivedAt: EventTime(epochSeconds: 1_710_000_000),
+            events: parsed.events, client: Self.client, receivedAt: EventTime(epochSeconds: 1_711_000_000),
             context: InMemoryNormalisationContext())
         // then
         #expect(JSONValue.array(result.notifications.map(\.payload)) == expected)

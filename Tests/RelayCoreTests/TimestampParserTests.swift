@@ -16,6 +16,9 @@ struct TimestampParserTests {
         ("2024-03-08", "2024-03-07T18:30:00Z"),
         ("1710000000", "2024-03-09T16:00:00Z"),
         ("1710000000123", "2024-03-09T16:00:00.123Z"),
+        ("1710000000123456", "2024-03-09T16:00:00.123Z"),  // microseconds
+        ("1710000000123456789", "2024-03-09T16:00:00.123Z"),  // nanoseconds
+        ("9223372036854775807", "2262-04-11T23:47:16.854Z"),  // Int64.max: read, finite (and untrusted later)
     ]
 
     @Test("reads each format (zone-less values as IST)", arguments: cases)

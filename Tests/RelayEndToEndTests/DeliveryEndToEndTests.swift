@@ -73,7 +73,7 @@ struct DeliveryEndToEndTests {
                 #expect(status == 200, "\(aggregator.rawValue)/\(name)")
                 let parsed = try CallbackParser.parse(aggregator: aggregator, body: body, contentType: "application/json")
                 let result = Normaliser().normalise(events: parsed.events, client: client,
-                                                    receivedAt: EventTime(epochSeconds: 1_710_000_000), context: context)
+                                                    receivedAt: EventTime(epochSeconds: 1_711_000_000), context: context)
                 context.apply(result)
                 expected += result.notifications.map { Self.comparable($0.payload.serializedBytes()) }
             }

@@ -4,10 +4,14 @@ public struct StatusMapping: Sendable, Hashable {
     public enum Rule: String, Sendable, Hashable {
         /// Relay as mapped.
         case plain
-        /// Only the first RTO-family status of a shipment is relayed as `RTO`; later ones are progress.
+        /// RTO once (docs/MAPPING.md "RTO once"): the first RTO-family status of a shipment, whichever it is, is
+        /// relayed as `RTO`; later RTO-family statuses (and a repeated `RTO`) are progress, not relayed.
         case firstRTOOnly
         /// `LOST`/`DAMAGED`: forward, or RTO when the shipment is already going back to origin.
         case followsRTO
+        /// eShipz tag `Return`: `RTO` (first-RTO-only) unless the shipment is a customer return (registry or a
+        /// reverse indicator), then `IN_TRANSIT` of the return.
+        case rtoUnlessCustomerReturn
     }
 
     /// The notification type, or `nil` for a "—" row (stored as history, no notification).

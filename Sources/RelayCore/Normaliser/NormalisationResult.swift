@@ -2,6 +2,10 @@
 public enum EventOutcome: String, Sendable, Hashable, Codable {
     /// A notification was produced.
     case relayed
+    /// A notification was produced, but the event time is implausible (before 2000, or more than 24 hours after the
+    /// callback was received): the time is stored as sent, and the event neither is judged stale nor makes later
+    /// events stale (docs/MAPPING.md "Timestamps").
+    case relayedUntrustedTime = "relayed_untrusted_time"
     /// An older scan kept as history (Clickpost's outer scan).
     case history
     /// The status is not in the mapping table: stored, counted, not relayed ("unmapped" for ops).
@@ -24,7 +28,7 @@ public struct EventRecord: Sendable, Hashable {
     public var outcome: EventOutcome
     public var type: NotificationType?
     public var direction: Direction?
-    /// The notification produced, when `outcome == .relayed`.
+    /// The notification produced, when `outcome` is `.relayed` or `.relayedUntrustedTime`.
     public var notificationId: String?
 }
 

@@ -22,10 +22,28 @@ public struct ShipmentState: Sendable, Hashable, Codable {
     public var rtoRaised: Bool
     /// Short dedup keys of the notifications produced for this shipment (newest last, at most
     /// `maxNotificationKeys`): the same notification for the same courier event is produced once.
+    ///
+    /// The list also carries tagged facts (`rot:<epoch seconds>` for `returnOrderTime`), so that a new fact about a
+    /// shipment needs no change to the stores' schema: the stores persist the list as it is.
     public var notificationKeys: [String]
 
     /// How many notification keys a shipment remembers; older events are caught by the stale rule.
     public static let maxNotificationKeys = 64
+
+    private static let returnOrderTimeTag = "rot:"
+
+    /// `returnOrderInfo.returnOrderTime` of this shipment's return notifications, in epoch seconds: the time of the
+    /// first return event the relay saw for it, so that every notification of one return carries the same value.
+    public var returnOrderTime: Int64? {
+        get {
+            notificationKeys.first { $0.hasPrefix(Self.returnOrderTimeTag) }
+                .flatMap { Int64($0.dropFirst(Self.returnOrderTimeTag.count)) }
+        }
+        set {
+            notificationKeys.removeAll { $0.hasPrefix(Self.returnOrderTimeTag) }
+            if let newValue { notificationKeys.insert(Self.returnOrderTimeTag + String(newValue), at: 0) }
+        }
+    }
 
     public init(newestRelayed: EventTime? = nil, terminal: NotificationType? = nil, rtoRaised: Bool = false,
                 notificationKeys: [String] = []) {
@@ -37,10 +55,11 @@ public struct ShipmentState: Sendable, Hashable, Codable {
 
     /// Remembers a produced notification's key.
     public mutating func remember(notificationKey: String) {
-        notificationKeys.append(notificationKey)
-        if notificationKeys.count > Self.maxNotificationKeys {
-            notificationKeys.removeFirst(notificationKeys.count - Self.maxNotificationKeys)
-        }
+        let tags = notificationKeys.filter { $0.hasPrefix(Self.returnOrderTimeTag) }
+        var keys = notificationKeys.filter { !$0.hasPrefix(Self.returnOrderTimeTag) }
+        keys.append(notificationKey)
+        if keys.count > Self.maxNotificationKeys { keys.removeFirst(keys.count - Self.maxNotificationKeys) }
+        notificationKeys = tags + keys
     }
 }
 

@@ -1,11 +1,13 @@
 /// Builds the outbound notification body of SPEC §4.1, keys in the documented order.
 public enum NotificationPayload {
     /// A forward or return shipment notification.
+    /// - Parameter returnOrderTime: `returnOrderInfo.returnOrderTime` (epoch seconds) of a return when the registry
+    ///   has none: the time of the shipment's first return event (default: this event's time).
     public static func shipment(
         event: CourierEvent, type: NotificationType, direction: Direction, client: Client, receivedAt: EventTime,
-        registration: ShipmentRegistration?
+        registration: ShipmentRegistration?, returnOrderTime: Int64? = nil
     ) -> JSONValue {
-        let eventSeconds = (event.eventTime ?? receivedAt).epochSeconds
+        let eventSeconds = returnOrderTime ?? (event.eventTime ?? receivedAt).epochSeconds
         let forwardOrderCode: String
         let forwardAwb: String?
         var returnInfo: ReturnOrderInfo?

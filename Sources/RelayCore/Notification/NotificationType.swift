@@ -8,6 +8,9 @@ public enum NotificationType: Sendable, Hashable {
     case invoiceGenerated
     case pickupError, cancellationRequested, undelivered, deliveryDelayed, reachedDestinationHub, misrouted
     case rtoAcknowledged
+    /// A return failed the quality check at pickup or at the warehouse (Shiprocket 57). A name of our own, like
+    /// `PICKUP_ERROR`: the seed lists a "QC Failed" notification for returns without spelling its type.
+    case qcFailed
     case unknown(String)
 
     /// Every named case, in the order of SPEC §4.2.
@@ -17,7 +20,7 @@ public enum NotificationType: Sendable, Hashable {
         .pickupCancelled, .shipmentStuck, .slaBreached, .lost, .damaged, .invoiced, .readyToShip, .pickupScheduled,
         .shipped, .paymentFailed, .unfulfillable, .pickupQueue, .pickupRescheduled, .pickedUp, .inTransit,
         .invoiceGenerated, .pickupError, .cancellationRequested, .undelivered, .deliveryDelayed,
-        .reachedDestinationHub, .misrouted, .rtoAcknowledged,
+        .reachedDestinationHub, .misrouted, .rtoAcknowledged, .qcFailed,
     ]
 
     /// The wire name, e.g. `OUT_FOR_DELIVERY`.
@@ -59,6 +62,7 @@ public enum NotificationType: Sendable, Hashable {
         case .reachedDestinationHub: "REACHED_DESTINATION_HUB"
         case .misrouted: "MISROUTED"
         case .rtoAcknowledged: "RTO_ACKNOWLEDGED"
+        case .qcFailed: "QC_FAILED"
         case .unknown(let name): name
         }
     }
@@ -90,11 +94,11 @@ public enum NotificationType: Sendable, Hashable {
         isTerminal || self == .damaged || self == .rtoAcknowledged
     }
 
-    /// Return types of SPEC §4.1: a notification of one of these always carries `returnOrderInfo`.
+    /// Return-only types: a notification of one of these always carries `returnOrderInfo`. `EXCHANGE_PICKUP` and
+    /// `EXCHANGE_DELIVERED` are not among them: their direction follows the usual rule (docs/MAPPING.md).
     public var isReturnType: Bool {
         switch self {
-        case .returnOrderPlaced, .returnPickedUp, .rto, .rtoDelivered, .rtoAcknowledged, .exchangePickup,
-            .exchangeDelivered:
+        case .returnOrderPlaced, .returnPickedUp, .rto, .rtoDelivered, .rtoAcknowledged, .qcFailed:
             true
         default: false
         }

@@ -16,6 +16,19 @@ public struct EventTime: Sendable, Hashable, Comparable, Codable {
         epochMilliseconds >= 0 ? epochMilliseconds / 1000 : (epochMilliseconds - 999) / 1000
     }
 
+    /// 2000-01-01T00:00:00Z: no courier event of a live shipment is older.
+    public static let earliestTrusted = EventTime(epochSeconds: 946_684_800)
+
+    /// How far after the receive time an event time may lie and still be trusted (clock skew, zone mistakes).
+    public static let trustedFutureMilliseconds: Int64 = 24 * 3_600_000
+
+    /// Whether this courier event time can order a shipment's events: not before 2000 and at most 24 hours after
+    /// the callback was received. An untrusted time is stored and shown, but never used to suppress other events.
+    public func isTrusted(receivedAt: EventTime) -> Bool {
+        self >= Self.earliestTrusted
+            && epochMilliseconds <= receivedAt.epochMilliseconds + Self.trustedFutureMilliseconds
+    }
+
     public static func < (lhs: EventTime, rhs: EventTime) -> Bool {
         lhs.epochMilliseconds < rhs.epochMilliseconds
     }

@@ -1,4 +1,4 @@
-/// Reads the timestamp formats the aggregators send (research `aggregators.md` §6.5).
+/// Reads the timestamp formats the aggregators send (docs/MAPPING.md, "Timestamps").
 ///
 /// Accepted:
 /// - ISO-8601 with `T` or a space, with or without fractional seconds, with `Z`, `±HH:MM`, `±HHMM` or no zone
@@ -6,7 +6,7 @@
 /// - a date alone, `2024-03-08`;
 /// - Shiprocket's `dd MM yyyy HH:mm:ss` (`23 05 2023 11:43:52`);
 /// - RFC 1123 (`Fri, 08 Mar 2024 06:12:00 GMT`);
-/// - epoch seconds or milliseconds as digits.
+/// - epoch seconds, milliseconds, microseconds or nanoseconds as digits.
 /// A value without a zone is read in `defaultOffsetSeconds` (IST, +05:30, unless the caller says otherwise).
 public struct TimestampParser: Sendable {
     /// India Standard Time, the zone of zone-less aggregator timestamps.
@@ -29,11 +29,19 @@ public struct TimestampParser: Sendable {
         return parseNumeric(&scanner)
     }
 
+    /// Digits alone: an epoch in seconds, milliseconds, microseconds or nanoseconds, told apart by magnitude
+    /// (seconds up to 10^11, about year 5138; each further unit is 1,000 times larger). Whatever the value, the
+    /// result is finite: an implausible one is caught by `EventTime.isTrusted(receivedAt:)`, not here.
     private func parseEpoch(_ bytes: [UInt8]) -> EventTime? {
         guard bytes.count >= 9, bytes.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
             let value = Int64(String(decoding: bytes, as: UTF8.self))
         else { return nil }
-        return value > 100_000_000_000 ? EventTime(epochMilliseconds: value) : EventTime(epochSeconds: value)
+        switch value {
+        case ..<100_000_000_000: return EventTime(epochSeconds: value)
+        case ..<100_000_000_000_000: return EventTime(epochMilliseconds: value)
+        case ..<100_000_000_000_000_000: return EventTime(epochMilliseconds: value / 1_000)  // microseconds
+        default: return EventTime(epochMilliseconds: value / 1_000_000)  // nanoseconds
+        }
     }
 
     private func parseNumeric(_ scanner: inout Scanner) -> EventTime? {

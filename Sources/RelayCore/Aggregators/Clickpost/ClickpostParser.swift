@@ -26,7 +26,7 @@ enum ClickpostParser {
         let awb = body["waybill"]?.text
         let orderId = additional["order_id"]?.text ?? latest?["reference_number"]?.text
         let courierName = body["account_code"]?.text ?? additional["account_code"]?.text
-            ?? body["cp_id"]?.integer.flatMap { $0 > 0 ? "cp_id \($0)" : nil }
+            ?? (body["cp_id"]?.integer).flatMap(ClickpostCouriers.name(cpId:))
         let items = additional["item_info"]?.array.map { list in
             list.compactMap { item -> NotificationItem? in
                 guard let sku = item["sku"]?.text else { return nil }

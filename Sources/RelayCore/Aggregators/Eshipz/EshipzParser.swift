@@ -33,7 +33,10 @@ enum EshipzParser {
                 [point["city"]?.text, point["state"]?.text].compactMap { $0 }.joined(separator: ", ")
             }.flatMap { $0.isEmpty ? nil : $0 } ?? item["location"]?.text
             let key = DedupKey.make(["eshipz", awb, tag, subtag, timeText, shipmentStatus])
-            let mapping = EshipzMapping.lookup(tag: tag, subtag: subtag, shipmentStatus: shipmentStatus)
+            // A reverse indicator, when the webhook carries one (eShipz marks reverse shipments at creation).
+            let isReverse = (item["is_reverse"] ?? item["is_return"] ?? item["reverse"])?.boolean ?? false
+            let mapping = EshipzMapping.lookup(tag: tag, subtag: subtag, shipmentStatus: shipmentStatus,
+                                               isReverse: isReverse)
             events.append(CourierEvent(
                 aggregator: .eshipz, awb: awb, orderId: item["order_id"]?.text,
                 courierName: item["carrier"]?.text ?? item["slug"]?.text,
@@ -41,10 +44,10 @@ enum EshipzParser {
                 statusText: item["tracking_msg"]?.text ?? checkpoint?["remark"]?.text,
                 courierStatus: tag, remark: item["tracking_msg"]?.text ?? checkpoint?["remark"]?.text,
                 location: location,
-                ndrReason: mapping == .mapped(.init(.failedDelivery, .forward))
+                ndrReason: mapping == .mapped(.init(.failedDelivery, isReverse ? .customerReturn : .forward))
                     ? (item["tracking_msg"]?.text ?? checkpoint?["remark"]?.text) : nil,
                 eventTime: timeText.flatMap(TimestampParser().parse), eventTimeText: timeText, mapping: mapping,
-                dedupKey: key
+                returnOrderId: isReverse ? item["order_id"]?.text : nil, dedupKey: key
             ))
         }
         return ParsedCallback(events: events, dedupKey: DedupKey.make(["eshipz"] + events.map(\.dedupKey)))

@@ -1,5 +1,9 @@
-/// Reads Shiprocket tracking webhooks (research §2.2). Ids may arrive as numbers or numeric strings; an empty body
-/// or a body without an AWB is the dashboard's test ping, answered 200 with nothing to relay.
+/// Reads Shiprocket tracking webhooks. Ids may arrive as numbers or numeric strings; an empty body (or `{}`, or a
+/// `test` flag) is the dashboard's test ping, answered 200 with nothing to relay.
+///
+/// Order-level callbacks (statuses before an AWB exists: INVOICED, PAYMENT_FAILED, UNFULFILLABLE, …) carry an
+/// `order_id` and a status but no (or an empty) `awb`: they are events of the order, keyed `order:<order_id>` until
+/// an AWB appears (docs/MAPPING.md "Order-level callbacks").
 enum ShiprocketParser {
     static func parse(_ value: JSONValue) throws(CallbackParseError) -> ParsedCallback {
         guard let object = value.object else {
@@ -15,7 +19,8 @@ enum ShiprocketParser {
             }
             throw .unrecognisedShape("awb and current_status_id are missing")
         }
-        guard let awb else { throw .unrecognisedShape("awb is missing") }
+        let orderId = value["order_id"]?.text
+        guard awb != nil || orderId != nil else { throw .unrecognisedShape("awb and order_id are missing") }
         guard currentId != nil || shipmentId != nil else {
             throw .unrecognisedShape("current_status_id and shipment_status_id are missing")
         }
@@ -28,11 +33,12 @@ enum ShiprocketParser {
         }
         if eventTime == nil, let date = lastScan?["date"]?.text { eventTime = TimestampParser().parse(date) }
         let key = DedupKey.make([
-            "shiprocket", awb, shipmentId.map(String.init), currentId.map(String.init), timeText,
+            "shiprocket", awb ?? orderId.map { "order:\($0)" }, shipmentId.map(String.init),
+            currentId.map(String.init), timeText,
         ])
         let statusCode = [currentId.map(String.init) ?? "-", shipmentId.map(String.init) ?? "-"].joined(separator: "/")
         let event = CourierEvent(
-            aggregator: .shiprocket, awb: awb, orderId: value["order_id"]?.text,
+            aggregator: .shiprocket, awb: awb, orderId: orderId,
             courierName: value["courier_name"]?.text, statusCode: statusCode,
             statusText: value["current_status"]?.text ?? value["shipment_status"]?.text,
             courierStatus: lastScan?["status"]?.text, remark: lastScan?["activity"]?.text,
@@ -41,7 +47,7 @@ enum ShiprocketParser {
             eventTime: eventTime, eventTimeText: timeText,
             mapping: ShiprocketMapping.lookup(currentStatusId: currentId.map { Int($0) },
                                               shipmentStatusId: shipmentId.map { Int($0) }, isReturn: isReturn),
-            returnOrderId: isReturn ? value["order_id"]?.text : nil, dedupKey: key
+            returnOrderId: isReturn ? orderId : nil, dedupKey: key
         )
         return ParsedCallback(events: [event], dedupKey: key)
     }

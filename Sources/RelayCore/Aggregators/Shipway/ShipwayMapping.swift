@@ -1,4 +1,4 @@
-/// Shipway → notification type, as research `aggregators.md` §6.3. Key: `current_status`.
+/// Shipway → notification type, one row per line of docs/MAPPING.md ("Shipway"). Key: `current_status`.
 public enum ShipwayMapping {
     /// The table: each code with its verdict.
     public static let rows: [(codes: [String], mapping: StatusMapping)] = [
@@ -7,15 +7,20 @@ public enum ShipwayMapping {
         (["PKP"], .init(.pickedUp, .forward)),
         (["INT"], .init(.inTransit, .forward)),
         (["SMD"], .init(.deliveryDelayed, .forward)),
-        (["ONH", "NWI", "OTH", "NFI"], .init(nil, .forward)),
+        // ONH On Hold: SHIPMENT_STUCK. NWI / OTH / NFI say nothing the store can act on.
+        (["ONH"], .init(.shipmentStuck, .forward)),
+        (["NWI", "OTH", "NFI"], .init(nil, .forward)),
         (["OOD"], .init(.outForDelivery, .forward)),
         (["UND", "22", "23", "24", "25", "CNA", "CRTA", "DNB", "DRE", "FDR", "ODA", "PNR", "DEX"],
          .init(.failedDelivery, .forward)),
         (["DEL", "ITEM DESPATCHED"], .init(.delivered, .forward)),
         (["CAN"], .init(.cancelled, .forward)),
-        (["PKF", "PCAN"], .init(.pickupCancelled, .forward)),
+        // PKF Pickup Failed: the courier retries (PICKUP_ERROR); PCAN is an explicit cancellation.
+        (["PKF"], .init(.pickupError, .forward)),
+        (["PCAN"], .init(.pickupCancelled, .forward)),
         (["LOST"], .init(.lost, .forward, rule: .followsRTO)),
-        (["RTO"], .init(.rto, .rto)),
+        // RTO once: a repeated RTO (with a newer time) is progress.
+        (["RTO"], .init(.rto, .rto, rule: .firstRTOOnly)),
         (["RTD"], .init(.rtoDelivered, .rto)),
         (["RSCH"], .init(.awbGenerated, .customerReturn)),
         (["ROOP"], .init(.outForPickup, .customerReturn)),
@@ -26,7 +31,8 @@ public enum ShipwayMapping {
         (["RUND"], .init(.failedDelivery, .customerReturn)),
         (["RPSH"], .init(.pickupRescheduled, .customerReturn)),
         (["RSMD"], .init(.deliveryDelayed, .customerReturn)),
-        (["RPEX"], .init(nil, .customerReturn)),
+        // RPEX Reverse Pickup Exception: the courier retries the pickup, as Shiprocket 49.
+        (["RPEX"], .init(.pickupError, .customerReturn)),
         (["RCAN", "RCLO"], .init(.cancelled, .customerReturn)),
     ]
 

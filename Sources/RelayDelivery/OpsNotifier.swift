@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 public import Logging
 import NIOCore
+import NIOHTTP1
 public import RelayCore
 import RelayStore
 public import ServiceLifecycle

@@ -1,4 +1,6 @@
 import AsyncHTTPClient
+import NIOCore
+import NIOHTTP1
 import Foundation
 import RelayCore
 import RelayTestSupport
@@ -43,6 +45,7 @@ struct OperabilityEndToEndTests {
         return names.sorted().map { name in
             if name.contains("WHSEC") { return "\(name)=whsec_" + Data((0..<32).map { _ in UInt8.random(in: 0...255) }).base64EncodedString() }
             if name == "DATABASE_URL" { return "\(name)=postgres://relay@db.internal:5432/relay?sslmode=require" }
+            if name.hasSuffix("_URL") { return "\(name)=https://shop.example.com/hooks/\(name.lowercased())" }
             return "\(name)=test-\(UUID().uuidString)"
         }
     }

@@ -17,8 +17,11 @@ final class Headers
     /** @var array<string, string> lower-case name => value */
     private array $values = [];
 
-    /** @param array<string, string> $values lower-case name => value */
-    private function __construct(array $values)
+    /**
+     * @param array<string, string> $values lower-case name => value
+     * @param object|null $message a PSR-7 style message asked for any other header
+     */
+    private function __construct(array $values, private readonly ?object $message = null)
     {
         $this->values = $values;
     }
@@ -86,13 +89,18 @@ final class Headers
                 $values[$name] = $line;
             }
         }
-        return new self($values);
+        return new self($values, $message);
     }
 
     /** The value of a header (any letter case), or null. */
     public function get(string $name): ?string
     {
-        $value = $this->values[strtolower($name)] ?? null;
+        $key = strtolower($name);
+        if (!array_key_exists($key, $this->values) && $this->message !== null) {
+            $line = $this->message->getHeaderLine($key);
+            $this->values[$key] = is_string($line) ? $line : '';
+        }
+        $value = $this->values[$key] ?? null;
         return $value === null || trim($value) === '' ? null : trim($value);
     }
 

@@ -75,6 +75,16 @@ final class HeaderSourcesTest extends TestCase
         self::assertSame(self::ID, (new Verifier($this->secret))->verify(self::BODY, $lineOnly)->id);
     }
 
+    public function testAnyHeaderOfEachSource(): void
+    {
+        $psr = new FakePsrRequest(['Webhook-Attempt-Trigger' => ['test']]);
+        self::assertSame('test', Headers::from($psr)->get('webhook-attempt-trigger'));
+        self::assertSame('test', Headers::from(['WEBHOOK-ATTEMPT-TRIGGER' => 'test'])->get('Webhook-Attempt-Trigger'));
+        self::assertSame('test', Headers::from(['HTTP_WEBHOOK_ATTEMPT_TRIGGER' => 'test'])->get('webhook-attempt-trigger'));
+        self::assertNull(Headers::from($psr)->get('webhook-id'));
+        self::assertNull(Headers::from(['webhook-id' => '  '])->get('webhook-id'));
+    }
+
     public function testPsr7RequestMissingAHeader(): void
     {
         $request = new FakePsrRequest(['Webhook-Id' => [self::ID], 'Webhook-Signature' => [$this->signature]]);

@@ -10,7 +10,7 @@ final class Outcome
     /** @param array<string, mixed> $body */
     public function __construct(
         public readonly int $status,
-        /** accepted | duplicate | invalid_signature | invalid_body | wrong_method | failed */
+        /** accepted | duplicate | test | invalid_signature | invalid_body | wrong_method | failed */
         public readonly string $result,
         public readonly array $body,
     ) {

@@ -5,6 +5,7 @@ declare(strict_types=1);
 namespace Increff\ShipmentRelay\Model\Processor;
 
 use Increff\RelayWebhooks\Exception\WebhookVerificationException;
+use Increff\RelayWebhooks\Headers;
 use Increff\RelayWebhooks\Verifier;
 use Increff\ShipmentRelay\Model\Event\EventSinkInterface;
 use Increff\ShipmentRelay\Model\Idempotency\SeenStoreInterface;
@@ -14,6 +15,8 @@ use Increff\ShipmentRelay\Model\Idempotency\SeenStoreInterface;
  *
  *  1. the Standard Webhooks signature is verified           -> 401 when it does not (the relay records http_4xx)
  *  2. the body is JSON of the documented shape               -> 400 naming the first bad field
+ *     a test send (header webhook-attempt-trigger: test, from `relay send-test` or the /ops button) stops here:
+ *                                                            -> 200 "test", nothing recorded or dispatched
  *  3. a webhook-id seen before is a duplicate                -> 200 "duplicate", nothing dispatched
  *     (order postings: a messageId seen before as well; of the shipments, only codes never processed are new)
  *  4. the Magento event is dispatched to the store's observers -> 200 "accepted"
@@ -56,6 +59,7 @@ final class WebhookProcessor
         if (strtoupper($method) !== $expected) {
             return new Outcome(405, 'wrong_method', ['error' => 'wrong_method', 'detail' => "use {$expected}"]);
         }
+        $headers = Headers::from($headers);
         try {
             $webhook = $verifier->verify($body, $headers);
         } catch (WebhookVerificationException $error) {
@@ -70,6 +74,9 @@ final class WebhookProcessor
             return $this->failure(400, 'invalid_body', $error->getMessage(), $kind, $error->field);
         }
         /** @var array<string, mixed> $payload */
+        if ($headers->get('webhook-attempt-trigger') === 'test') {
+            return $this->success('test', $webhook->id, $kind);
+        }
         if (!$this->seen->claim('webhook', $webhook->id)) {
             return $this->success('duplicate', $webhook->id, $kind);
         }

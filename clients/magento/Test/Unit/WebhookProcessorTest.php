@@ -51,6 +51,20 @@ final class WebhookProcessorTest extends TestCase
         self::assertCount(1, $this->events->events);
     }
 
+    public function testTestSendIsVerifiedAndValidatedButNotRecordedOrDispatched(): void
+    {
+        $body = self::example('notification/seed_forward_picked_up.json');
+        $headers = $this->signed('ntf_test_1', $body) + ['Webhook-Attempt-Trigger' => 'test'];
+        $outcome = $this->processor->process($this->verifier, WebhookProcessor::NOTIFICATION, 'POST', $body, $headers);
+        self::assertSame(200, $outcome->status);
+        self::assertSame(['status' => 'test', 'webhookId' => 'ntf_test_1'], $outcome->body);
+        self::assertSame([], $this->events->events);
+        self::assertSame([], $this->seen->keys('webhook'));
+        // A test with a bad signature is still refused.
+        $tampered = $this->processor->process($this->verifier, WebhookProcessor::NOTIFICATION, 'POST', $body . ' ', $headers);
+        self::assertSame(401, $tampered->status);
+    }
+
     public function testInvoiceNotificationGoesToTheNotificationEvent(): void
     {
         $body = self::example('invoice-notification/seed_invoice_generated.json');

@@ -28,8 +28,11 @@ final class Config
     {
         $secrets = [];
         foreach (['signing_secret', 'previous_signing_secret'] as $field) {
-            $value = (string) $this->scopeConfig->getValue(self::PATH . $field);
-            $value = $value === '' ? '' : trim($this->encryptor->decrypt($value));
+            $value = trim((string) $this->scopeConfig->getValue(self::PATH . $field));
+            // Saved in the admin: encrypted. Set with `config:set --lock-env` or in app/etc/env.php: plain.
+            if ($value !== '' && !str_starts_with($value, 'whsec_')) {
+                $value = trim($this->encryptor->decrypt($value));
+            }
             if ($value !== '') {
                 $secrets[] = $value;
             }

@@ -2,6 +2,7 @@ import ArgumentParser
 import AsyncHTTPClient
 import Foundation
 import NIOCore
+import NIOHTTP1
 import RelayCore
 
 /// `relay send-test`: one signed sample to a client's endpoint through a running relay, to check a receiver before

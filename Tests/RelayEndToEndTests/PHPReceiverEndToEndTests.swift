@@ -158,6 +158,7 @@ struct PHPReceiverEndToEndTests {
         var later = try #require(try JSONValue.parse(Array(create.utf8)).object)
         later["messageId"] = 12346
         later["eventType"] = "OUTWARD_ORDER_SHIPMENT_DISPATCH"
+        later["eventTime"] = "2020-10-17T09:00:00.000+00:00"  // after the first: postings of one order keep their order
         var shipments = later["shipments"]?.array ?? []
         var second = try #require(shipments.first?.object)
         second["shipmentCode"] = "UIfd898"

@@ -38,7 +38,7 @@ enum TestSamples {
                                     "documentType": "INVOICE", "documentUrl": ""],
                 ]
             }
-            let isReturn = type.hasPrefix("RTO") || type.hasPrefix("RETURN_")
+            let isReturn = NotificationType(name: type).isReturnType
             let metadata = JSONValue.object(JSONObject(client.metadata.map { (key: $0.key, value: .string($0.value)) }))
             return [
                 "forwardOrderCode": "TEST-ORDER-1", "forwardShipmentCode": "TEST-SHIPMENT-1", "forwardAwb": "TEST-AWB-1",
@@ -57,7 +57,7 @@ enum TestSamples {
     /// The notification type of a test to `endpoint`: the one asked for, else the first an extra endpoint
     /// subscribes to, else DELIVERED. Nil when the name is not UPPER_SNAKE.
     static func type(_ requested: String?, for endpoint: Endpoint) -> String? {
-        let type = requested?.uppercased() ?? endpoint.types?.first?.rawValue ?? "DELIVERED"
+        let type = requested?.uppercased() ?? endpoint.types?.first?.name ?? "DELIVERED"
         guard !type.isEmpty, type.utf8.allSatisfy({ ($0 >= 65 && $0 <= 90) || $0 == 95 }) else { return nil }
         return type
     }
@@ -76,7 +76,7 @@ enum TestSamples {
                           "detail": "type: an UPPER_SNAKE notification type, e.g. DELIVERED"])
         }
         let now = WallClock.now()
-        let webhookId = Identifier.make(prefix: "ntf_test_", epochMilliseconds: now.epochMilliseconds)
+        let webhookId = Identifier.make(prefix: "ntf_test", epochMilliseconds: now.epochMilliseconds)
         let payload = payload(for: endpoint, client: client, type: type, now: now.epochMilliseconds / 1000)
         let timeout = min(endpoint.timeoutSeconds ?? configuration.delivery.timeoutSeconds, 30)
         let result = await TestSend.send(payload.serializedBytes(), webhookId: webhookId, client: client.id,

@@ -5,7 +5,7 @@ import RelayCore
 /// The "Send test" button of the `/ops` endpoints page: one signed sample to the endpoint (not stored), and the
 /// receiver's answer on a page of its own.
 extension OpsController {
-    static let endpointTestTemplate = """
+    static var endpointTestTemplate: String { """
         <h1>Test send to <code>{{endpoint}}</code></h1>
         <p>{{method}} <code>{{url}}</code> · {{type}} · webhook-id <code>{{webhookId}}</code> ·
         header <code>webhook-attempt-trigger: test</code> · not stored</p>
@@ -14,7 +14,7 @@ extension OpsController {
         {{error}}</p>{{/delivered}}
         <h2>Answer (≤ 4 KB)</h2><pre>{{responseExcerpt}}</pre>
         <p><a href="/ops/endpoints">Back to endpoints</a></p>
-        """
+        """ }
 
     func addTestSendRoutes(to router: Router<Context>) {
         for path in ["/ops/endpoint-test/:client/:name", "/ops/endpoint-test/:client/extra/:name"] {

@@ -61,9 +61,10 @@ final class PHPReceiver: @unchecked Sendable {
         if process.isRunning { kill(process.processIdentifier, SIGKILL) }
     }
 
+    /// SIGKILL: `php -S` keeps nothing to flush, and it inherits the test process's ignored SIGTERM.
     func stop() async {
         guard process.isRunning else { return }
-        kill(process.processIdentifier, SIGTERM)
+        kill(process.processIdentifier, SIGKILL)
         _ = await ChildProcess.exitStatus(of: process)
     }
 

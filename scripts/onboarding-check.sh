@@ -53,9 +53,9 @@ status=0
     bash -c '
         set -euo pipefail
         trap '\''for pid in $(jobs -p); do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true'\'' EXIT
-        set -x
+        # Not set -x: it would print the generated secrets. The commands, as the guide writes them:
+        sed "s/^/+ /" guide.sh
         source ./guide.sh
-        set +x
         echo "== checks"
         # The two test sends and the callback'\''s notification were verified by the PHP receiver.
         grep -q "receiver: verified POST ntf_test_" onboarding/receiver.log

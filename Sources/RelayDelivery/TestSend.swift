@@ -27,16 +27,19 @@ public enum TestSend {
     ///   - payload: the exact body.
     ///   - webhookId: the `webhook-id` to sign with.
     ///   - timeout: seconds for the request.
-    public static func send(_ payload: [UInt8], webhookId: String, client: String, to endpoint: Endpoint,
-                            timeout: Double) async -> TestSendResult {
+    public static func send(
+        _ payload: [UInt8], webhookId: String, client: String, to endpoint: Endpoint,
+        timeout: Double
+    ) async -> TestSendResult {
         var configuration = HTTPClient.Configuration()
         configuration.redirectConfiguration = .disallow
         configuration.decompression = .disabled
         configuration.timeout = .init(connect: .seconds(5))
         let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
         let sender = WebhookSender(client: http, tokens: MagentoTokenProvider(client: http))
-        let delivery = DueDelivery(unstoredNotificationId: webhookId, client: client, endpointId: endpoint.id,
-                                   payload: payload, trigger: trigger, now: WallClock.now())
+        let delivery = DueDelivery(
+            unstoredNotificationId: webhookId, client: client, endpointId: endpoint.id,
+            payload: payload, trigger: trigger, now: WallClock.now())
         let result = await sender.send(delivery, to: endpoint, timeout: timeout, trigger: trigger)
         try? await http.shutdown()
         var rejection: String?
@@ -51,10 +54,12 @@ public enum TestSend {
         case .disableEndpoint: failure = .http4xx  // a 410 to a test send disables nothing
         case .retry(let failureClass, _): failure = failureClass
         }
-        let milliseconds = result.duration.components.seconds * 1000
+        let milliseconds =
+            result.duration.components.seconds * 1000
             + result.duration.components.attoseconds / 1_000_000_000_000_000
-        return TestSendResult(delivered: failure == nil, statusCode: result.statusCode, failure: failure,
-                              durationMilliseconds: milliseconds, excerpt: result.excerpt,
-                              error: rejection ?? result.error)
+        return TestSendResult(
+            delivered: failure == nil, statusCode: result.statusCode, failure: failure,
+            durationMilliseconds: milliseconds, excerpt: result.excerpt,
+            error: rejection ?? result.error)
     }
 }

@@ -24,7 +24,8 @@ struct SendTestCommand: AsyncParsableCommand {
     @OptionGroup var admin: AdminOptions
     @Option(help: "Client id.") var client: String
     @Option(help: "notification, return_ack, order_posting, or the name of an extra endpoint.") var endpoint: String
-    @Option(help: "Notification type of the sample (notification and extra endpoints), e.g. DELIVERED, INVOICE_GENERATED.")
+    @Option(
+        help: "Notification type of the sample (notification and extra endpoints), e.g. DELIVERED, INVOICE_GENERATED.")
     var type: String?
 
     var endpointId: String {
@@ -58,8 +59,10 @@ struct SendTestCommand: AsyncParsableCommand {
             throw ExitCode(2)
         }
         guard status == 200 else {
-            FileHandle.standardError.write(Data(
-                "relay send-test: relay answered \(status) \(answer["error"]?.text ?? ""): \(answer["detail"]?.text ?? "")\n".utf8))
+            FileHandle.standardError.write(
+                Data(
+                    "relay send-test: relay answered \(status) \(answer["error"]?.text ?? ""): \(answer["detail"]?.text ?? "")\n"
+                        .utf8))
             throw ExitCode(2)
         }
         let delivered = answer["delivered"]?.boolean == true
@@ -73,7 +76,9 @@ struct SendTestCommand: AsyncParsableCommand {
 
     static func describe(_ answer: JSONValue) -> String {
         let text = { (key: String) in answer[key]?.text ?? "" }
-        var lines = ["\(text("endpoint")): \(text("method")) \(text("url")) (\(text("type")), webhook-id \(text("webhookId")))"]
+        var lines = [
+            "\(text("endpoint")): \(text("method")) \(text("url")) (\(text("type")), webhook-id \(text("webhookId")))"
+        ]
         let excerpt = text("responseExcerpt").replacingOccurrences(of: "\n", with: " ")
         let shown = excerpt.count > 300 ? String(excerpt.prefix(300)) + "…" : excerpt
         if answer["delivered"]?.boolean == true {

@@ -6,7 +6,7 @@ import RelayCore
 import RelayTestSupport
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// `php -S 127.0.0.1:PORT clients/testing/relay-receiver.php`: the PHP verifier library and the Magento module's
@@ -53,8 +53,9 @@ final class PHPReceiver: @unchecked Sendable {
             }
             try await Task.sleep(for: .milliseconds(100))
         }
-        throw RelayTestError("php -S did not answer on port \(port); log:\n"
-                             + ((try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""))
+        throw RelayTestError(
+            "php -S did not answer on port \(port); log:\n"
+                + ((try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""))
     }
 
     deinit {
@@ -78,7 +79,9 @@ final class PHPReceiver: @unchecked Sendable {
     func requests(path: String) -> [JSONValue] { requests().filter { $0["path"]?.text == path } }
 
     private func lines(_ name: String) -> [JSONValue] {
-        guard let text = try? String(contentsOf: directory.appendingPathComponent(name), encoding: .utf8) else { return [] }
+        guard let text = try? String(contentsOf: directory.appendingPathComponent(name), encoding: .utf8) else {
+            return []
+        }
         return text.split(separator: "\n").compactMap { try? JSONValue.parse(Array($0.utf8)) }
     }
 }

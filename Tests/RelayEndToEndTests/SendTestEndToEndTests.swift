@@ -12,9 +12,11 @@ import Testing
 @Suite("Send test (real binary)", .serialized)
 struct SendTestEndToEndTests {
     func sendTest(_ fixture: RelayFixture, _ arguments: [String]) async throws -> (status: Int32, output: String) {
-        try await ChildProcess.run(RelayProcess.binary, ["send-test", "--client", "e2e"] + arguments + [
-            "--url", "http://127.0.0.1:\(fixture.port)", "--token", fixture.adminToken,
-        ], withStandardError: true)
+        try await ChildProcess.run(
+            RelayProcess.binary,
+            ["send-test", "--client", "e2e"] + arguments + [
+                "--url", "http://127.0.0.1:\(fixture.port)", "--token", fixture.adminToken,
+            ], withStandardError: true)
     }
 
     func post(_ url: String, headers: [(String, String)], body: String) async throws -> (Int, String) {
@@ -30,14 +32,17 @@ struct SendTestEndToEndTests {
     @Test("send-test prints the receiver's status, time and body; the sample is signed, marked test and not stored")
     func sendTestToAReceiver() async throws {
         let receiver = TestReceiver { request, _ in
-            request.path == "/refuse" ? .init(status: .unauthorized, body: #"{"error":"bad signature"}"#)
+            request.path == "/refuse"
+                ? .init(status: .unauthorized, body: #"{"error":"bad signature"}"#)
                 : .init(status: .ok, body: #"{"received":"yes"}"#)
         }
         try await receiver.start()
-        let fixture = try RelayFixture(notificationURL: receiver.url + "/n", omsBaseURL: receiver.url, extraConfig: """
-                  extra:
-                    - { name: refuse, url: "\(receiver.url)/refuse", types: [RTO_DELIVERED], signing_secret: "\(PHPReceiverEndToEndTests.newSecret())" }
-            """)
+        let fixture = try RelayFixture(
+            notificationURL: receiver.url + "/n", omsBaseURL: receiver.url,
+            extraConfig: """
+                      extra:
+                        - { name: refuse, url: "\(receiver.url)/refuse", types: [RTO_DELIVERED], signing_secret: "\(PHPReceiverEndToEndTests.newSecret())" }
+                """)
         defer { fixture.cleanUp() }
         let relay = try await fixture.start(arguments: [])
 
@@ -54,8 +59,10 @@ struct SendTestEndToEndTests {
         let id = try #require(sample.headers["webhook-id"])
         let timestamp = try #require(sample.headers["webhook-timestamp"].flatMap { Int64($0) })
         #expect(id.hasPrefix("ntf_test_"))
-        #expect(sample.headers["webhook-signature"]
-            == WebhookSigner(secrets: fixture.signingSecrets).signature(id: id, timestamp: timestamp, body: sample.body))
+        #expect(
+            sample.headers["webhook-signature"]
+                == WebhookSigner(secrets: fixture.signingSecrets).signature(
+                    id: id, timestamp: timestamp, body: sample.body))
         let payload = try JSONValue.parse(sample.body)
         #expect(payload["notificationType"] == "DELIVERED")
         #expect(payload["logisticAggregatorInfo"]?["logisticAggregatorMetaData"] == ["Account Code": "ACME01"])
@@ -68,28 +75,40 @@ struct SendTestEndToEndTests {
         #expect(refused.status == 1)
         #expect(refused.output.contains("FAILED (http_4xx): 401 in "))
         #expect(refused.output.contains("bad signature"))
-        #expect(try JSONValue.parse(try #require(receiver.requests(path: "/refuse").first).body)["notificationType"] == "RTO_DELIVERED")
+        #expect(
+            try JSONValue.parse(try #require(receiver.requests(path: "/refuse").first).body)["notificationType"]
+                == "RTO_DELIVERED")
 
         // and: the admin API answers the same as JSON; unknown endpoints and bad types are refused
         let auth = [("authorization", "Bearer \(fixture.adminToken)")]
-        let (status, text) = try await post("http://127.0.0.1:\(fixture.port)/admin/v1/endpoints/e2e/order_posting/test",
-                                            headers: auth, body: "")
+        let (status, text) = try await post(
+            "http://127.0.0.1:\(fixture.port)/admin/v1/endpoints/e2e/order_posting/test",
+            headers: auth, body: "")
         #expect(status == 200)
         let answer = try JSONValue.parse(Array(text.utf8))
         #expect(answer["delivered"] == true)
         #expect(answer["status"] == 200)
         #expect(answer["method"] == "POST")
         #expect(answer["failureClass"] == .null)
-        #expect(try await post("http://127.0.0.1:\(fixture.port)/admin/v1/endpoints/e2e/nope/test", headers: auth, body: "").0 == 404)
-        #expect(try await post("http://127.0.0.1:\(fixture.port)/admin/v1/endpoints/e2e/notification/test", headers: auth,
-                               body: #"{"type":"not a type"}"#).0 == 400)
-        #expect(try await post("http://127.0.0.1:\(fixture.port)/admin/v1/endpoints/e2e/notification/test", headers: [],
-                               body: "").0 == 401)
+        #expect(
+            try await post("http://127.0.0.1:\(fixture.port)/admin/v1/endpoints/e2e/nope/test", headers: auth, body: "")
+                .0 == 404)
+        #expect(
+            try await post(
+                "http://127.0.0.1:\(fixture.port)/admin/v1/endpoints/e2e/notification/test", headers: auth,
+                body: #"{"type":"not a type"}"#
+            ).0 == 400)
+        #expect(
+            try await post(
+                "http://127.0.0.1:\(fixture.port)/admin/v1/endpoints/e2e/notification/test", headers: [],
+                body: ""
+            ).0 == 401)
 
         // and: the /ops button shows the answer
         let cookie = ("cookie", "relay_ops=\(fixture.adminToken)")
-        let (opsStatus, html) = try await post("http://127.0.0.1:\(fixture.port)/ops/endpoint-test/e2e/notification",
-                                               headers: [cookie, ("content-type", "application/x-www-form-urlencoded")], body: "")
+        let (opsStatus, html) = try await post(
+            "http://127.0.0.1:\(fixture.port)/ops/endpoint-test/e2e/notification",
+            headers: [cookie, ("content-type", "application/x-www-form-urlencoded")], body: "")
         #expect(opsStatus == 200)
         #expect(html.contains("Delivered: 200 in "))
         let (_, endpointsPage) = try await getPage("http://127.0.0.1:\(fixture.port)/ops/endpoints", cookie: cookie)

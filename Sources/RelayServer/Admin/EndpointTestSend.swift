@@ -18,15 +18,21 @@ enum TestSamples {
             ]
         case .orderPosting:
             let time = EventTime(epochMilliseconds: now * 1000).iso8601
-            let address: JSONValue = ["name": "Test Customer", "line1": "Test line 1", "city": "Bengaluru",
-                                      "state": "Karnataka", "zip": "560001", "country": "INDIA"]
+            let address: JSONValue = [
+                "name": "Test Customer", "line1": "Test line 1", "city": "Bengaluru",
+                "state": "Karnataka", "zip": "560001", "country": "INDIA",
+            ]
             return [
                 "partnerCode": "TEST", "partnerLocationCode": "TEST", "isPriority": false, "locationCode": "TEST-WH",
                 "orderCode": "TEST-ORDER-1", "channelName": "TEST", "orderTime": .string(time), "orderType": "SO",
                 "messageId": .int(now), "paymentMethod": "PREPAID", "eventTime": .string(time),
                 "eventType": "OUTWARD_ORDER_CREATE",
-                "orderItems": [["orderItemCode": "TEST-ITEM-1", "channelSkuCode": "TEST-SKU", "orderedQuantity": 1,
-                                "cancelledQuantity": 0, "sellingPricePerUnit": 1, "barcode": "TEST-BARCODE"]],
+                "orderItems": [
+                    [
+                        "orderItemCode": "TEST-ITEM-1", "channelSkuCode": "TEST-SKU", "orderedQuantity": 1,
+                        "cancelledQuantity": 0, "sellingPricePerUnit": 1, "barcode": "TEST-BARCODE",
+                    ]
+                ],
                 "shippingAddress": address, "billingAddress": address,
             ]
         case .notification, .extra:
@@ -34,19 +40,24 @@ enum TestSamples {
                 return [
                     "forwardOrderCode": "TEST-ORDER-1", "forwardShipmentCode": "TEST-SHIPMENT-1",
                     "notificationType": "INVOICE_GENERATED", "notificationUpdateTime": .int(now),
-                    "invoiceData": ["invoiceId": "TEST-INVOICE-1", "invoiceStatus": "CREATED",
-                                    "documentType": "INVOICE", "documentUrl": ""],
+                    "invoiceData": [
+                        "invoiceId": "TEST-INVOICE-1", "invoiceStatus": "CREATED",
+                        "documentType": "INVOICE", "documentUrl": "",
+                    ],
                 ]
             }
             let isReturn = NotificationType(name: type).isReturnType
             let metadata = JSONValue.object(JSONObject(client.metadata.map { (key: $0.key, value: .string($0.value)) }))
             return [
-                "forwardOrderCode": "TEST-ORDER-1", "forwardShipmentCode": "TEST-SHIPMENT-1", "forwardAwb": "TEST-AWB-1",
+                "forwardOrderCode": "TEST-ORDER-1", "forwardShipmentCode": "TEST-SHIPMENT-1",
+                "forwardAwb": "TEST-AWB-1",
                 "courierName": "TEST", "notificationType": .string(type), "notificationUpdateTime": .int(now),
                 "logisticAggregatorInfo": ["logisticAggregatorName": "TEST", "logisticAggregatorMetaData": metadata],
                 "returnOrderInfo": isReturn
-                    ? ["returnOrderId": "TEST-RETURN-1", "returnAwb": "TEST-AWB-1", "transporter": "TEST",
-                       "returnOrderTime": .int(now)]
+                    ? [
+                        "returnOrderId": "TEST-RETURN-1", "returnAwb": "TEST-AWB-1", "transporter": "TEST",
+                        "returnOrderTime": .int(now),
+                    ]
                     : .null,
                 "warehouseCode": "TEST-WH",
                 "items": [["itemId": "1", "sku": "TEST-SKU", "quantity": 1]],
@@ -72,29 +83,40 @@ enum TestSamples {
             return (404, ["error": "unknown_endpoint", "detail": .string("no endpoint \(endpointId) is configured")])
         }
         guard let type = type(requestedType, for: endpoint) else {
-            return (400, ["error": "invalid_body", "field": "type",
-                          "detail": "type: an UPPER_SNAKE notification type, e.g. DELIVERED"])
+            return (
+                400,
+                [
+                    "error": "invalid_body", "field": "type",
+                    "detail": "type: an UPPER_SNAKE notification type, e.g. DELIVERED",
+                ]
+            )
         }
         let now = WallClock.now()
         let webhookId = Identifier.make(prefix: "ntf_test", epochMilliseconds: now.epochMilliseconds)
         let payload = payload(for: endpoint, client: client, type: type, now: now.epochMilliseconds / 1000)
         let timeout = min(endpoint.timeoutSeconds ?? configuration.delivery.timeoutSeconds, 30)
-        let result = await TestSend.send(payload.serializedBytes(), webhookId: webhookId, client: client.id,
-                                         to: endpoint, timeout: timeout)
+        let result = await TestSend.send(
+            payload.serializedBytes(), webhookId: webhookId, client: client.id,
+            to: endpoint, timeout: timeout)
         let sentType: String
         switch endpoint.kind {
         case .returnAck: sentType = "RETURN_ACK"
         case .orderPosting: sentType = "OUTWARD_ORDER_CREATE"
         default: sentType = type
         }
-        return (200, [
-            "endpoint": .string(endpoint.id), "url": .string(AdminController<BasicRequestContext>.redact(endpoint.url)),
-            "method": .string(endpoint.method), "type": .string(sentType), "webhookId": .string(webhookId),
-            "delivered": .bool(result.delivered), "status": result.statusCode.map { .int(Int64($0)) } ?? .null,
-            "failureClass": .string(orNull: result.failure?.rawValue), "durationMs": .int(result.durationMilliseconds),
-            "responseExcerpt": .string(String(decoding: result.excerpt, as: UTF8.self)),
-            "error": .string(orNull: result.error),
-        ])
+        return (
+            200,
+            [
+                "endpoint": .string(endpoint.id),
+                "url": .string(AdminController<BasicRequestContext>.redact(endpoint.url)),
+                "method": .string(endpoint.method), "type": .string(sentType), "webhookId": .string(webhookId),
+                "delivered": .bool(result.delivered), "status": result.statusCode.map { .int(Int64($0)) } ?? .null,
+                "failureClass": .string(orNull: result.failure?.rawValue),
+                "durationMs": .int(result.durationMilliseconds),
+                "responseExcerpt": .string(String(decoding: result.excerpt, as: UTF8.self)),
+                "error": .string(orNull: result.error),
+            ]
+        )
     }
 }
 
@@ -103,11 +125,16 @@ extension AdminController {
     func testSend(_ id: String, request: Request) async throws -> Response {
         var request = request
         let body = try await request.collectBody(upTo: 64 * 1024)
-        let json = body.readableBytes == 0 ? JSONValue.object(JSONObject())
+        let json =
+            body.readableBytes == 0
+            ? JSONValue.object(JSONObject())
             : ((try? JSONValue.parse(Array(body.readableBytesView))) ?? .null)
-        guard json.object != nil else { return JSONResponse.error(.badRequest, "invalid_body", "a JSON object is required") }
-        let (status, answer) = await TestSamples.run(endpointId: id, requestedType: json["type"]?.text,
-                                                      configuration: configuration)
+        guard json.object != nil else {
+            return JSONResponse.error(.badRequest, "invalid_body", "a JSON object is required")
+        }
+        let (status, answer) = await TestSamples.run(
+            endpointId: id, requestedType: json["type"]?.text,
+            configuration: configuration)
         return JSONResponse.make(.init(code: status), answer)
     }
 }

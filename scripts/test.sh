@@ -3,8 +3,9 @@
 #
 # On a fresh Debian 12 machine (root, or a user with sudo) it installs what the build and the tests need, creates
 # the Python venv used by the tests, starts a throwaway PostgreSQL 15 on 127.0.0.1, builds the package with its
-# tests, fails on any compiler warning in our own sources, runs `swift test` (the load suites last, on their own) and
-# validates the JSON Schemas.
+# tests, fails on any compiler warning in our own sources, runs `swift test` (the load suites last, on their own),
+# validates the JSON Schemas, runs the PHP clients' checks (clients/run-tests.sh: php -l, PHPUnit) and the
+# onboarding guide's walk-through (scripts/onboarding-check.sh).
 # Re-running it is safe: every set-up step is skipped when already satisfied.
 #
 #   scripts/test.sh                     everything
@@ -16,7 +17,8 @@
 #   RELAY_TEST_POSTGRES_URL  postgres://postgres@127.0.0.1:<port>/postgres (trust auth, loopback only, throwaway)
 #   RELAY_TEST_PG_BIN        PostgreSQL 15 binaries (initdb, pg_ctl, psql) for tests that run a server of their own
 #   RELAY_TEST_PYTHON        .build-venv/bin/python (jsonschema, referencing, pyyaml, standardwebhooks 1.1.0, openapi-spec-validator)
-# Logs: .build-logs/build.log, .build-logs/test.log, .build-logs/test-load.log.
+# Logs: .build-logs/build.log, .build-logs/test.log, .build-logs/test-load.log, .build-logs/php-tests.log,
+# .build-logs/onboarding-check.log.
 set -euo pipefail
 
 usage() {
@@ -46,7 +48,7 @@ if ! command -v swift >/dev/null && [[ -x /opt/swift/usr/bin/swift ]]; then
 fi
 VENV="$REPO/.build-venv"
 LOGS="$REPO/.build-logs"
-APT_PACKAGES=(libcurl4-openssl-dev libssl-dev libsqlite3-dev pkg-config postgresql chromium prometheus)
+APT_PACKAGES=(libcurl4-openssl-dev libssl-dev libsqlite3-dev pkg-config postgresql chromium prometheus php-cli php-xml php-mbstring phpunit)
 PIP_PACKAGES=(jsonschema referencing pyyaml standardwebhooks==1.1.0 openapi-spec-validator websocket-client)
 
 # ---------------------------------------------------------------- phases, timing and the final summary
@@ -294,6 +296,16 @@ validate_schemas() {
     "$RELAY_TEST_PYTHON" scripts/validate_schemas.py
 }
 
+# The PHP verifier and the Magento module's logic (php -l, XML/JSON, PHPUnit); see clients/run-tests.sh.
+php_tests() {
+    clients/run-tests.sh 2>&1 | tee "$LOGS/php-tests.log"
+}
+
+# docs/ONBOARDING.md's one-machine walk-through, run as written (relay, PHP receiver, send-test, one callback).
+onboarding_check() {
+    scripts/onboarding-check.sh 2>&1 | tee "$LOGS/onboarding-check.log"
+}
+
 # ---------------------------------------------------------------- main
 printf 'test.sh in %s (CI=%s, %s, %s cores)\n' "$REPO" "${CI:-}" "$(uname -sr)" "$(nproc)"
 mkdir -p "$LOGS"
@@ -336,5 +348,12 @@ if [[ -f scripts/validate_schemas.py ]]; then
     run_phase "validate schemas" validate_schemas
 else
     skip_phase "validate schemas" "scripts/validate_schemas.py does not exist yet"
+fi
+
+run_phase "php tests" php_tests
+if [[ -x .build/debug/relay ]]; then
+    run_phase "onboarding guide check" onboarding_check
+else
+    skip_phase "onboarding guide check" "no relay binary (build failed)"
 fi
 # on_exit prints the summary and sets the exit status.

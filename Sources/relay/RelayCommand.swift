@@ -22,6 +22,6 @@ struct RelayCommand: AsyncParsableCommand {
             """,
         version: version,
         subcommands: [ServeCommand.self, ConfigCommand.self, NormaliseCommand.self, DeadLetterCommand.self,
-                      EndpointsCommand.self, TraceCommand.self]
+                      EndpointsCommand.self, TraceCommand.self, SendTestCommand.self]
     )
 }

@@ -125,6 +125,8 @@ struct AdminController<Context: RequestContext>: Sendable {
         }
         let now = WallClock.now()
         switch action {
+        case "test":
+            return try await testSend(id, request: request)
         case "enable":
             try await store.setEndpoint(id, disabled: false, reason: nil, now: now)
         case "disable":
@@ -141,7 +143,7 @@ struct AdminController<Context: RequestContext>: Sendable {
             return JSONResponse.make(.accepted, ["status": "recovering", "id": .string(id),
                                                  "replayed": .int(Int64(replayed))])
         default:
-            return JSONResponse.error(.notFound, "unknown_action", "use enable, disable or recover")
+            return JSONResponse.error(.notFound, "unknown_action", "use enable, disable, recover or test")
         }
         wakeup.signal()
         return JSONResponse.make(.ok, ["status": .string(action == "enable" ? "enabled" : "disabled"), "id": .string(id)])

@@ -29,7 +29,8 @@ struct OpsController<Context: RequestContext>: Sendable {
                              ("deadLetters", OpsTemplates.deadLetters), ("deadLetter", OpsTemplates.deadLetter),
                              ("bulkReplay", OpsTemplates.bulkReplay), ("replayJob", OpsTemplates.replayJob),
                              ("endpoints", OpsTemplates.endpoints), ("trace", OpsTemplates.trace),
-                             ("quarantine", OpsTemplates.quarantine)] {
+                             ("quarantine", OpsTemplates.quarantine),
+                             ("endpointTest", Self.endpointTestTemplate)] {
             try library.register(text, named: name)
         }
         self.library = library
@@ -66,6 +67,7 @@ struct OpsController<Context: RequestContext>: Sendable {
                 }
             }
         }
+        addTestSendRoutes(to: router)
         router.get("/ops/trace") { request, _ in try await guarded(request) { try await trace(request) } }
         router.get("/ops/quarantine") { request, _ in try await guarded(request) { try await quarantine() } }
     }

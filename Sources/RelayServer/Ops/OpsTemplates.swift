@@ -91,7 +91,8 @@ enum OpsTemplates {
         {{#endpoints}}<tr><td><code>{{id}}</code></td><td class="muted">{{url}}</td>
         <td class="{{statusClass}}">{{status}}</td><td>{{lastSuccess}}</td><td>{{failureRate}}</td><td>{{pending}}</td>
         <td><a href="/ops?endpoint={{id}}">{{dead}}</a></td>
-        <td><form method="post" action="/ops/endpoints/{{id}}/{{toggle}}"><button>{{toggle}}</button></form></td></tr>{{/endpoints}}
+        <td><form method="post" action="/ops/endpoints/{{id}}/{{toggle}}"><button>{{toggle}}</button></form>
+        <form method="post" action="/ops/endpoint-test/{{id}}"><button>Send test</button></form></td></tr>{{/endpoints}}
         </table>
         """
 

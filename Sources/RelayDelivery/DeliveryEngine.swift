@@ -73,6 +73,7 @@ public final class DeliveryEngine: Service, Sendable {
                                     if book.disabledGeneration == generation { book.disabledEndpoints = disabled }
                                 }
                             }
+                            await expireAwaitingOrder()
                         }
                         let claimed = (try? await claim()) ?? []
                         for delivery in claimed {
@@ -90,6 +91,26 @@ public final class DeliveryEngine: Service, Sendable {
             }
         }
         try? await client.shutdown()
+    }
+
+    /// Deliveries held for want of an order code longer than `delivery.hold_unregistered_hours` become dead letters
+    /// (`unroutable`); those held only behind them are released (issue #13, decision 9).
+    func expireAwaitingOrder() async {
+        let now = WallClock.now()
+        let hold = Int64(configuration.delivery.holdUnregisteredHours * 3_600_000)
+        do {
+            let result = try await store.expireAwaitingOrder(
+                heldBefore: EventTime(epochMilliseconds: now.epochMilliseconds - hold), now: now)
+            if result.dead > 0 {
+                Counter(label: "relay_deliveries_total", dimensions: [("result", "unroutable")]).increment(by: result.dead)
+                logger.warning("notifications without an order code were not registered in time: dead letters", metadata: [
+                    "relay.dead_letters": "\(result.dead)", "relay.failure_class": "unroutable",
+                    "relay.released": "\(result.released)",
+                ])
+            }
+        } catch {
+            logger.warning("cannot expire held deliveries yet", metadata: ["error": "\(error)"])
+        }
     }
 
     /// How long to sleep when nothing wakes the loop: until the next retry falls due, at most one second (a

@@ -5,7 +5,8 @@ import RelayStore
 import ServiceLifecycle
 
 /// Samples the store every few seconds into gauges: `relay_pending_deliveries`, `relay_dead_letters` and
-/// `relay_oldest_due_retry_age_seconds` (how late the oldest due delivery is — the number to alert on).
+/// `relay_oldest_due_retry_age_seconds` (how late the oldest due delivery is — the number to alert on) and
+/// `relay_awaiting_order_deliveries` (deliveries held until their AWB is registered with an order code).
 struct MetricsSampler: Service {
     let store: any RelayStore
     var interval: Duration = .seconds(10)
@@ -14,6 +15,7 @@ struct MetricsSampler: Service {
         let pending = Gauge(label: "relay_pending_deliveries")
         let dead = Gauge(label: "relay_dead_letters")
         let oldest = Gauge(label: "relay_oldest_due_retry_age_seconds")
+        let awaitingOrder = Gauge(label: "relay_awaiting_order_deliveries")
         while !Task.isCancelled, !Task.isShuttingDownGracefully {
             if let gauges = try? await store.deliveryGauges() {
                 pending.record(gauges.pending)
@@ -21,6 +23,7 @@ struct MetricsSampler: Service {
                 let late = gauges.oldestDue.map { WallClock.now().epochMilliseconds - $0.epochMilliseconds } ?? 0
                 oldest.record(Double(max(0, late)) / 1000)
             }
+            if let held = try? await store.awaitingOrderCount() { awaitingOrder.record(held) }
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
         }
     }

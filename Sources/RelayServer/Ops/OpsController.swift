@@ -230,6 +230,7 @@ struct OpsController<Context: RequestContext>: Sendable {
                     "failureRate": stats.recentAttempts == 0 ? "–"
                         : "\(stats.recentFailures * 100 / stats.recentAttempts) % of \(stats.recentAttempts)",
                     "pending": stats.pending, "dead": stats.dead, "toggle": stats.disabled ? "enable" : "disable",
+                    "awaitingOrder": stats.awaitingOrder,
                 ])
             }
         }

@@ -193,10 +193,12 @@ public final class DeliveryEngine: Service, Sendable {
         let timeout = endpoint.timeoutSeconds ?? configuration.delivery.timeoutSeconds
         let result = await sender.send(delivery, to: endpoint, timeout: timeout, trigger: delivery.trigger)
         let now = WallClock.now()
-        // An order posting answered 2xx with {"hasError": true} was rejected by the client: a failed attempt.
+        // An order posting answered 2xx with {"hasError": true} was rejected by the client: a failed attempt. The
+        // whole answer (up to 64 KiB) is read, not the 4 KB stored excerpt; a longer answer is not JSON that can be
+        // read and counts as accepted, like any 2xx answer that is not JSON.
         var rejection: String?
         if endpoint.kind == .orderPosting, let status = result.statusCode, (200..<300).contains(status),
-            let answer = try? JSONValue.parse(result.excerpt), answer["hasError"]?.boolean == true
+            !result.bodyTruncated, let answer = try? JSONValue.parse(result.body), answer["hasError"]?.boolean == true
         {
             rejection = answer["errorMessage"]?.text ?? "hasError: true"
         }

@@ -262,13 +262,39 @@ public struct JSONSchema: Sendable {
     }
 }
 
-/// A compiled `pattern`, searched like ECMA-262 / Python `re.search` (unanchored; `^` and `$` are the pattern's own).
+/// A compiled `pattern`, searched (unanchored) as the reference validator, Python `jsonschema`, does with `re.search`:
+/// `$` outside a character class also matches before a final newline, as in Python.
 struct PatternBox: @unchecked Sendable {
     // Regex is not Sendable; a compiled expression is immutable and only read.
     let regex: Regex<AnyRegexOutput>
 
     init(_ source: String) throws {
-        regex = try Regex(source).matchingSemantics(.unicodeScalar)
+        regex = try Regex(Self.pythonDollar(source)).matchingSemantics(.unicodeScalar)
+    }
+
+    /// `source` with each unescaped `$` outside a character class written as `(?=\n?\z)`.
+    static func pythonDollar(_ source: String) -> String {
+        var result = ""
+        var escaped = false
+        var inClass = false
+        for character in source {
+            if escaped {
+                escaped = false
+                result.append(character)
+                continue
+            }
+            switch character {
+            case "\\": escaped = true
+            case "[": inClass = true
+            case "]": inClass = false
+            case "$" where !inClass:
+                result += #"(?=\n?\z)"#
+                continue
+            default: break
+            }
+            result.append(character)
+        }
+        return result
     }
 
     func search(_ text: String) -> Bool {

@@ -151,6 +151,11 @@ struct OpsController<Context: RequestContext>: Sendable {
         }
         let letters = try await store.deadLetters(deadLetterFilter)
         var object: [String: Any] = ["filter": fields, "letters": letters.map(Self.row)]
+        let held = (try? await store.awaitingOrderCount()) ?? 0
+        if held > 0 {
+            object["held"] = true
+            object["awaitingOrder"] = held
+        }
         if letters.count == 50, let last = letters.last {
             fields["cursor"] = "\(last.deadAt.epochMilliseconds).\(last.seq)"
             object["next"] = "/ops?" + fields.sorted { $0.key < $1.key }

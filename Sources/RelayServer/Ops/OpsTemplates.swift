@@ -36,6 +36,9 @@ enum OpsTemplates {
 
     static let deadLetters = """
         <h1>Dead letters</h1>
+        {{#held}}<p class="muted">{{awaitingOrder}} deliveries are held until their AWB is registered with an
+        order code (<a href="/ops/endpoints">per endpoint</a>); after the hold they appear here as
+        <code>unroutable</code>.</p>{{/held}}
         <form class="filters" method="get" action="/ops">
         <label>Client<input name="client" value="{{filter.client}}"></label>
         <label>Endpoint<input name="endpoint" value="{{filter.endpoint}}"></label>

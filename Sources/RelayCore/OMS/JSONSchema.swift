@@ -86,7 +86,7 @@ public struct JSONSchema: Sendable {
         guard reference.hasPrefix("#") else { return nil }
         var node = root
         for token in reference.dropFirst().split(separator: "/", omittingEmptySubsequences: true) {
-            let name = token.replacingOccurrences(of: "~1", with: "/").replacingOccurrences(of: "~0", with: "~")
+            let name = String(token).replacing("~1", with: "/").replacing("~0", with: "~")
             if let array = node.array, let index = Int(name), array.indices.contains(index) {
                 node = array[index]
             } else if let next = node[name] {

@@ -102,11 +102,13 @@ public final class DeliveryEngine: Service, Sendable {
             let result = try await store.expireAwaitingOrder(
                 heldBefore: EventTime(epochMilliseconds: now.epochMilliseconds - hold), now: now)
             if result.dead > 0 {
-                Counter(label: "relay_deliveries_total", dimensions: [("result", "unroutable")]).increment(by: result.dead)
-                logger.warning("notifications without an order code were not registered in time: dead letters", metadata: [
-                    "relay.dead_letters": "\(result.dead)", "relay.failure_class": "unroutable",
-                    "relay.released": "\(result.released)",
-                ])
+                Counter(label: "relay_deliveries_total", dimensions: [("result", "unroutable")])
+                    .increment(by: result.dead)
+                logger.warning("notifications without an order code were not registered in time: dead letters",
+                               metadata: [
+                                   "relay.dead_letters": "\(result.dead)", "relay.failure_class": "unroutable",
+                                   "relay.released": "\(result.released)",
+                               ])
             }
         } catch {
             logger.warning("cannot expire held deliveries yet", metadata: ["error": "\(error)"])

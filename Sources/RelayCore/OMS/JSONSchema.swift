@@ -52,7 +52,9 @@ public struct JSONSchema: Sendable {
         guard let object = schema.object else { return }
         for (key, value) in object {
             if annotations.contains(key) {
-                if key == "$defs", let defs = value.object { for (_, item) in defs { try scan(item, patterns: &patterns) } }
+                if key == "$defs", let defs = value.object {
+                    for (_, item) in defs { try scan(item, patterns: &patterns) }
+                }
                 continue
             }
             guard keywords.contains(key) else { throw UnsupportedKeyword(keyword: key) }
@@ -109,11 +111,15 @@ public struct JSONSchema: Sendable {
             if let failure = check(target, value, path: path) { return failure }
         }
         if let type = object["type"] {
-            let names = type.array?.compactMap { item -> String? in if case .string(let name) = item { name } else { nil } }
+            let names = type.array?.compactMap { item -> String? in
+                if case .string(let name) = item { name } else { nil }
+            }
                 ?? { if case .string(let name) = type { [name] } else { [] } }()
             if !names.contains(where: { Self.hasType(value, $0) }) {
                 if value.isNull, !names.contains("null") { return fail("is required") }
-                return fail("must be \(names.count == 1 ? "of type \(names[0])" : "one of the types \(names.joined(separator: ", "))")")
+                let expected = names.count == 1 ? "of type \(names[0])"
+                    : "one of the types \(names.joined(separator: ", "))"
+                return fail("must be \(expected)")
             }
         }
         if let options = object["enum"]?.array, !options.contains(where: { Self.equal($0, value) }) {
@@ -193,13 +199,19 @@ public struct JSONSchema: Sendable {
             var first: Failure?
             var matched = false
             for schema in any {
-                if let failure = check(schema, value, path: path) { first = first ?? failure } else { matched = true; break }
+                guard let failure = check(schema, value, path: path) else {
+                    matched = true
+                    break
+                }
+                first = first ?? failure
             }
             if !matched { return first ?? fail("matches none of the allowed forms") }
         }
         if let one = object["oneOf"]?.array {
             let matches = one.filter { check($0, value, path: path) == nil }.count
-            if matches != 1 { return fail(matches == 0 ? "matches none of the allowed forms" : "matches more than one form") }
+            if matches != 1 {
+                return fail(matches == 0 ? "matches none of the allowed forms" : "matches more than one form")
+            }
         }
         if let not = object["not"], check(not, value, path: path) == nil { return fail("is not allowed") }
         if let condition = object["if"] {

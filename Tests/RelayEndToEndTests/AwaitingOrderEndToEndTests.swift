@@ -25,6 +25,29 @@ struct AwaitingOrderEndToEndTests {
         return try await condition()
     }
 
+    /// The stores to run on: SQLite, and PostgreSQL when the test command started one (a database of its own).
+    static var backends: [String] { PostgresCluster.sharedURL == nil ? ["sqlite"] : ["sqlite", "postgres"] }
+
+    /// A fixture on `backend` and a way to count rows in its store.
+    static func fixture(_ backend: String, receiver: TestReceiver, delivery: String? = nil) throws
+        -> (RelayFixture, (String) throws -> Int)
+    {
+        var storage: String?
+        var databaseURL: String?
+        if backend == "postgres", let shared = PostgresCluster.sharedURL {
+            let url = try PostgresCluster.createDatabase(on: shared, prefix: "hold")
+            storage = #"{ postgres: { url: "\#(url)" } }"#
+            databaseURL = url
+        }
+        let fixture = try RelayFixture(notificationURL: receiver.url + "/n", omsBaseURL: receiver.url,
+                                       storage: storage, delivery: delivery)
+        let count: (String) throws -> Int = { sql in
+            if let databaseURL { return Int(try PostgresCluster.query(databaseURL, sql)) ?? -1 }
+            return try fixture.count(sql)
+        }
+        return (fixture, count)
+    }
+
     static func get(_ fixture: RelayFixture, _ path: String) async throws -> String {
         var request = HTTPClientRequest(url: "http://127.0.0.1:\(fixture.port)\(path)")
         request.headers.add(name: "authorization", value: "Bearer \(fixture.adminToken)")
@@ -32,11 +55,12 @@ struct AwaitingOrderEndToEndTests {
         return String(buffer: try await response.body.collect(upTo: 1 << 20))
     }
 
-    @Test("nothing is delivered without an order code; registering the AWB delivers both notifications in order with it")
-    func heldUntilRegistered() async throws {
+    @Test("nothing is delivered without an order code; registering the AWB delivers both notifications in order with it",
+          arguments: backends)
+    func heldUntilRegistered(_ backend: String) async throws {
         let receiver = TestReceiver()
         try await receiver.start()
-        let fixture = try RelayFixture(notificationURL: receiver.url + "/n", omsBaseURL: receiver.url)
+        let (fixture, count) = try Self.fixture(backend, receiver: receiver)
         defer { fixture.cleanUp() }
         let relay = try await fixture.start(arguments: [])
         #expect(try await fixture.post(aggregator: "clickpost",
@@ -44,7 +68,7 @@ struct AwaitingOrderEndToEndTests {
         #expect(try await fixture.post(aggregator: "clickpost",
                                        body: Self.callback(awb: "HOLD-1", code: 6, time: "2024-03-08T04:00:00Z")) == 200)
         #expect(try await Self.until(30) {
-            try fixture.count("SELECT count(*) FROM deliveries WHERE state = 'awaiting_order'") == 2
+            try count("SELECT count(*) FROM deliveries WHERE state = 'awaiting_order'") == 2
         })
         // Visible to ops: trace, endpoint list and the gauge (sampled every 10 s).
         let trace = try await Self.get(fixture, "/admin/v1/shipments/HOLD-1/trace")
@@ -65,26 +89,27 @@ struct AwaitingOrderEndToEndTests {
         let bodies = try receiver.requests(path: "/n").map { try JSONValue.parse($0.body) }
         #expect(bodies.map { $0["notificationType"]?.text } == ["IN_TRANSIT", "OUT_FOR_DELIVERY"])
         #expect(bodies.allSatisfy { $0["forwardOrderCode"] == "ORD-HOLD-1" && $0["warehouseCode"] == "WH-1" })
-        #expect(try fixture.count("SELECT count(*) FROM deliveries WHERE state = 'awaiting_order'") == 0)
+        #expect(try count("SELECT count(*) FROM deliveries WHERE state = 'awaiting_order'") == 0)
         #expect(await relay.terminate() == 0)
         await receiver.stop()
     }
 
-    @Test("an AWB not registered within hold_unregistered_hours: dead letter `unroutable`, replayed once registered")
-    func expiresUnroutable() async throws {
+    @Test("an AWB not registered within hold_unregistered_hours: dead letter `unroutable`, replayed once registered",
+          arguments: backends)
+    func expiresUnroutable(_ backend: String) async throws {
         let receiver = TestReceiver()
         try await receiver.start()
         // A hold of 0.0005 h = 1.8 s.
-        let fixture = try RelayFixture(
-            notificationURL: receiver.url + "/n", omsBaseURL: receiver.url,
+        let (fixture, count) = try Self.fixture(
+            backend, receiver: receiver,
             delivery: "{ timeout_seconds: 5, retry_schedule_seconds: [0.5, 1], hold_unregistered_hours: 0.0005 }")
         defer { fixture.cleanUp() }
         let relay = try await fixture.start(arguments: [])
         #expect(try await fixture.post(aggregator: "clickpost",
                                        body: Self.callback(awb: "HOLD-2", code: 6, time: "2024-03-07T04:00:00Z")) == 200)
         #expect(try await Self.until(60) {
-            try fixture.count("SELECT count(*) FROM deliveries WHERE state = 'dead' AND failure_class = 'unroutable'") == 1
-        }, "\(fixture.deadLettersByClass())")
+            try count("SELECT count(*) FROM deliveries WHERE state = 'dead' AND failure_class = 'unroutable'") == 1
+        })
         #expect(receiver.requests(path: "/n").isEmpty)
         let (listed, letters) = try await fixture.admin(.GET, "dead-letters?failure=unroutable")
         #expect(listed == 200)

@@ -85,4 +85,20 @@ struct AwaitingOrderTests {
         // A registration without an order code fills nothing that would release it.
         #expect(AwaitingOrder.needsOrderCode(AwaitingOrder.filled(held, with: ShipmentRegistration(awb: "AWB1"))))
     }
+
+    @Test("delivery.hold_unregistered_hours: 24 by default, fractions allowed, must be positive")
+    func holdConfiguration() throws {
+        func configuration(_ delivery: JSONValue) throws -> RelayConfiguration {
+            var root = ConfigurationTests.config(ConfigurationTests.goodClient).object!
+            root["delivery"] = delivery
+            return try RelayConfiguration(json: .object(root), environment: ["CP_KEY": "k"])
+        }
+        #expect(try configuration([:]).delivery.holdUnregisteredHours == 24)
+        #expect(try configuration(["hold_unregistered_hours": 0.5]).delivery.holdUnregisteredHours == 0.5)
+        #expect {
+            try configuration(["hold_unregistered_hours": 0])
+        } throws: { error in
+            (error as? ConfigurationError)?.issues.contains { $0.path == "delivery.hold_unregistered_hours" } == true
+        }
+    }
 }

@@ -73,6 +73,7 @@ public final class DeliveryEngine: Service, Sendable {
                                     if book.disabledGeneration == generation { book.disabledEndpoints = disabled }
                                 }
                             }
+                            await expireAwaitingOrder()
                         }
                         let claimed = (try? await claim()) ?? []
                         for delivery in claimed {
@@ -90,6 +91,28 @@ public final class DeliveryEngine: Service, Sendable {
             }
         }
         try? await client.shutdown()
+    }
+
+    /// Deliveries held for want of an order code longer than `delivery.hold_unregistered_hours` become dead letters
+    /// (`unroutable`); those held only behind them are released (issue #13, decision 9).
+    func expireAwaitingOrder() async {
+        let now = WallClock.now()
+        let hold = Int64(configuration.delivery.holdUnregisteredHours * 3_600_000)
+        do {
+            let result = try await store.expireAwaitingOrder(
+                heldBefore: EventTime(epochMilliseconds: now.epochMilliseconds - hold), now: now)
+            if result.dead > 0 {
+                Counter(label: "relay_deliveries_total", dimensions: [("result", "unroutable")])
+                    .increment(by: result.dead)
+                logger.warning("notifications without an order code were not registered in time: dead letters",
+                               metadata: [
+                                   "relay.dead_letters": "\(result.dead)", "relay.failure_class": "unroutable",
+                                   "relay.released": "\(result.released)",
+                               ])
+            }
+        } catch {
+            logger.warning("cannot expire held deliveries yet", metadata: ["error": "\(error)"])
+        }
     }
 
     /// How long to sleep when nothing wakes the loop: until the next retry falls due, at most one second (a
@@ -172,10 +195,12 @@ public final class DeliveryEngine: Service, Sendable {
         let timeout = endpoint.timeoutSeconds ?? configuration.delivery.timeoutSeconds
         let result = await sender.send(delivery, to: endpoint, timeout: timeout, trigger: delivery.trigger)
         let now = WallClock.now()
-        // An order posting answered 2xx with {"hasError": true} was rejected by the client: a failed attempt.
+        // An order posting answered 2xx with {"hasError": true} was rejected by the client: a failed attempt. The
+        // whole answer (up to 64 KiB) is read, not the 4 KB stored excerpt; a longer answer is not JSON that can be
+        // read and counts as accepted, like any 2xx answer that is not JSON.
         var rejection: String?
         if endpoint.kind == .orderPosting, let status = result.statusCode, (200..<300).contains(status),
-            let answer = try? JSONValue.parse(result.excerpt), answer["hasError"]?.boolean == true
+            !result.bodyTruncated, let answer = try? JSONValue.parse(result.body), answer["hasError"]?.boolean == true
         {
             rejection = answer["errorMessage"]?.text ?? "hasError: true"
         }

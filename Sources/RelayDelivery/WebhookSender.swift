@@ -6,10 +6,12 @@ import RelayCore
 import RelayStore
 
 /// Sends one attempt of a delivery: Standard Webhooks signature, the endpoint's static headers or Magento admin
-/// token, no redirects, a per-request timeout; reads at most 4 KB of the answer.
+/// token, no redirects, a per-request timeout; keeps at most 64 KiB of the answer (4 KB of it are stored).
 struct WebhookSender: Sendable {
     static let userAgent = "shipment-relay/\(RelayVersion.current)"
     static let excerptLimit = 4096
+    /// How much of an answer is kept for reading it (an order posting's `hasError`); the stored excerpt is shorter.
+    static let bodyLimit = 64 * 1024
 
     let client: HTTPClient
     let tokens: MagentoTokenProvider
@@ -20,6 +22,10 @@ struct WebhookSender: Sendable {
         var failure: FailureClass?
         var retryAfter: String?
         var excerpt: [UInt8]
+        /// The answer's first `bodyLimit` bytes (the excerpt is its first `excerptLimit`).
+        var body: [UInt8] = []
+        /// Whether the answer was longer than `body`.
+        var bodyTruncated = false
         var error: String?
         var duration: Duration
         /// The admin token the attempt used, if any.
@@ -70,18 +76,19 @@ struct WebhookSender: Sendable {
         request.body = .bytes(ByteBuffer(bytes: delivery.payload))
         do {
             let response = try await client.execute(request, timeout: timeAmount)
-            var excerpt: [UInt8] = []
+            var body: [UInt8] = []
             var read = 0
             for try await chunk in response.body {
                 read += chunk.readableBytes
-                if excerpt.count < Self.excerptLimit {
-                    excerpt.append(contentsOf: chunk.readableBytesView.prefix(Self.excerptLimit - excerpt.count))
+                if body.count < Self.bodyLimit {
+                    body.append(contentsOf: chunk.readableBytesView.prefix(Self.bodyLimit - body.count))
                 }
                 if read > 1 << 20 { break }  // an endless answer is cut; the connection is then closed
             }
             return Result(statusCode: Int(response.status.code), failure: nil,
-                          retryAfter: response.headers.first(name: "Retry-After"), excerpt: excerpt, error: nil,
-                          duration: .zero, token: usedToken)
+                          retryAfter: response.headers.first(name: "Retry-After"),
+                          excerpt: Array(body.prefix(Self.excerptLimit)), body: body,
+                          bodyTruncated: read > body.count, error: nil, duration: .zero, token: usedToken)
         } catch {
             let description = "\(error)"
             return Result(statusCode: nil, failure: FailureClass.classify(errorDescription: description),

@@ -43,8 +43,18 @@ public protocol RelayStore: Sendable {
     func storeMessage(_ message: OMSMessage, client: String, endpointIds: [String], receivedAt: EventTime) async throws
         -> (notificationId: String, duplicate: Bool)
 
-    /// Registers (or replaces) a shipment for enrichment.
-    func register(_ registration: ShipmentRegistration, client: String, now: EventTime) async throws
+    /// Registers (or replaces) a shipment for enrichment. In the same transaction, notifications of the AWB that
+    /// wait for an order code get the registration's fields, and the held (`awaiting_order`) deliveries of the AWB
+    /// are released in order. Returns how many deliveries were released.
+    @discardableResult
+    func register(_ registration: ShipmentRegistration, client: String, now: EventTime) async throws -> Int
+
+    /// Held deliveries whose hold began at or before `cutoff` and that still have no order code become dead letters
+    /// (`unroutable`); deliveries held only behind them are released. Bounded per call.
+    func expireAwaitingOrder(heldBefore cutoff: EventTime, now: EventTime) async throws -> (dead: Int, released: Int)
+
+    /// Deliveries held until their AWB is registered (`awaiting_order`).
+    func awaitingOrderCount() async throws -> Int
 
     /// A registered shipment.
     func registration(client: String, awb: String) async throws -> ShipmentRegistration?

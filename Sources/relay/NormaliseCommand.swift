@@ -75,6 +75,10 @@ struct NormaliseCommand: AsyncParsableCommand {
                                                 })
             context.apply(result)
             output.append(contentsOf: result.notifications.map(\.payload))
+            for draft in result.notifications where draft.awaitingOrder {
+                FileHandle.standardError.write(Data(
+                    "relay: \(file): \(draft.type.name) has no order code: held (awaiting_order) until its AWB is registered\n".utf8))
+            }
         }
         print(JSONValue.array(output).prettyPrinted())
     }

@@ -12,13 +12,14 @@ struct EndpointsCommand: AsyncParsableCommand {
     )
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Status, last success, failure rate, pending, dead.")
+        static let configuration = CommandConfiguration(
+            abstract: "Status, last success, failure rate, pending, awaiting an order code, dead.")
         @OptionGroup var admin: AdminOptions
 
         func run() async throws {
             let answer = try await admin.call(.GET, "endpoints")
             admin.output(answer) {
-                renderTable(["ENDPOINT", "STATUS", "LAST SUCCESS", "FAIL RATE (1H)", "PENDING", "DEAD"],
+                renderTable(["ENDPOINT", "STATUS", "LAST SUCCESS", "FAIL RATE (1H)", "PENDING", "AWAITING ORDER", "DEAD"],
                             (answer["items"]?.array ?? []).map { item in
                     let rate: String
                     if case .double(let value) = item["recentFailureRate"] ?? .null {
@@ -27,7 +28,8 @@ struct EndpointsCommand: AsyncParsableCommand {
                         rate = "-"
                     }
                     return [item["id"]?.text ?? "", item["status"]?.text ?? "", item["lastSuccess"]?.text ?? "never",
-                            rate, item["pending"]?.text ?? "0", item["dead"]?.text ?? "0"]
+                            rate, item["pending"]?.text ?? "0", item["awaitingOrder"]?.text ?? "0",
+                            item["dead"]?.text ?? "0"]
                 })
             }
         }

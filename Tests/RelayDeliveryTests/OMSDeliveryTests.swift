@@ -47,15 +47,7 @@ struct OMSDeliveryTests {
             DeliveryHarness.endpoint(receiver.url + "/op", kind: .orderPosting),
         ], schedule: [0.1, 0.1])
         harness.start()
-        let posting: JSONValue = [
-            "messageId": 42, "eventType": "OUTWARD_ORDER_CREATE", "orderCode": "SO-1", "partnerCode": "P",
-            "partnerLocationCode": "PL", "isPriority": false, "locationCode": "L", "channelName": "WEB",
-            "orderTime": "2024-03-01T10:00:00Z", "orderType": "SO", "paymentMethod": "COD",
-            "eventTime": "2024-03-01T10:00:00Z",
-            "orderItems": [["orderItemCode": "OI1", "channelSkuCode": "SKU", "orderedQuantity": 1,
-                            "cancelledQuantity": 0, "sellingPricePerUnit": 10.5]],
-            "shippingAddress": ["name": "A"], "billingAddress": ["name": "A"],
-        ]
+        let posting = try Self.seedPosting()
         let message = try OMSValidator.orderPosting(posting)
         _ = try await harness.store.storeMessage(message, client: "acme", endpointIds: ["acme/order_posting"],
                                                  receivedAt: WallClock.now())
@@ -71,5 +63,54 @@ struct OMSDeliveryTests {
         #expect(excerpt.contains("errorMessage"))
         await harness.stop()
         await receiver.stop()
+    }
+
+    /// The seed's order posting (`Schemas/examples/order-posting/seed_outward_order_create.json`).
+    static func seedPosting() throws -> JSONValue {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Schemas/examples/order-posting/seed_outward_order_create.json")
+        return try JSONValue.parse([UInt8](Data(contentsOf: url)))
+    }
+
+    @Test("hasError is read from the whole answer (up to 64 KiB), not from the 4 KB stored excerpt (issue #13)")
+    func hasErrorAfterFourKilobytes() async throws {
+        // The answer puts 6 KB of detail before hasError, so the stored excerpt never shows it.
+        let padding = String(repeating: "x", count: 6000)
+        let rejecting = TestReceiver { _, _ in
+            .init(status: .ok, body: #"{"detail": "\#(padding)", "hasError": true, "errorMessage": "late"}"#)
+        }
+        try await rejecting.start()
+        let accepting = TestReceiver { _, _ in
+            .init(status: .ok, body: #"{"detail": "\#(padding)", "hasError": false}"#)
+        }
+        try await accepting.start()
+        for (receiver, expected) in [(rejecting, "dead"), (accepting, "delivered")] {
+            let harness = try DeliveryHarness(endpoints: [
+                DeliveryHarness.endpoint(receiver.url + "/n"),
+                DeliveryHarness.endpoint(receiver.url + "/op", kind: .orderPosting),
+            ], schedule: [0.1])
+            harness.start()
+            let message = try OMSValidator.orderPosting(try Self.seedPosting())
+            _ = try await harness.store.storeMessage(message, client: "acme", endpointIds: ["acme/order_posting"],
+                                                     receivedAt: WallClock.now())
+            harness.wakeup.signal()
+            #expect(try await harness.eventually {
+                ["dead", "delivered"].contains(try await harness.deliveries().first?.state ?? "")
+            })
+            let delivery = try #require(try await harness.deliveries().first)
+            #expect(delivery.state == expected)
+            let attempts = try await harness.store.attempts(delivery: delivery.seq)
+            #expect(attempts.allSatisfy { $0.responseExcerpt.count == 4096 })
+            if expected == "dead" {
+                #expect(delivery.failureClass == "rejected")
+                #expect(attempts.count == 2)
+                #expect(attempts.allSatisfy { $0.failureClass == "rejected" })
+            } else {
+                #expect(attempts.count == 1)
+            }
+            await harness.stop()
+        }
+        await rejecting.stop()
+        await accepting.stop()
     }
 }

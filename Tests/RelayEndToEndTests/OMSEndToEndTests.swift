@@ -33,7 +33,10 @@ struct OMSEndToEndTests {
         #expect(try await fixture.oms(.POST, "return-acks", body: ack).0 == 202)
 
         // An order posting answered {"hasError": true} is retried and ends a dead letter with that message.
-        let posting = #"{"messageId":9001,"eventType":"OUTWARD_ORDER_CREATE","orderCode":"SO-9","partnerCode":"P","partnerLocationCode":"PL","isPriority":false,"locationCode":"L","channelName":"WEB","orderTime":"2024-03-01T10:00:00Z","orderType":"SO","paymentMethod":"COD","eventTime":"2024-03-01T10:00:00Z","orderItems":[{"orderItemCode":"OI1","channelSkuCode":"SKU","orderedQuantity":1,"cancelledQuantity":0,"sellingPricePerUnit":10}],"shippingAddress":{"name":"A"},"billingAddress":{"name":"A"}}"#
+        var seedPosting = try #require(try JSONValue.parse([UInt8](Data(contentsOf: RelayProcess.packageRoot
+            .appendingPathComponent("Schemas/examples/order-posting/seed_outward_order_create.json")))).object)
+        seedPosting["messageId"] = 9001
+        let posting = JSONValue.object(seedPosting).serialized()
         #expect(try await fixture.oms(.POST, "order-postings", body: posting).0 == 202)
         #expect(try await fixture.oms(.POST, "order-postings", body: posting).1.contains("duplicate"))
 

@@ -217,6 +217,7 @@ extension RelayConfiguration {
         var delivery = Delivery()
         guard let object = reader.object(value, at: path, allowed: [
             "timeout_seconds", "retry_schedule_seconds", "jitter", "max_in_flight", "lease_seconds",
+            "hold_unregistered_hours",
         ]) else { return delivery }
         if let timeout = reader.number(object["timeout_seconds"], at: "\(path).timeout_seconds") {
             if timeout <= 0 { reader.fail("\(path).timeout_seconds", "must be greater than 0") }
@@ -239,6 +240,10 @@ extension RelayConfiguration {
                 reader.fail("\(path).lease_seconds", "must be longer than delivery.timeout_seconds")
             }
             delivery.leaseSeconds = lease
+        }
+        if let hours = reader.number(object["hold_unregistered_hours"], at: "\(path).hold_unregistered_hours") {
+            if hours <= 0 { reader.fail("\(path).hold_unregistered_hours", "must be greater than 0") }
+            delivery.holdUnregisteredHours = hours
         }
         return delivery
     }

@@ -152,6 +152,9 @@ public struct RelayConfiguration: Sendable {
         /// How long a claimed delivery stays leased to the instance sending it (nil: twice the longest endpoint
         /// timeout plus 30 s). On a shared store another instance takes a delivery over when its lease expires.
         public var leaseSeconds: Double?
+        /// How long a notification without an order code waits (`awaiting_order`) for its AWB to be registered
+        /// before its deliveries become dead letters of class `unroutable` (issue #13, decision 9).
+        public var holdUnregisteredHours: Double = 24
 
         public static let defaultSchedule: [Double] = [5, 300, 1800, 7200, 18000, 36000, 50400, 72000, 86400]
 

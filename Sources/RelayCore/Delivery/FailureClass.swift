@@ -14,6 +14,9 @@ public enum FailureClass: String, Sendable, Hashable, Codable, CaseIterable {
     case endpointDisabled = "endpoint_disabled"
     /// The endpoint is no longer in the configuration.
     case endpointRemoved = "endpoint_removed"
+    /// No order code could be determined and the AWB was not registered within `delivery.hold_unregistered_hours`
+    /// (the delivery was held as `awaiting_order`, never sent).
+    case unroutable
 
     /// Classifies a transport error by its description (AsyncHTTPClient and NIO report DNS, connect, TLS and
     /// timeout failures as different error types whose names say which).

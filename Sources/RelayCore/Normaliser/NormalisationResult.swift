@@ -48,6 +48,9 @@ public struct NotificationDraft: Sendable, Hashable {
     public var payload: JSONValue
     /// Ids of the endpoints it goes to.
     public var endpointIds: [String]
+    /// No order code is known yet (`forwardOrderCode` is null): the deliveries are stored `awaiting_order` until
+    /// the AWB is registered (issue #13, decision 9).
+    public var awaitingOrder = false
 }
 
 /// Everything one callback's normalisation produced.

@@ -105,7 +105,8 @@ public struct Normaliser: Sendable {
             let draft = NotificationDraft(
                 id: makeId(), client: client.id, type: type, direction: direction, shipmentKey: key,
                 awb: event.awb, dedupKey: dedupKey, eventTime: orderingTime, payload: payload,
-                endpointIds: client.endpoints(forNotification: type).map(\.id)
+                endpointIds: client.endpoints(forNotification: type).map(\.id),
+                awaitingOrder: AwaitingOrder.needsOrderCode(payload)
             )
             record.outcome = timeTrusted ? .relayed : .relayedUntrustedTime
             record.notificationId = draft.id

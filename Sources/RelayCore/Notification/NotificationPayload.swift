@@ -8,15 +8,17 @@ public enum NotificationPayload {
         registration: ShipmentRegistration?, returnOrderTime: Int64? = nil
     ) -> JSONValue {
         let eventSeconds = returnOrderTime ?? (event.eventTime ?? receivedAt).epochSeconds
-        let forwardOrderCode: String
+        // An AWB is not an order code: without one from the registry or the callback the code stays nil and the
+        // notification is held (`awaiting_order`) until the AWB is registered (issue #13, decision 9).
+        let forwardOrderCode: String?
         let forwardAwb: String?
         var returnInfo: ReturnOrderInfo?
         switch direction {
         case .forward:
-            forwardOrderCode = registration?.forwardOrderCode ?? event.orderId ?? event.awb ?? ""
+            forwardOrderCode = registration?.forwardOrderCode ?? event.orderId
             forwardAwb = event.awb
         case .rto:
-            forwardOrderCode = registration?.forwardOrderCode ?? event.orderId ?? event.awb ?? ""
+            forwardOrderCode = registration?.forwardOrderCode ?? event.orderId
             forwardAwb = event.awb
             returnInfo = ReturnOrderInfo(
                 returnOrderId: forwardOrderCode, returnAwb: event.rtoAwb ?? event.awb,
@@ -25,7 +27,6 @@ public enum NotificationPayload {
         case .customerReturn:
             let returnOrderId = event.returnOrderId ?? event.orderId
             forwardOrderCode = registration?.forwardOrderCode ?? event.forwardOrderCode ?? returnOrderId
-                ?? event.awb ?? ""
             forwardAwb = event.forwardAwb
             returnInfo = ReturnOrderInfo(
                 returnOrderId: returnOrderId, returnAwb: event.awb, transporter: event.courierName,
@@ -42,7 +43,7 @@ public enum NotificationPayload {
         }
         let items = registration?.items ?? event.items.flatMap { $0.isEmpty ? nil : $0 }
         return [
-            "forwardOrderCode": .string(forwardOrderCode),
+            "forwardOrderCode": .string(orNull: forwardOrderCode.flatMap { $0.isEmpty ? nil : $0 }),
             "forwardShipmentCode": .string(orNull: registration?.forwardShipmentCode),
             "forwardAwb": .string(orNull: forwardAwb),
             "courierName": .string(orNull: event.courierName),

@@ -20,7 +20,7 @@ public enum OMSMessageKind: String, Sendable, Hashable, CaseIterable {
 /// A validated OMS message.
 public struct OMSMessage: Sendable {
     public var kind: OMSMessageKind
-    /// The body to deliver, as received (an invoice missing `notificationUpdateTime` gets the receive time).
+    /// The body to deliver, as received.
     public var payload: JSONValue
     /// The order the message is about: deliveries of one order leave in order.
     public var orderCode: String

@@ -103,6 +103,7 @@ struct AdminController<Context: RequestContext>: Sendable {
                     "lastSuccess": .string(orNull: stats.lastSuccess?.iso8601),
                     "recentAttempts": .int(Int64(stats.recentAttempts)), "recentFailureRate": rate,
                     "pending": .int(Int64(stats.pending)), "dead": .int(Int64(stats.dead)),
+                    "awaitingOrder": .int(Int64(stats.awaitingOrder)),
                 ])
             }
         }

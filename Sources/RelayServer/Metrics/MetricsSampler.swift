@@ -5,7 +5,8 @@ import RelayStore
 import ServiceLifecycle
 
 /// Samples the store every few seconds into gauges: `relay_pending_deliveries`, `relay_dead_letters` and
-/// `relay_oldest_due_retry_age_seconds` (how late the oldest due delivery is — the number to alert on), and
+/// `relay_oldest_due_retry_age_seconds` (how late the oldest due delivery is — the number to alert on),
+/// `relay_awaiting_order_deliveries` (deliveries held until their AWB is registered with an order code), and
 /// `relay_ready`: 1 while the store answers the sampling query, 0 when it fails (alert `RelayStorageNotReady`).
 struct MetricsSampler: Service {
     let store: any RelayStore
@@ -16,6 +17,7 @@ struct MetricsSampler: Service {
         let dead = Gauge(label: "relay_dead_letters")
         let oldest = Gauge(label: "relay_oldest_due_retry_age_seconds")
         let ready = Gauge(label: "relay_ready")
+        let awaitingOrder = Gauge(label: "relay_awaiting_order_deliveries")
         while !Task.isCancelled, !Task.isShuttingDownGracefully {
             if let gauges = try? await store.deliveryGauges() {
                 pending.record(gauges.pending)
@@ -26,6 +28,7 @@ struct MetricsSampler: Service {
             } else {
                 ready.record(0)
             }
+            if let held = try? await store.awaitingOrderCount() { awaitingOrder.record(held) }
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
         }
     }

@@ -27,6 +27,7 @@ public struct RelayMetricsFactory: MetricsFactory {
         "relay_pending_deliveries": "Deliveries not yet delivered, dead or discarded.",
         "relay_dead_letters": "Dead letters waiting for ops (not replayed or discarded).",
         "relay_oldest_due_retry_age_seconds": "How long the oldest due delivery has waited past its time: grows when delivery falls behind.",
+        "relay_awaiting_order_deliveries": "Deliveries held until their AWB is registered with an order code (awaiting_order).",
         "relay_ready": "1 while the store answers the metrics sampler's query, 0 when it fails.",
         "hb_requests": "HTTP requests served, by route, method and status.",
         "hb_request_errors": "HTTP requests that ended in an error, by route, method and error.",

@@ -21,8 +21,8 @@ struct OMSController<Context: RequestContext>: Sendable {
             try await receive(request, context) { (body: JSONValue, _: EventTime) throws(OMSValidationError) in try OMSValidator.returnAck(body) }
         }
         clients.post("invoices") { request, context in
-            try await receive(request, context) { (body: JSONValue, now: EventTime) throws(OMSValidationError) in
-                try OMSValidator.invoice(body, receivedAt: now)
+            try await receive(request, context) { (body: JSONValue, _: EventTime) throws(OMSValidationError) in
+                try OMSValidator.invoice(body)
             }
         }
         clients.post("order-postings") { request, context in
@@ -121,8 +121,11 @@ struct OMSController<Context: RequestContext>: Sendable {
         guard let registration = ShipmentRegistration(json: body, awb: awb) else {
             return JSONResponse.error(.badRequest, "invalid_body", "not a shipment registration")
         }
-        try await store.register(registration, client: client.id, now: WallClock.now())
-        return JSONResponse.make(.ok, ["status": "registered", "awb": .string(awb)])
+        let released = try await store.register(registration, client: client.id, now: WallClock.now())
+        // Notifications held for want of an order code leave now, in order.
+        if released > 0 { wakeup.signal() }
+        return JSONResponse.make(.ok, ["status": "registered", "awb": .string(awb),
+                                       "releasedDeliveries": .int(Int64(released))])
     }
 
     func showShipment(_ request: Request, _ context: Context) async throws -> Response {

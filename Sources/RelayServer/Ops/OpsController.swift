@@ -153,6 +153,11 @@ struct OpsController<Context: RequestContext>: Sendable {
         }
         let letters = try await store.deadLetters(deadLetterFilter)
         var object: [String: Any] = ["filter": fields, "letters": letters.map(Self.row)]
+        let held = (try? await store.awaitingOrderCount()) ?? 0
+        if held > 0 {
+            object["held"] = true
+            object["awaitingOrder"] = held
+        }
         if letters.count == 50, let last = letters.last {
             fields["cursor"] = "\(last.deadAt.epochMilliseconds).\(last.seq)"
             object["next"] = "/ops?" + fields.sorted { $0.key < $1.key }
@@ -232,6 +237,7 @@ struct OpsController<Context: RequestContext>: Sendable {
                     "failureRate": stats.recentAttempts == 0 ? "–"
                         : "\(stats.recentFailures * 100 / stats.recentAttempts) % of \(stats.recentAttempts)",
                     "pending": stats.pending, "dead": stats.dead, "toggle": stats.disabled ? "enable" : "disable",
+                    "awaitingOrder": stats.awaitingOrder,
                 ])
             }
         }

@@ -36,6 +36,9 @@ enum OpsTemplates {
 
     static let deadLetters = """
         <h1>Dead letters</h1>
+        {{#held}}<p class="muted">{{awaitingOrder}} deliveries are held until their AWB is registered with an
+        order code (<a href="/ops/endpoints">per endpoint</a>); after the hold they appear here as
+        <code>unroutable</code>.</p>{{/held}}
         <form class="filters" method="get" action="/ops">
         <label>Client<input name="client" value="{{filter.client}}"></label>
         <label>Endpoint<input name="endpoint" value="{{filter.endpoint}}"></label>
@@ -87,9 +90,10 @@ enum OpsTemplates {
     static let endpoints = """
         <h1>Endpoints</h1>
         <table><tr><th>Endpoint</th><th>URL</th><th>Status</th><th>Last success</th><th>Failure rate (1 h)</th>
-        <th>Pending</th><th>Dead</th><th></th></tr>
+        <th>Pending</th><th title="held until the AWB is registered with an order code">Awaiting order</th><th>Dead</th><th></th></tr>
         {{#endpoints}}<tr><td><code>{{id}}</code></td><td class="muted">{{url}}</td>
         <td class="{{statusClass}}">{{status}}</td><td>{{lastSuccess}}</td><td>{{failureRate}}</td><td>{{pending}}</td>
+        <td>{{awaitingOrder}}</td>
         <td><a href="/ops?endpoint={{id}}">{{dead}}</a></td>
         <td><form method="post" action="/ops/endpoints/{{id}}/{{toggle}}"><button>{{toggle}}</button></form>
         <form method="post" action="/ops/endpoint-test/{{id}}"><button>Send test</button></form></td></tr>{{/endpoints}}

@@ -121,6 +121,8 @@ public struct EndpointStatistics: Sendable {
     /// Attempts and failed attempts since the window start.
     public var recentAttempts: Int
     public var recentFailures: Int
+    /// Deliveries held until their AWB is registered (`awaiting_order`).
+    public var awaitingOrder: Int = 0
 
     public init(disabled: Bool = false, disabledReason: String? = nil, lastSuccess: EventTime? = nil, pending: Int = 0,
                 dead: Int = 0, recentAttempts: Int = 0, recentFailures: Int = 0) {

@@ -65,7 +65,9 @@ struct TraceBuilder {
         guard let seq = row.optionalInt(4) else { return nil }
         entries.append(TraceEntry(at: EventTime(epochMilliseconds: row.int(7)), kind: "delivery", id: "dlv_\(seq)",
                                   detail: "\(row.text(5) ?? "") \(row.text(6) ?? "")"
-                                      + (row.text(8).map { " (\($0))" } ?? "")))
+                                      + (row.text(8).map { " (\($0))" } ?? "")
+                                      + (row.text(6) == AwaitingOrder.state
+                                          ? " (no order code: held until the AWB is registered)" : "")))
         return seq
     }
 

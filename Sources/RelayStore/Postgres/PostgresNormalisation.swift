@@ -99,6 +99,7 @@ enum PostgresNormalisation {
             }
             start = 0
             var deliveries = 0
+            var heldChains = Set<String>()
             while start < notifications.count {
                 let slice = notifications[start..<min(notifications.count, start + chunk)]
                 start += slice.count
@@ -107,15 +108,16 @@ enum PostgresNormalisation {
                     values += [.text(draft.id), .text(draft.client), .text(orNull: draft.awb),
                                .text(draft.shipmentKey.shipment), .text(draft.type.name), .text(draft.direction.rawValue),
                                .text(draft.dedupKey), .integer(draft.eventTime.epochMilliseconds), .integer(now),
-                               .integer(callbackSeq), .blob(draft.payload.serializedBytes())]
+                               .integer(callbackSeq), .blob(draft.payload.serializedBytes()), .bool(draft.awaitingOrder)]
                 }
                 let list = PostgresSQL.valuesList(rows: slice.count, casts: [
                     "text", "text", "text", "text", "text", "text", "text", "bigint", "bigint", "bigint", "bytea",
+                    "boolean",
                 ])
                 let inserted = try await connection.query(
                     """
                     INSERT INTO notifications (id, client, awb, shipment, type, direction, dedup_key, event_time,
-                        created_at, callback_seq, payload)
+                        created_at, callback_seq, payload, awaiting_order)
                     VALUES \(list) ON CONFLICT (id) DO NOTHING RETURNING id, seq
                     """, values)
                 var seqs: [String: Int64] = [:]
@@ -128,9 +130,13 @@ enum PostgresNormalisation {
                     guard let notificationSeq = seqs.removeValue(forKey: draft.id) else { continue }
                     let orderingKey = "\(draft.shipmentKey.client)\u{1F}\(draft.shipmentKey.shipment)"
                     for endpoint in draft.endpointIds {
+                        // Rows of one statement do not see each other: a chain held earlier in the batch holds too.
+                        let chain = "\(endpoint)\u{1F}\(orderingKey)"
+                        let held = draft.awaitingOrder || heldChains.contains(chain)
+                        if held { heldChains.insert(chain) }
                         deliveryValues += [.integer(notificationSeq), .text(draft.id), .text(draft.client),
                                            .text(endpoint), .text(orderingKey),
-                                           .integer(draft.eventTime.epochMilliseconds), .integer(now)]
+                                           .integer(draft.eventTime.epochMilliseconds), .integer(now), .bool(held)]
                         rows += 1
                     }
                 }

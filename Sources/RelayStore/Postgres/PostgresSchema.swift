@@ -140,6 +140,13 @@ enum PostgresSchema {
             notification_id TEXT NOT NULL
         );
         """),
+        (2, """
+        ALTER TABLE notifications ADD COLUMN awaiting_order BOOLEAN NOT NULL DEFAULT FALSE;
+        ALTER TABLE deliveries ADD COLUMN held_at BIGINT;
+        CREATE INDEX notifications_awaiting_order ON notifications(client, shipment) WHERE awaiting_order;
+        CREATE INDEX deliveries_awaiting_order ON deliveries(ordering_key, endpoint) WHERE state = 'awaiting_order';
+        CREATE INDEX deliveries_held_at ON deliveries(held_at) WHERE state = 'awaiting_order';
+        """),
     ]
 
     /// Applies every migration not yet applied, under the migration lock.

@@ -7,7 +7,8 @@ extension PostgresStore {
             for row in try await connection.query(
                 """
                 SELECT endpoint, count(*) FILTER (WHERE state IN ('pending', 'in_flight')),
-                    count(*) FILTER (WHERE state = 'dead'), max(updated_at) FILTER (WHERE state = 'delivered')
+                    count(*) FILTER (WHERE state = 'dead'), max(updated_at) FILTER (WHERE state = 'delivered'),
+                    count(*) FILTER (WHERE state = 'awaiting_order')
                 FROM deliveries GROUP BY endpoint
                 """)
             {
@@ -15,6 +16,7 @@ extension PostgresStore {
                 result[id, default: .init()].pending = Int(row.int(1))
                 result[id, default: .init()].dead = Int(row.int(2))
                 result[id, default: .init()].lastSuccess = row.optionalInt(3).map(EventTime.init(epochMilliseconds:))
+                result[id, default: .init()].awaitingOrder = Int(row.int(4))
             }
             for row in try await connection.query(
                 """
@@ -52,10 +54,10 @@ extension PostgresStore {
         try await transaction { connection in
             let count = try await connection.count(
                 """
-                UPDATE deliveries SET state = 'pending', next_attempt_at = ?, updated_at = ?, trigger = 'manual',
+                UPDATE deliveries SET \(Self.replayedState), next_attempt_at = ?, updated_at = ?, trigger = 'manual',
                     dead_at = NULL WHERE endpoint = ? AND state = 'dead' AND dead_at >= ? RETURNING seq
-                """, [.integer(now.epochMilliseconds), .integer(now.epochMilliseconds), .text(id),
-                      .integer(since.epochMilliseconds)])
+                """, [.integer(now.epochMilliseconds), .integer(now.epochMilliseconds), .integer(now.epochMilliseconds),
+                      .text(id), .integer(since.epochMilliseconds)])
             if count > 0 { try await PostgresDeliveries.notify(connection) }
             return count
         }

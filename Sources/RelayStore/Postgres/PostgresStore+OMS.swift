@@ -33,7 +33,8 @@ extension PostgresStore {
                 var values: [PGValue] = []
                 for endpoint in endpointIds {
                     values += [.integer(notificationSeq), .text(id), .text(client), .text(endpoint),
-                               .text("\(client)\u{1F}order:\(message.orderCode)"), .integer(now), .integer(now)]
+                               .text("\(client)\u{1F}order:\(message.orderCode)"), .integer(now), .integer(now),
+                               .bool(false)]
                 }
                 try await PostgresDeliveries.insert(rows: endpointIds.count, values: values, connection: connection)
             }
@@ -41,14 +42,21 @@ extension PostgresStore {
         }
     }
 
-    public func register(_ registration: ShipmentRegistration, client: String, now: EventTime) async throws {
+    @discardableResult
+    public func register(_ registration: ShipmentRegistration, client: String, now: EventTime) async throws -> Int {
         let data = registration.json.serialized()
-        try await transaction { connection in
+        let lockKey = PostgresSchema.lockKey(PostgresSchema.normalisationLock, schema: schema)
+        return try await transaction { connection in
+            // Normalisation holds this lock while it decides whether new deliveries are held: a registration
+            // commits either before (the normaliser sees it) or after (it sees, and releases, what was held).
+            try await connection.query("SELECT pg_advisory_xact_lock(?)", [.integer(lockKey)])
             try await connection.query(
                 """
                 INSERT INTO shipment_registry (client, awb, data, updated_at) VALUES (?, ?, ?, ?)
                 ON CONFLICT (client, awb) DO UPDATE SET data = excluded.data, updated_at = excluded.updated_at
                 """, [.text(client), .text(registration.awb), .text(data), .integer(now.epochMilliseconds)])
+            return try await Self.releaseAwaitingOrder(registration, client: client, now: now.epochMilliseconds,
+                                                       connection: connection)
         }
     }
 

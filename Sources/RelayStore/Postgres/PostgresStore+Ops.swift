@@ -24,9 +24,10 @@ extension PostgresStore {
         try await transaction { connection in
             let replayed = try await connection.count(
                 """
-                UPDATE deliveries SET state = 'pending', next_attempt_at = ?, updated_at = ?, trigger = 'manual',
+                UPDATE deliveries SET \(Self.replayedState), next_attempt_at = ?, updated_at = ?, trigger = 'manual',
                     dead_at = NULL WHERE seq = ? AND state = 'dead' RETURNING seq
-                """, [.integer(now.epochMilliseconds), .integer(now.epochMilliseconds), .integer(seq)]) == 1
+                """, [.integer(now.epochMilliseconds), .integer(now.epochMilliseconds), .integer(now.epochMilliseconds),
+                      .integer(seq)]) == 1
             if replayed { try await PostgresDeliveries.notify(connection) }
             return replayed
         }

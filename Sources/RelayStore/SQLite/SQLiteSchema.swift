@@ -139,6 +139,13 @@ enum SQLiteSchema {
         (7, """
         CREATE INDEX deliveries_notification ON deliveries(notification_seq);
         """),
+        (8, """
+        ALTER TABLE notifications ADD COLUMN awaiting_order INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE deliveries ADD COLUMN held_at INTEGER;
+        CREATE INDEX notifications_awaiting_order ON notifications(client, shipment) WHERE awaiting_order = 1;
+        CREATE INDEX deliveries_awaiting_order ON deliveries(ordering_key, endpoint) WHERE state = 'awaiting_order';
+        CREATE INDEX deliveries_held_at ON deliveries(held_at) WHERE state = 'awaiting_order';
+        """),
     ]
 
     /// Applies the pragmas and every migration not yet applied.

@@ -7,7 +7,7 @@ extension SQLiteStore {
             _ = try connection.query(
                 """
                 SELECT endpoint, sum(state = 'pending' OR state = 'in_flight'), sum(state = 'dead'),
-                    max(CASE WHEN state = 'delivered' THEN updated_at END)
+                    max(CASE WHEN state = 'delivered' THEN updated_at END), sum(state = 'awaiting_order')
                 FROM deliveries GROUP BY endpoint
                 """
             ) { row in
@@ -15,6 +15,7 @@ extension SQLiteStore {
                 result[id, default: .init()].pending = Int(row.int(1))
                 result[id, default: .init()].dead = Int(row.int(2))
                 result[id, default: .init()].lastSuccess = row.optionalInt(3).map(EventTime.init(epochMilliseconds:))
+                result[id, default: .init()].awaitingOrder = Int(row.int(4))
             }
             _ = try connection.query(
                 """
@@ -51,10 +52,10 @@ extension SQLiteStore {
         try await writer.perform { connection in
             try connection.run(
                 """
-                UPDATE deliveries SET state = 'pending', next_attempt_at = ?, updated_at = ?, trigger = 'manual',
+                UPDATE deliveries SET \(Self.replayedState), next_attempt_at = ?, updated_at = ?, trigger = 'manual',
                     dead_at = NULL WHERE endpoint = ? AND state = 'dead' AND dead_at >= ?
-                """, [.integer(now.epochMilliseconds), .integer(now.epochMilliseconds), .text(id),
-                      .integer(since.epochMilliseconds)])
+                """, [.integer(now.epochMilliseconds), .integer(now.epochMilliseconds), .integer(now.epochMilliseconds),
+                      .text(id), .integer(since.epochMilliseconds)])
         }
     }
 

@@ -43,14 +43,17 @@ extension SQLiteStore {
         }
     }
 
-    public func register(_ registration: ShipmentRegistration, client: String, now: EventTime) async throws {
+    @discardableResult
+    public func register(_ registration: ShipmentRegistration, client: String, now: EventTime) async throws -> Int {
         let data = registration.json.serialized()
-        _ = try await writer.perform { connection in
+        return try await writer.perform { connection in
             try connection.run(
                 """
                 INSERT INTO shipment_registry (client, awb, data, updated_at) VALUES (?, ?, ?, ?)
                 ON CONFLICT (client, awb) DO UPDATE SET data = excluded.data, updated_at = excluded.updated_at
                 """, [.text(client), .text(registration.awb), .text(data), .integer(now.epochMilliseconds)])
+            return try Self.releaseAwaitingOrder(registration, client: client, now: now.epochMilliseconds,
+                                                 connection: connection)
         }
     }
 

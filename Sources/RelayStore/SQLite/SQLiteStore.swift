@@ -190,27 +190,22 @@ public final class SQLiteStore: RelayStore {
             let inserted = try connection.run(
                 """
                 INSERT OR IGNORE INTO notifications (id, client, awb, shipment, type, direction, dedup_key, event_time,
-                    created_at, callback_seq, payload)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    created_at, callback_seq, payload, awaiting_order)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
                 [.text(draft.id), .text(draft.client), .text(orNull: draft.awb), .text(draft.shipmentKey.shipment),
                  .text(draft.type.name), .text(draft.direction.rawValue), .text(draft.dedupKey),
                  .integer(draft.eventTime.epochMilliseconds), .integer(now), .integer(callback.seq),
-                 .blob(draft.payload.serializedBytes())])
+                 .blob(draft.payload.serializedBytes()), .integer(draft.awaitingOrder ? 1 : 0)])
             guard inserted == 1 else { continue }
             let notificationSeq = connection.lastInsertRowID
             summary.notifications += 1
             let orderingKey = "\(draft.shipmentKey.client)\u{1F}\(draft.shipmentKey.shipment)"
             for endpoint in draft.endpointIds {
-                try connection.run(
-                    """
-                    INSERT INTO deliveries (notification_seq, notification_id, client, endpoint, ordering_key, event_time,
-                        state, next_attempt_at, created_at, updated_at)
-                    VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?)
-                    """,
+                try connection.run(Self.insertDeliverySQL,
                     [.integer(notificationSeq), .text(draft.id), .text(draft.client), .text(endpoint),
-                     .text(orderingKey), .integer(draft.eventTime.epochMilliseconds), .integer(now), .integer(now),
-                     .integer(now)])
+                     .text(orderingKey), .integer(draft.eventTime.epochMilliseconds), .integer(now),
+                     .integer(draft.awaitingOrder ? 1 : 0)])
                 summary.deliveries += 1
             }
         }
@@ -228,6 +223,18 @@ public final class SQLiteStore: RelayStore {
                  .integer(state.rtoRaised ? 1 : 0), .text(state.notificationKeys.joined(separator: " "))])
         }
     }
+
+    /// Inserts a delivery (bind: notification seq, notification id, client, endpoint, ordering key, event time, now,
+    /// awaiting order 0/1). It is held (`awaiting_order`) when its notification has no order code yet, or when an
+    /// earlier delivery of its chain is held: a later notification never overtakes a held one.
+    static let insertDeliverySQL = """
+        INSERT INTO deliveries (notification_seq, notification_id, client, endpoint, ordering_key, event_time,
+            state, next_attempt_at, created_at, updated_at, held_at)
+        SELECT ?1, ?2, ?3, ?4, ?5, ?6, CASE WHEN h.held THEN 'awaiting_order' ELSE 'pending' END, ?7, ?7, ?7,
+            CASE WHEN h.held THEN ?7 END
+        FROM (SELECT ?8 = 1 OR EXISTS (SELECT 1 FROM deliveries WHERE state = 'awaiting_order' AND ordering_key = ?5
+            AND endpoint = ?4) AS held) h
+        """
 
     public func counts() async throws -> StoreCounts {
         try await reader.read { connection in

@@ -57,7 +57,7 @@ struct PHPReceiverEndToEndTests {
                     aggregator: aggregator, body: body, contentType: "application/json")
                 let result = Normaliser().normalise(
                     events: parsed.events, client: client,
-                    receivedAt: EventTime(epochSeconds: 1_710_000_000), context: context)
+                    receivedAt: EventTime(epochSeconds: 1_711_000_000), context: context)
                 context.apply(result)
                 expected += result.notifications.map { DeliveryEndToEndTests.comparable($0.payload.serializedBytes()) }
                 expectedTypes += result.notifications.map { $0.payload["notificationType"]?.text ?? "" }

@@ -34,10 +34,9 @@ public final class DeliveryWakeup: Sendable {
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await self.waitForSignal() }
             group.addTask {
-                do {
-                    try await Task.sleep(for: timeout)
-                    self.signal()
-                } catch {}
+                // Woken also when cancelled: the signal wait below ignores cancellation.
+                try? await Task.sleep(for: timeout)
+                self.signal()
             }
             await group.next()
             group.cancelAll()

@@ -49,18 +49,27 @@ public func buildApplication(
     let normaliser = NormalisationService(store: store, queue: queue, configuration: configuration, logger: logger,
                                           metrics: metrics, wakeup: wakeup, delay: options.normaliseDelay)
     // Graceful shutdown runs in reverse order: the server stops first, then delivery finishes its attempts, then the
-    // normaliser drains, then the store closes.
+    // normaliser drains, then the store closes. A service that fails stops the relay (logged at error level; the
+    // process exits non-zero) and /readyz answers 503 while any is not running.
+    let limits = configuration.server.limits
+    let health = ServiceHealth(grace: .milliseconds(Int64(limits.shutdownGraceSeconds * 1000)))
     var services: [any Service] = [
-        StoreCloser(store: store), normaliser,
-        RetentionService(store: store, retentionDays: configuration.retentionDays, logger: logger),
-        MetricsSampler(store: store),
+        Supervised("store", StoreCloser(store: store), health: health, logger: logger),
+        Supervised("normaliser", normaliser, health: health, logger: logger),
+        Supervised("retention", RetentionService(store: store, retentionDays: configuration.retentionDays,
+                                                 logger: logger), health: health, logger: logger),
+        Supervised("metrics", MetricsSampler(store: store), health: health, logger: logger),
     ]
     if options.delivery {
-        services.append(DeliveryEngine(store: store, configuration: configuration, wakeup: wakeup, logger: logger))
+        services.append(Supervised("delivery", DeliveryEngine(store: store, configuration: configuration,
+                                                              wakeup: wakeup, logger: logger),
+                                   health: health, logger: logger))
     }
 
     let router = Router()
+    // Liveness: the process serves HTTP. Readiness: every service runs and storage answers within 2 s.
     router.get("/healthz") { _, _ in JSONResponse.make(.ok, ["status": "ok"]) }
+    router.get("/readyz") { _, _ in await Readiness.check(store: store, health: health) }
     router.get("/metrics") { _, _ in
         var buffer: [UInt8] = []
         PrometheusMetricsFactory.defaultRegistry.emit(into: &buffer)
@@ -77,8 +86,10 @@ public func buildApplication(
     try OpsController(configuration: configuration, store: store, wakeup: wakeup, jobs: jobs).addRoutes(to: router)
     var app = Application(
         router: router,
+        server: GuardedHTTP1Channel.builder(limits: limits),
         configuration: .init(address: .hostname(configuration.server.host, port: configuration.server.port),
-                             serverName: "shipment-relay"),
+                             serverName: "shipment-relay",
+                             availableConnectionsDelegate: .maximum(limits.maxConnections, logger: logger)),
         services: services,
         logger: logger
     )

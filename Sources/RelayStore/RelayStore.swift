@@ -57,7 +57,8 @@ public protocol RelayStore: Sendable {
     /// Claims due deliveries in one transaction: reads up to `scan` candidates that are pending and due (or in
     /// flight with an expired lease), lets `choose` pick those that may leave now, and marks them in flight until
     /// `leaseUntil`. Returns the chosen ones with their payloads.
-    /// - Parameter excluding: endpoints whose deliveries wait (disabled), skipped in the scan itself.
+    /// - Parameter excluding: endpoints whose deliveries wait (disabled, or at their in-flight cap), skipped in the
+    ///   scan itself.
     func claimDeliveries(now: EventTime, scan: Int, owner: String, leaseUntil: EventTime, excluding: Set<String>,
                          choose: @escaping @Sendable ([DueDelivery]) -> [DueDelivery]) async throws -> [DueDelivery]
 

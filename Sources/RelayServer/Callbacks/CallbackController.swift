@@ -100,7 +100,12 @@ struct CallbackController<Context: RequestContext>: Sendable {
                 context.logger.info("callback rejected and quarantined",
                                     metadata: ["relay.callback.id": "\(id)", "relay.error": "\(error.shortDescription)"])
             } catch {
+                // Not kept: a 400 would make the aggregator drop the bytes for good; 503 makes it send them again.
                 context.logger.error("cannot quarantine a rejected callback", metadata: ["error": "\(error)"])
+                metrics.callback(aggregator, "unavailable")
+                return JSONResponse.error(.serviceUnavailable, "storage_unavailable",
+                                          "the callback could not be stored; retry later",
+                                          headers: [.retryAfter: "5"])
             }
             metrics.callback(aggregator, "rejected")
             return JSONResponse.error(.badRequest, error.shortDescription, error.detail)

@@ -57,6 +57,10 @@ public final class DeliveryEngine: Service, Sendable {
         // endpoint cannot hold the connections another endpoint on the same host needs.
         clientConfiguration.connectionPool = .init(idleTimeout: .seconds(60),
                                                    concurrentHTTP1ConnectionsPerHostSoftLimit: connectionsPerHost())
+        // A refused connection fails the attempts waiting for it at once (class `connect`) and the delivery schedule
+        // decides when to try again; AsyncHTTPClient's own retries would hold a host's connections in a back-off of
+        // up to a minute after the receiver is back.
+        clientConfiguration.connectionPool.retryConnectionEstablishment = false
         let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: clientConfiguration)
         let sender = WebhookSender(client: client, tokens: MagentoTokenProvider(client: client))
         do {
@@ -87,7 +91,12 @@ public final class DeliveryEngine: Service, Sendable {
                             let pause = backoff.next()
                             errors.error("cannot claim due deliveries; backing off", cause: "claim",
                                          metadata: ["error": "\(error)", "relay.retry_in": "\(pause)"])
-                            await wakeup.wait(timeout: pause)
+                            let until = ContinuousClock.now + pause
+                            while ContinuousClock.now < until, !shuttingDown.load(ordering: .acquiring),
+                                !Task.isCancelled
+                            {
+                                await wakeup.wait(timeout: until - ContinuousClock.now)
+                            }
                             continue
                         }
                         for delivery in claimed {
@@ -112,9 +121,9 @@ public final class DeliveryEngine: Service, Sendable {
     /// deliveries are due (their endpoints at their caps, their chains waiting) waits for such a wake-up rather
     /// than asking again at once.
     func idleTimeout() async -> Duration {
-        guard let next = try? await store.nextDueTime() else { return .seconds(1) }
-        let wait = next.epochMilliseconds - WallClock.now().epochMilliseconds
-        return .milliseconds(wait <= 0 ? 1000 : min(1000, wait))
+        let now = WallClock.now()
+        guard let next = try? await store.nextDueTime(after: now) else { return .seconds(1) }
+        return .milliseconds(max(1, min(1000, next.epochMilliseconds - now.epochMilliseconds)))
     }
 
     /// Connections per host for the HTTP client: the sum of the caps of the endpoints on the busiest host.

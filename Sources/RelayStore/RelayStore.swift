@@ -68,6 +68,10 @@ public protocol RelayStore: Sendable {
     /// When the next pending delivery falls due, if any is pending.
     func nextDueTime() async throws -> EventTime?
 
+    /// The earliest time after `now` at which a delivery falls due (what an idle delivery loop waits for when
+    /// everything due now is waiting for its endpoint or its chain).
+    func nextDueTime(after now: EventTime) async throws -> EventTime?
+
     /// Records an attempt and the delivery's new state in one (group-committed) transaction.
     /// - Parameter expectedAttempts: if given, records only while the delivery has exactly that many attempts, i.e.
     ///   the attempts it had when it was claimed: recording a result again (after a commit that timed out but

@@ -33,12 +33,13 @@ struct GuardedHTTP1Channel: ServerChildChannel {
         } catch {
             return channel.eventLoop.makeFailedFuture(error)
         }
-        return inner.setup(channel: channel, logger: logger).flatMapThrowing { value in
+        // Called on the channel's event loop; the inner set-up completes there too.
+        return inner.setup(channel: channel, logger: logger).assumeIsolated().flatMapThrowing { value in
             let operations = channel.pipeline.syncOperations
             let decoder = try operations.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self)
             try operations.addHandler(RequestPartWatcher(clock: clock), position: .after(decoder))
             return value
-        }
+        }.nonisolated()
     }
 
     func handle(value: Value, logger: Logger) async {

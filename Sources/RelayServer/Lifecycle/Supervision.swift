@@ -135,8 +135,7 @@ final class ShutdownWatchdog: Sendable {
             guard stillNeeded() else { return }
             logger.error("stopping did not finish within the shutdown grace; exiting",
                          metadata: ["relay.shutdown_grace_seconds": "\(seconds)"])
-            fflush(stdout)
-            fflush(stderr)
+            fflush(nil)
             _exit(1)
         }
     }

@@ -1,6 +1,8 @@
 import AsyncHTTPClient
 import Foundation
 import NIOCore
+import NIOHTTP1
+import RelayStore
 import RelayTestSupport
 import Synchronization
 import Testing

@@ -3,7 +3,7 @@ import HummingbirdCore
 import Logging
 import NIOCore
 import NIOHTTP1
-public import RelayCore
+import RelayCore
 
 /// The HTTP/1 listener with the relay's connection limits (`server.*` in the configuration):
 /// - an idle connection (no request in progress) closes after `idleTimeoutSeconds` (Hummingbird's idle timer);

@@ -5,6 +5,7 @@ import RelayCore
 import RelayStore
 public import ServiceLifecycle
 import Synchronization
+import UnixSignals
 
 #if canImport(Glibc)
 import Glibc
@@ -99,10 +100,11 @@ public func runRelay(_ service: any Service, grace: Duration, logger: Logger) as
 }
 
 /// After SIGTERM or SIGINT, ends the process at `grace` if it is still running.
-final class ShutdownWatchdog: Sendable {
+/// `sources` is touched only by `arm` and `disarm`, called one after the other by `runRelay`.
+final class ShutdownWatchdog: @unchecked Sendable {
     let grace: Duration
     let logger: Logger
-    private let sources = Mutex<[any DispatchSourceSignal]>([])
+    private var sources: [any DispatchSourceSignal] = []
     private let armed = Atomic<Bool>(false)
     private let finished = Atomic<Bool>(false)
     private let queue = DispatchQueue(label: "relay.shutdown-watchdog")
@@ -118,7 +120,7 @@ final class ShutdownWatchdog: Sendable {
             let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: queue)
             source.setEventHandler { [self] in self.signalled() }
             source.resume()
-            sources.withLock { $0.append(source) }
+            sources.append(source)
         }
     }
 
@@ -142,10 +144,8 @@ final class ShutdownWatchdog: Sendable {
 
     func disarm() {
         finished.store(true, ordering: .relaxed)
-        sources.withLock { sources in
-            for source in sources { source.cancel() }
-            sources.removeAll()
-        }
+        for source in sources { source.cancel() }
+        sources.removeAll()
     }
 }
 

@@ -534,6 +534,11 @@ struct FaultSuiteTests {
         let plainStatus = plain.text.split(separator: "\r\n").first.map(String.init) ?? "(nothing)"
         let keptOpen = keepAlive.closedAfter == nil
         keepAlive.close()
+        // Readiness beside liveness: every service runs and the store answers.
+        let ready = try await RelayFixture.client(for: fixture.port).execute(
+            HTTPClientRequest(url: "http://127.0.0.1:\(fixture.port)/readyz"), timeout: .seconds(5))
+        let readyBody = String(buffer: try await ready.body.collect(upTo: 1 << 16))
+        #expect(ready.status == .ok && readyBody.contains("ready"))
         #expect(await relay.terminate() == 0)
         Fault.report("http-1.0", """
             "\(plainStatus)", connection closed by the server after \(Fault.seconds(plain.closedAfter ?? .nan)); \

@@ -520,6 +520,40 @@ struct FaultSuiteTests {
         #expect(idleLatest < 6 && headsLatest < 6 && bodiesLatest < 9)
     }
 
+    @Test("over max_connections: an open connection keeps being served; new ones wait until idle ones are closed")
+    func connectionCap() async throws {
+        let fixture = try RelayFixture(serverOptions: "max_connections: 16, idle_timeout_seconds: 3")
+        defer { fixture.cleanUp() }
+        let relay = try await fixture.start(arguments: ["--no-delivery"])
+        func responses(_ connection: RawConnection) -> Int {
+            connection.text.components(separatedBy: "HTTP/1.1 200").count - 1
+        }
+        let existing = try await RawConnection.connect(port: fixture.port)
+        existing.send("GET /healthz HTTP/1.1\r\nHost: relay\r\n\r\n")
+        _ = await Fault.wait(5) { responses(existing) == 1 }
+        var flood: [RawConnection] = []
+        for _ in 0..<40 { flood.append(try await RawConnection.connect(port: fixture.port)) }
+        try await Task.sleep(for: .milliseconds(300))
+        let asked = ContinuousClock.now
+        existing.send("GET /healthz HTTP/1.1\r\nHost: relay\r\n\r\n")
+        let servedExisting = await Fault.wait(5, every: .milliseconds(5)) { responses(existing) == 2 }
+        let existingSeconds = (ContinuousClock.now - asked).seconds
+        let newcomer = try await RawConnection.connect(port: fixture.port)
+        let knocked = ContinuousClock.now
+        newcomer.send("GET /healthz HTTP/1.1\r\nHost: relay\r\n\r\n")
+        let servedNew = await Fault.wait(20) { responses(newcomer) == 1 }
+        let newSeconds = (ContinuousClock.now - knocked).seconds
+        for connection in flood + [existing, newcomer] { connection.close() }
+        #expect(await relay.terminate() == 0)
+        Fault.report("connection-cap", """
+            max_connections 16 with 41 open: the open keep-alive connection was served in \
+            \(Fault.milliseconds(existingSeconds)); a new connection waited in the backlog and was served after \
+            \(Fault.seconds(newSeconds)) (idle ones closed after 3 s free the slots)
+            """)
+        #expect(servedExisting && existingSeconds < 1)
+        #expect(servedNew && newSeconds < 20)
+    }
+
     @Test("HTTP/1.0: answered as HTTP/1.0; the connection closes unless keep-alive was asked")
     func http10() async throws {
         let fixture = try RelayFixture()

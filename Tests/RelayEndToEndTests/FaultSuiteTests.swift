@@ -454,6 +454,32 @@ struct FaultSuiteTests {
         #expect(ids.allSatisfy { stored.contains($0) })
     }
 
+    @Test("SIGTERM while attempts hang on a stalled receiver: the process still exits within the shutdown grace")
+    func sigtermWithStalledAttempts() async throws {
+        let stall = try await FaultReceiver.start { _, _ in .stallBody }
+        defer { Task { await stall.stop() } }
+        let fixture = try RelayFixture(notificationURL: stall.url + "/n",
+                                       delivery: "{ timeout_seconds: 60, retry_schedule_seconds: [60] }",
+                                       serverOptions: "shutdown_grace_seconds: 5")
+        defer { fixture.cleanUp() }
+        let relay = try await fixture.start(arguments: [])
+        for index in 0..<20 {
+            #expect(try await fixture.postClickpost(awb: String(format: "HANG%04d", index)) != nil)
+        }
+        _ = await Fault.wait(10) { stall.all.count >= 20 }
+        let started = ContinuousClock.now
+        let status = await relay.terminate()
+        let seconds = (ContinuousClock.now - started).seconds
+        let inFlight = try fixture.count("SELECT count(*) FROM deliveries WHERE state = 'in_flight'")
+        let recorded = try fixture.count("SELECT count(*) FROM attempts")
+        Fault.report("sigterm-stalled-attempts", """
+            20 attempts hanging (timeout 60 s), shutdown grace 5 s: exited \(status) after \(Fault.seconds(seconds)); \
+            \(recorded) attempts recorded, \(inFlight) left in flight (released when the relay starts again)
+            """)
+        #expect(seconds <= 6)
+        #expect(recorded + inFlight == 20)
+    }
+
     @Test("slowloris: 300 idle or trickling connections; a normal client still served; the server closes them")
     func slowloris() async throws {
         let fixture = try RelayFixture(serverOptions: """

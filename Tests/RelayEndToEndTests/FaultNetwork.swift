@@ -216,3 +216,17 @@ final class Locked<Value: Sendable>: Sendable {
 
     func update<T>(_ body: (inout Value) -> T) -> T { mutex.withLock { body(&$0) } }
 }
+
+/// A plain listening socket on 127.0.0.1 that accepts nothing (holds a port).
+struct RawConnectionListener: Sendable {
+    let channel: any Channel
+
+    static func bind(port: Int) async throws -> RawConnectionListener {
+        let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .childChannelInitializer { channel in channel.eventLoop.makeSucceededVoidFuture() }
+            .bind(host: "127.0.0.1", port: port).get()
+        return RawConnectionListener(channel: channel)
+    }
+
+    func close() { channel.close(promise: nil) }
+}

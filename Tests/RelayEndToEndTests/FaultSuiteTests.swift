@@ -328,6 +328,24 @@ struct FaultSuiteTests {
         #expect(log.contains("error"))
     }
 
+    @Test("a service that fails (the listener's port is taken): exit 1 with an error line, never hangs")
+    func serviceFailure() async throws {
+        let fixture = try RelayFixture()
+        defer { fixture.cleanUp() }
+        // Someone else holds the port: the HTTP server service fails while the other services already run.
+        let squatter = try await RawConnectionListener.bind(port: fixture.port)
+        defer { squatter.close() }
+        let (status, seconds, log) = try await Fault.runToExit(
+            arguments: ["serve", "--config", fixture.configPath, "--log-level", "warning"], timeout: 30)
+        Fault.report("service-failure", """
+            relay exited \(status.map(String.init) ?? "never (killed after 30 s)") after \(Fault.seconds(seconds)); \
+            log: \(Fault.errorLine(log))
+            """)
+        #expect(status == 1)
+        #expect(seconds < 15)
+        #expect(log.contains("error"))
+    }
+
     @Test("a full disk: callbacks get 503 + Retry-After (never 2xx without a commit), the relay recovers")
     func fullDisk() async throws {
         guard let mount = await Fault.tmpfs(megabytes: 8) else {

@@ -297,7 +297,6 @@ struct FaultSuiteTests {
         // A store with its schema, then made read-only: a read-only mount when root may mount one (root ignores
         // file modes), else the file modes.
         let mount = await Fault.tmpfs(megabytes: 16)
-        defer { if let mount { Task { await Fault.unmount(mount) } } }
         let databasePath = mount.map { $0.appendingPathComponent("relay.sqlite").path } ?? fixture.databasePath
         let config = try String(contentsOfFile: fixture.configPath, encoding: .utf8)
             .replacingOccurrences(of: fixture.databasePath, with: databasePath)
@@ -318,7 +317,7 @@ struct FaultSuiteTests {
         }
         let (status, seconds, log) = try await Fault.runToExit(
             arguments: ["serve", "--config", fixture.configPath, "--log-level", "warning"], timeout: 30)
-        if mount == nil { chmod((databasePath as NSString).deletingLastPathComponent, 0o755) }
+        if let mount { await Fault.unmount(mount) } else { chmod((databasePath as NSString).deletingLastPathComponent, 0o755) }
         Fault.report("read-only-database", """
             (\(how)) relay exited \(status.map(String.init) ?? "never (killed after 30 s)") after \
             \(Fault.seconds(seconds)); log: \(Fault.errorLine(log))
@@ -352,7 +351,6 @@ struct FaultSuiteTests {
             Fault.report("full-disk", "skipped: cannot mount a tmpfs here (needs root with mount permission)")
             return
         }
-        defer { Task { await Fault.unmount(mount) } }
         let receiver = try await FaultReceiver.start()
         defer { Task { await receiver.stop() } }
         let databasePath = mount.appendingPathComponent("relay.sqlite").path
@@ -401,6 +399,7 @@ struct FaultSuiteTests {
         let connection = try SQLiteConnection(path: databasePath)
         let storedAWBs = Set(try connection.query("SELECT CAST(body AS TEXT) FROM callbacks", []) { $0.text(0) ?? "" }
             .compactMap { body in acceptedWhileFull.first { body.contains("\"\($0)\"") } })
+        await Fault.unmount(mount)
         let stored = storedAWBs.count
         if stored < acceptedWhileFull.count || errorLines >= 100 {
             print(log.split(separator: "\n").filter { $0.contains("error") }.prefix(8).joined(separator: "\n"))

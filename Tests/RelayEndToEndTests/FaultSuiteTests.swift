@@ -35,14 +35,14 @@ enum Fault {
 
     /// POSTs a Clickpost callback for `awb` to `client`; returns the status (0 when the request failed) and the
     /// `Retry-After` header.
-    static func post(port: Int, client: String = "e2e", key: String, awb: String, timeout: Int64 = 10) async
-        -> (status: Int, retryAfter: String?)
+    static func post(port: Int, client: String = "e2e", key: String, awb: String, body: String? = nil,
+                     timeout: Int64 = 10) async -> (status: Int, retryAfter: String?)
     {
         var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/v1/callbacks/clickpost/\(client)")
         request.method = .POST
         request.headers.add(name: "content-type", value: "application/json")
         request.headers.add(name: "webhook_key", value: key)
-        request.body = .bytes(ByteBuffer(string: clickpostBody(awb)))
+        request.body = .bytes(ByteBuffer(string: body ?? clickpostBody(awb)))
         do {
             let response = try await RelayFixture.client(for: port).execute(request, timeout: .seconds(timeout))
             _ = try await response.body.collect(upTo: 1 << 16)
@@ -374,6 +374,9 @@ struct FaultSuiteTests {
             if let after { retryAfter.insert(after) }
             if (200..<300).contains(status) { acceptedWhileFull.append(awb) }
         }
+        // A body of the wrong shape cannot be quarantined either: 503 (sent again), never 400 (bytes dropped).
+        let badShape = await Fault.post(port: fixture.port, key: fixture.clickpostKey, awb: "",
+                                        body: #"{"not":"a clickpost callback"}"#)
         try? await Task.sleep(for: .seconds(2))
         let alive = await Fault.post(port: fixture.port, key: fixture.clickpostKey, awb: "DISKC0000").status
         // Free the space again: the relay recovers by itself.
@@ -407,11 +410,13 @@ struct FaultSuiteTests {
         Fault.report("full-disk", """
             while full: \(statuses.sorted { $0.key < $1.key }.map { "\($0.value)x \($0.key)" }.joined(separator: ", ")) \
             (Retry-After \(retryAfter.sorted().joined(separator: ","))), \(acceptedWhileFull.count) 2xx all committed \
-            (\(stored) stored); still serving (\(alive)); after freeing space 200 again in \
+            (\(stored) stored); a bad-shape body got \(badShape.status) (Retry-After \(badShape.retryAfter ?? "none")) \
+            as quarantine failed; still serving (\(alive)); after freeing space 200 again in \
             \(Fault.seconds(recoveredAfter)); \(errorLines) error log lines; SIGTERM exit \(exit) in \
             \(Fault.seconds(stopSeconds))
             """)
         #expect((statuses[503] ?? 0) > 0)
+        #expect(badShape.status == 503 && badShape.retryAfter != nil)
         #expect(statuses.keys.allSatisfy { $0 == 200 || $0 == 503 })
         #expect(Int(stored) >= acceptedWhileFull.count)
         #expect(recovered)

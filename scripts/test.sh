@@ -272,7 +272,7 @@ check_warnings() {
 # The load suites push thousands of callbacks through real relay processes. They run after the others, alone: run
 # beside the timing-sensitive tests on a 2-core machine they starved them (a CI run saw PostgreSQL commits over 3 s
 # and a 2 s delivery timeout exceeded).
-LOAD_SUITES='RelayEndToEndTests\.(ScaleOutEndToEndTests|DeliveryEndToEndTests)'
+LOAD_SUITES='RelayEndToEndTests\.(ScaleOutEndToEndTests|DeliveryEndToEndTests|FaultSuiteTests|FaultSuiteOutageTests)'
 
 swift_test() {
     if ((${#SWIFT_TEST_ARGS[@]})); then

@@ -12,7 +12,8 @@ import Synchronization
 ///
 /// One loop finds due deliveries in the store and starts an attempt for each one that may leave now: per
 /// (endpoint, shipment) deliveries leave in event order, one at a time (a later one waits while an earlier one is
-/// retried); each endpoint has a concurrency cap, so a slow endpoint never holds back others. Every attempt is
+/// retried); each endpoint has a concurrency cap and there is no shared cap: an endpoint at its cap is left out of
+/// the store scan, so however many endpoints stall, the others keep their latency. Every attempt is
 /// recorded, and the delivery's next state (delivered, retry at T, dead) is committed before the next attempt of
 /// its chain can start. Retries live in the store: a restart resumes them.
 public final class DeliveryEngine: Service, Sendable {
@@ -22,7 +23,8 @@ public final class DeliveryEngine: Service, Sendable {
     let wakeup: DeliveryWakeup
     let endpoints: [String: Endpoint]
     let book = Mutex(DeliveryBook())
-    let maxInFlight: Int
+    /// Errors of the loop (claims, refreshes), at most one line per cause every 10 s.
+    let errors: RateLimitedLogger
     let shuttingDown = Atomic<Bool>(false)
     /// This process's lease owner name (its pid, for ops reading the deliveries table, and a random part).
     let owner = "relay-\(ProcessInfo.processInfo.processIdentifier)-\(UInt32.random(in: 0...UInt32.max))"
@@ -31,14 +33,12 @@ public final class DeliveryEngine: Service, Sendable {
 
     /// - Parameters:
     ///   - wakeup: signalled by the normaliser when it stores new deliveries.
-    ///   - maxInFlight: attempts in flight across all endpoints.
-    public init(store: any RelayStore, configuration: RelayConfiguration, wakeup: DeliveryWakeup, logger: Logger,
-                maxInFlight: Int = 256) {
+    public init(store: any RelayStore, configuration: RelayConfiguration, wakeup: DeliveryWakeup, logger: Logger) {
         self.store = store
         self.configuration = configuration
         self.wakeup = wakeup
         self.logger = logger
-        self.maxInFlight = maxInFlight
+        self.errors = RateLimitedLogger(logger: logger)
         var endpoints: [String: Endpoint] = [:]
         for client in configuration.clients { for endpoint in client.endpoints { endpoints[endpoint.id] = endpoint } }
         self.endpoints = endpoints
@@ -53,8 +53,14 @@ public final class DeliveryEngine: Service, Sendable {
         clientConfiguration.redirectConfiguration = .disallow
         clientConfiguration.decompression = .disabled
         clientConfiguration.timeout = .init(connect: .seconds(5))
+        // Endpoints on one host share its connections: allow all their in-flight attempts at once, so a stalled
+        // endpoint cannot hold the connections another endpoint on the same host needs.
         clientConfiguration.connectionPool = .init(idleTimeout: .seconds(60),
-                                                   concurrentHTTP1ConnectionsPerHostSoftLimit: 64)
+                                                   concurrentHTTP1ConnectionsPerHostSoftLimit: connectionsPerHost())
+        // A refused connection fails the attempts waiting for it at once (class `connect`) and the delivery schedule
+        // decides when to try again; AsyncHTTPClient's own retries would hold a host's connections in a back-off of
+        // up to a minute after the receiver is back.
+        clientConfiguration.connectionPool.retryConnectionEstablishment = false
         let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: clientConfiguration)
         let sender = WebhookSender(client: client, tokens: MagentoTokenProvider(client: client))
         do {
@@ -62,7 +68,8 @@ public final class DeliveryEngine: Service, Sendable {
             await withGracefulShutdownHandler {
                 await withDiscardingTaskGroup { group in
                     var refreshed = ContinuousClock.now
-                    while !shuttingDown.load(ordering: .acquiring) {
+                    var backoff = Backoff()
+                    while !shuttingDown.load(ordering: .acquiring), !Task.isCancelled {
                         // Ops enable and disable endpoints through the store (possibly from another process).
                         if ContinuousClock.now - refreshed > .seconds(1) {
                             refreshed = ContinuousClock.now
@@ -75,7 +82,24 @@ public final class DeliveryEngine: Service, Sendable {
                             }
                             await expireAwaitingOrder()
                         }
-                        let claimed = (try? await claim()) ?? []
+                        let claimed: [DueDelivery]
+                        do {
+                            claimed = try await claim()
+                            backoff.reset()
+                        } catch {
+                            // The store failed (full disk, database away): back off, 50 ms doubling to 5 s, and
+                            // log one line per cause every 10 s instead of one per loop.
+                            let pause = backoff.next()
+                            errors.error("cannot claim due deliveries; backing off", cause: "claim",
+                                         metadata: ["error": "\(error)", "relay.retry_in": "\(pause)"])
+                            let until = ContinuousClock.now + pause
+                            while ContinuousClock.now < until, !shuttingDown.load(ordering: .acquiring),
+                                !Task.isCancelled
+                            {
+                                await wakeup.wait(timeout: until - ContinuousClock.now)
+                            }
+                            continue
+                        }
                         for delivery in claimed {
                             group.addTask { await self.deliver(delivery, sender: sender) }
                         }
@@ -116,11 +140,23 @@ public final class DeliveryEngine: Service, Sendable {
     }
 
     /// How long to sleep when nothing wakes the loop: until the next retry falls due, at most one second (a
-    /// backstop poll; new deliveries and finished attempts wake it at once).
+    /// backstop poll; new deliveries and finished attempts wake it at once). A claim that found nothing although
+    /// deliveries are due (their endpoints at their caps, their chains waiting) waits for such a wake-up rather
+    /// than asking again at once.
     func idleTimeout() async -> Duration {
-        guard let next = try? await store.nextDueTime() else { return .seconds(1) }
-        let wait = next.epochMilliseconds - WallClock.now().epochMilliseconds
-        return .milliseconds(max(1, min(1000, wait)))
+        let now = WallClock.now()
+        guard let next = try? await store.nextDueTime(after: now) else { return .seconds(1) }
+        return .milliseconds(max(1, min(1000, next.epochMilliseconds - now.epochMilliseconds)))
+    }
+
+    /// Connections per host for the HTTP client: the sum of the caps of the endpoints on the busiest host.
+    func connectionsPerHost() -> Int {
+        var perHost: [String: Int] = [:]
+        for endpoint in endpoints.values {
+            let host = URL(string: endpoint.url).map { "\($0.host ?? ""):\($0.port ?? 0)" } ?? endpoint.url
+            perHost[host, default: 0] += endpoint.maxInFlight ?? configuration.delivery.maxInFlightPerEndpoint
+        }
+        return max(64, perHost.values.max() ?? 0)
     }
 
     func restoreBook() async throws {
@@ -137,16 +173,28 @@ public final class DeliveryEngine: Service, Sendable {
 
     /// Due deliveries that may leave now, claimed in the store (marked in flight with a lease) and in the book.
     func claim() async throws -> [DueDelivery] {
-        let free = maxInFlight - book.withLock { $0.inFlight.count }
-        guard free > 0 else { return [] }
-        let now = WallClock.now()
-        let lease = EventTime(epochMilliseconds: now.epochMilliseconds + Int64(leaseSeconds * 1000))
         let endpoints = self.endpoints
         let defaultCap = configuration.delivery.maxInFlightPerEndpoint
+        // Deliveries of disabled endpoints wait (not sent, not dead) until ops enable the endpoint again; endpoints
+        // at their cap are left out of the scan too, so a backlog of a stalled endpoint never hides the due
+        // deliveries of the others. Free slots: the sum over the endpoints that still have some.
+        let (disabled, free) = book.withLock { book -> (Set<String>, Int) in
+            var excluded = book.disabledEndpoints
+            var free = 0
+            for (id, endpoint) in endpoints where !excluded.contains(id) {
+                let open = (endpoint.maxInFlight ?? defaultCap) - book.endpointInFlight[id, default: 0]
+                if open > 0 { free += open } else { excluded.insert(id) }
+            }
+            for (id, count) in book.endpointInFlight where endpoints[id] == nil && count >= defaultCap {
+                excluded.insert(id)
+            }
+            // Deliveries of endpoints no longer configured are claimed only to be dead-lettered.
+            return (excluded, max(free, 1))
+        }
+        let now = WallClock.now()
+        let lease = EventTime(epochMilliseconds: now.epochMilliseconds + Int64(leaseSeconds * 1000))
         // Scan a few candidates per free slot: enough to step over chains that wait, without re-reading a large
         // backlog each time a single slot frees up.
-        // Deliveries of disabled endpoints wait (not sent, not dead) until ops enable the endpoint again.
-        let disabled = book.withLock { $0.disabledEndpoints }
         // What `choose` entered in the book. When the claim's transaction fails (the database went away), these
         // were not sent and must leave the book, or their chains would stay busy until the process restarts.
         let entered = ClaimLog()
@@ -279,7 +327,7 @@ public final class DeliveryEngine: Service, Sendable {
                 }
                 return
             } catch {
-                if shuttingDown.load(ordering: .acquiring)
+                if shuttingDown.load(ordering: .acquiring) || Task.isCancelled
                     || WallClock.now().epochMilliseconds + pause > giveUpAt
                 {
                     // Not recorded: the delivery stays in flight and is attempted again when its lease expires
@@ -289,7 +337,7 @@ public final class DeliveryEngine: Service, Sendable {
                                             "error": "\(error)"])
                     return
                 }
-                logger.warning("cannot record a delivery attempt yet; retrying", metadata: [
+                errors.warning("cannot record a delivery attempt yet; retrying", cause: "record", metadata: [
                     "relay.delivery.seq": "\(delivery.seq)", "relay.retry_in_ms": "\(pause)", "error": "\(error)",
                 ])
                 try? await Task.sleep(for: .milliseconds(pause))

@@ -31,16 +31,21 @@ public final class DeliveryWakeup: Sendable {
             return state.pending
         }
         if signalled { return }
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { await self.waitForSignal() }
-            group.addTask {
-                do {
-                    try await Task.sleep(for: timeout)
-                    self.signal()
-                } catch {}
+        // A cancelled caller is woken too: the signal wait itself ignores cancellation.
+        await withTaskCancellationHandler {
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { await self.waitForSignal() }
+                group.addTask {
+                    do {
+                        try await Task.sleep(for: timeout)
+                        self.signal()
+                    } catch {}
+                }
+                await group.next()
+                group.cancelAll()
             }
-            await group.next()
-            group.cancelAll()
+        } onCancel: {
+            self.signal()
         }
     }
 

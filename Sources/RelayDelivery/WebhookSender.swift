@@ -6,7 +6,8 @@ import RelayCore
 import RelayStore
 
 /// Sends one attempt of a delivery: Standard Webhooks signature, the endpoint's static headers or Magento admin
-/// token, no redirects, a per-request timeout; keeps at most 64 KiB of the answer (4 KB of it are stored).
+/// token, no redirects, one deadline for the whole exchange (connect, head and body); keeps at most 64 KiB of the
+/// answer (4 KB of it are stored).
 struct WebhookSender: Sendable {
     static let userAgent = "shipment-relay/\(RelayVersion.current)"
     static let excerptLimit = 4096
@@ -74,8 +75,52 @@ struct WebhookSender: Sendable {
             }
         }
         request.body = .bytes(ByteBuffer(bytes: delivery.payload))
+        // One deadline covers the whole exchange: connect, request, response head and body. AsyncHTTPClient's own
+        // deadline ends when the head arrives, so the body is read in a task that the deadline cancels.
+        let deadline = ContinuousClock.now + .milliseconds(Int64(timeout * 1000))
+        let prepared = request
+        let client = self.client
+        let outcome = await withTaskGroup(of: Exchange?.self) { group in
+            group.addTask { await Self.exchange(prepared, client: client, deadline: .now() + timeAmount) }
+            group.addTask {
+                try? await Task.sleep(until: deadline, clock: .continuous)
+                return nil
+            }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            return first
+        }
+        switch outcome {
+        case .complete(let status, let retryAfter, let body, let truncated):
+            return Result(statusCode: status, failure: nil, retryAfter: retryAfter,
+                          excerpt: Array(body.prefix(Self.excerptLimit)), body: body, bodyTruncated: truncated,
+                          error: nil, duration: .zero, token: usedToken)
+        case .failed(let afterHead, let description):
+            // A body cut off after the head is a failed attempt of its own kind: the receiver did not finish.
+            let failure = afterHead.map { _ in FailureClass.timeout }
+                ?? FailureClass.classify(errorDescription: description)
+            let detail = afterHead.map { "response body cut off after status \($0): \(description)" } ?? description
+            return Result(statusCode: nil, failure: failure, retryAfter: nil, excerpt: [],
+                          error: String(detail.prefix(500)), duration: .zero)
+        case nil:
+            return Result(statusCode: nil, failure: .timeout, retryAfter: nil, excerpt: [],
+                          error: "no complete answer within \(timeout) s (connect, head and body)", duration: .zero)
+        }
+    }
+
+    /// How one HTTP exchange ended (nil from the task group: the deadline came first).
+    enum Exchange: Sendable {
+        /// `body`: the answer's first `bodyLimit` bytes; `truncated`: it was longer.
+        case complete(status: Int, retryAfter: String?, body: [UInt8], truncated: Bool)
+        /// `afterHead`: the status received before the failure, if the head had arrived.
+        case failed(afterHead: Int?, description: String)
+    }
+
+    static func exchange(_ request: HTTPClientRequest, client: HTTPClient, deadline: NIODeadline) async -> Exchange {
+        var status: Int?
         do {
-            let response = try await client.execute(request, timeout: timeAmount)
+            let response = try await client.execute(request, deadline: deadline)
+            status = Int(response.status.code)
             var body: [UInt8] = []
             var read = 0
             for try await chunk in response.body {
@@ -85,14 +130,12 @@ struct WebhookSender: Sendable {
                 }
                 if read > 1 << 20 { break }  // an endless answer is cut; the connection is then closed
             }
-            return Result(statusCode: Int(response.status.code), failure: nil,
-                          retryAfter: response.headers.first(name: "Retry-After"),
-                          excerpt: Array(body.prefix(Self.excerptLimit)), body: body,
-                          bodyTruncated: read > body.count, error: nil, duration: .zero, token: usedToken)
+            try Task.checkCancellation()
+            return .complete(status: Int(response.status.code),
+                             retryAfter: response.headers.first(name: "Retry-After"), body: body,
+                             truncated: read > body.count)
         } catch {
-            let description = "\(error)"
-            return Result(statusCode: nil, failure: FailureClass.classify(errorDescription: description),
-                          retryAfter: nil, excerpt: [], error: String(description.prefix(500)), duration: .zero)
+            return .failed(afterHead: status, description: "\(error)")
         }
     }
 }

@@ -49,14 +49,21 @@ public func buildApplication(
     let normaliser = NormalisationService(store: store, queue: queue, configuration: configuration, logger: logger,
                                           metrics: metrics, wakeup: wakeup, delay: options.normaliseDelay)
     // Graceful shutdown runs in reverse order: the server stops first, then delivery finishes its attempts, then the
-    // normaliser drains, then the store closes.
+    // normaliser drains, then the store closes. A service that fails stops the relay (logged at error level; the
+    // process exits non-zero) and /readyz answers 503 while any is not running.
+    let limits = configuration.server.limits
+    let health = ServiceHealth(grace: .milliseconds(Int64(limits.shutdownGraceSeconds * 1000)))
     var services: [any Service] = [
-        StoreCloser(store: store), normaliser,
-        RetentionService(store: store, retentionDays: configuration.retentionDays, logger: logger),
-        MetricsSampler(store: store),
+        Supervised("store", StoreCloser(store: store), health: health, logger: logger),
+        Supervised("normaliser", normaliser, health: health, logger: logger),
+        Supervised("retention", RetentionService(store: store, retentionDays: configuration.retentionDays,
+                                                 logger: logger), health: health, logger: logger),
+        Supervised("metrics", MetricsSampler(store: store), health: health, logger: logger),
     ]
     if options.delivery {
-        services.append(DeliveryEngine(store: store, configuration: configuration, wakeup: wakeup, logger: logger))
+        services.append(Supervised("delivery", DeliveryEngine(store: store, configuration: configuration,
+                                                              wakeup: wakeup, logger: logger),
+                                   health: health, logger: logger))
     }
 
     // The public router takes the aggregators' and the OMS's traffic. Admin API, /ops and /metrics live on it too,
@@ -66,8 +73,9 @@ public func buildApplication(
     // HTTP server metrics (requests by route pattern, method and status; durations; in flight): bounded labels.
     router.middlewares.add(MetricsMiddleware())
     if adminRouter !== router { adminRouter.middlewares.add(MetricsMiddleware()) }
-    addHealthRoutes(to: router)
-    if adminRouter !== router { addHealthRoutes(to: adminRouter) }
+    // Liveness: the process serves HTTP. Readiness: every service runs and storage answers within 2 s.
+    addHealthRoutes(to: router, store: store, health: health)
+    if adminRouter !== router { addHealthRoutes(to: adminRouter, store: store, health: health) }
     adminRouter.get("/metrics") { _, _ in
         var buffer: [UInt8] = []
         PrometheusMetricsFactory.defaultRegistry.emit(into: &buffer)
@@ -85,15 +93,19 @@ public func buildApplication(
     if let admin = configuration.server.adminListen {
         var adminApp = Application(
             router: adminRouter,
-            configuration: .init(address: .hostname(admin.host, port: admin.port), serverName: "shipment-relay-admin"),
+            server: GuardedHTTP1Channel.builder(limits: limits),
+            configuration: .init(address: .hostname(admin.host, port: admin.port), serverName: "shipment-relay-admin",
+                                 availableConnectionsDelegate: .maximum(limits.maxConnections, logger: logger)),
             logger: logger)
         adminApp.logger.logLevel = logger.logLevel
-        services.append(adminApp)
+        services.append(Supervised("admin listener", adminApp, health: health, logger: logger))
     }
     var app = Application(
         router: router,
+        server: GuardedHTTP1Channel.builder(limits: limits),
         configuration: .init(address: .hostname(configuration.server.host, port: configuration.server.port),
-                             serverName: "shipment-relay"),
+                             serverName: "shipment-relay",
+                             availableConnectionsDelegate: .maximum(limits.maxConnections, logger: logger)),
         services: services,
         logger: logger
     )
@@ -101,9 +113,10 @@ public func buildApplication(
     return app
 }
 
-/// `GET /healthz`: the process serves (liveness).
-func addHealthRoutes(to router: Router<BasicRequestContext>) {
+/// `GET /healthz`: the process serves (liveness). `GET /readyz`: every service runs and storage answers (readiness).
+func addHealthRoutes(to router: Router<BasicRequestContext>, store: any RelayStore, health: ServiceHealth) {
     router.get("/healthz") { _, _ in JSONResponse.make(.ok, ["status": "ok"]) }
+    router.get("/readyz") { _, _ in await Readiness.check(store: store, health: health) }
 }
 
 /// Closes the store when the service group shuts down (after the server stopped taking requests).

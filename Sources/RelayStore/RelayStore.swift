@@ -67,7 +67,8 @@ public protocol RelayStore: Sendable {
     /// Claims due deliveries in one transaction: reads up to `scan` candidates that are pending and due (or in
     /// flight with an expired lease), lets `choose` pick those that may leave now, and marks them in flight until
     /// `leaseUntil`. Returns the chosen ones with their payloads.
-    /// - Parameter excluding: endpoints whose deliveries wait (disabled), skipped in the scan itself.
+    /// - Parameter excluding: endpoints whose deliveries wait (disabled, or at their in-flight cap), skipped in the
+    ///   scan itself.
     func claimDeliveries(now: EventTime, scan: Int, owner: String, leaseUntil: EventTime, excluding: Set<String>,
                          choose: @escaping @Sendable ([DueDelivery]) -> [DueDelivery]) async throws -> [DueDelivery]
 
@@ -76,6 +77,10 @@ public protocol RelayStore: Sendable {
 
     /// When the next pending delivery falls due, if any is pending.
     func nextDueTime() async throws -> EventTime?
+
+    /// The earliest time after `now` at which a delivery falls due (what an idle delivery loop waits for when
+    /// everything due now is waiting for its endpoint or its chain).
+    func nextDueTime(after now: EventTime) async throws -> EventTime?
 
     /// Records an attempt and the delivery's new state in one (group-committed) transaction.
     /// - Parameter expectedAttempts: if given, records only while the delivery has exactly that many attempts, i.e.

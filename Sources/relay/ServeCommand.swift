@@ -63,22 +63,31 @@ struct ServeCommand: AsyncParsableCommand {
             "relay.clients": "\(configuration.clients.count)",
             "relay.version": "\(RelayCommand.version)",
         ])
-        let app = try await buildApplication(
-            configuration: configuration, options: ServeOptions(delivery: !noDelivery, ingest: !deliveryOnly,
-                                  normaliseDelay: .milliseconds(testNormaliseDelayMs)),
-            logger: logger)
-        try await app.runService()
+        do {
+            let app = try await buildApplication(
+                configuration: configuration, options: ServeOptions(delivery: !noDelivery, ingest: !deliveryOnly,
+                                      normaliseDelay: .milliseconds(testNormaliseDelayMs)),
+                logger: logger)
+            try await runRelay(app, grace: .milliseconds(Int64(configuration.server.limits.shutdownGraceSeconds * 1000)),
+                               logger: logger)
+        } catch {
+            // Fail loud: the cause at error level, exit code 1 (systemd's Restart= and Kubernetes restart on it).
+            logger.error("relay stopped", metadata: ["error": "\(error)"])
+            throw ExitCode(1)
+        }
     }
 }
 
-/// Loads a configuration file, printing every problem with its key path on failure.
+/// Loads a configuration file; on failure prints every problem with its key path to stderr and exits 1.
 func loadConfiguration(path: String) throws -> RelayConfiguration {
     do {
         return try RelayConfiguration.load(path: path)
     } catch let error as ConfigurationError {
-        throw CleanExit.message("relay: \(path): \(error)")
+        FileHandle.standardError.write(Data("relay: \(path): \(error)\n".utf8))
+        throw ExitCode(1)
     } catch {
-        throw CleanExit.message("relay: \(error)")
+        FileHandle.standardError.write(Data("relay: \(path): \(error)\n".utf8))
+        throw ExitCode(1)
     }
 }
 

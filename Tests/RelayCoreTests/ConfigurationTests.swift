@@ -52,6 +52,31 @@ struct ConfigurationTests {
         }
     }
 
+    @Test("server limits: defaults of at most 60 s, overridable, out-of-range values named")
+    func serverLimits() throws {
+        let defaults = try RelayConfiguration(json: Self.config(Self.goodClient), environment: ["CP_KEY": "k"])
+        let limits = defaults.server.limits
+        #expect([limits.idleTimeoutSeconds, limits.requestHeadTimeoutSeconds, limits.requestBodyTimeoutSeconds,
+                  limits.shutdownGraceSeconds].allSatisfy { $0 > 0 && $0 <= 60 })
+        #expect(limits.maxConnections == 1000)
+        let custom = try RelayConfiguration(
+            json: Self.config(Self.goodClient, server: [
+                "idle_timeout_seconds": 3, "request_head_timeout_seconds": "2.5", "request_body_timeout_seconds": 5,
+                "max_connections": 64, "shutdown_grace_seconds": 12,
+            ]), environment: ["CP_KEY": "k"])
+        #expect(custom.server.limits == .init(idleTimeoutSeconds: 3, requestHeadTimeoutSeconds: 2.5,
+                                              requestBodyTimeoutSeconds: 5, maxConnections: 64, shutdownGraceSeconds: 12))
+        #expect {
+            try RelayConfiguration(json: Self.config(Self.goodClient, server: [
+                "idle_timeout_seconds": 0, "max_connections": 2,
+            ]), environment: ["CP_KEY": "k"])
+        } throws: { error in
+            let issues = (error as? ConfigurationError)?.issues.map(\.description) ?? []
+            return issues.contains { $0.hasPrefix("server.idle_timeout_seconds: must be greater than 0") }
+                && issues.contains { $0.hasPrefix("server.max_connections: must be at least 16") }
+        }
+    }
+
     @Test("${NAME:-default} supplies a default")
     func defaults() throws {
         var client = Self.goodClient.object!

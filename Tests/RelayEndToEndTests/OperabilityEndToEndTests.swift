@@ -95,7 +95,7 @@ struct OperabilityEndToEndTests {
     @Test("server.admin_listen: /admin, /ops and /metrics answer 404 on the public port and work on the admin port")
     func adminListener() async throws {
         let adminPort = RelayProcess.freePort()
-        let fixture = try RelayFixture(serverExtra: ", admin_listen: \"127.0.0.1:\(adminPort)\"")
+        let fixture = try RelayFixture(serverOptions: "admin_listen: \"127.0.0.1:\(adminPort)\"")
         defer { fixture.cleanUp() }
         let relay = try await fixture.start()
         defer { Task { _ = await relay.terminate() } }

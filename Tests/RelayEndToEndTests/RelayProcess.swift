@@ -132,10 +132,10 @@ struct RelayFixture {
     /// - Parameters:
     ///   - storage: the `storage:` value (default: a SQLite file in the scratch directory).
     ///   - delivery: the `delivery:` value (default: 5 s timeout and `retrySchedule`).
-    ///   - serverExtra: more keys of the `server:` mapping, e.g. `, admin_listen: "127.0.0.1:9091"`.
+    ///   - serverOptions: more `server:` members, e.g. `idle_timeout_seconds: 3`.
     init(notificationURL: String = "http://127.0.0.1:9/n", omsBaseURL: String? = nil,
          retrySchedule: String = "[0.5, 1, 2, 5, 10]", extraConfig: String = "", storage: String? = nil,
-         delivery: String? = nil, serverExtra: String = "") throws {
+         delivery: String? = nil, serverOptions: String = "") throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("relay-e2e-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         configPath = directory.appendingPathComponent("relay.yaml").path
@@ -151,7 +151,7 @@ struct RelayFixture {
         }
         port = RelayProcess.freePort()
         let yaml = """
-            server: { listen: "127.0.0.1:\(port)"\(serverExtra) }
+            server: { listen: "127.0.0.1:\(port)"\(serverOptions.isEmpty ? "" : ", " + serverOptions) }
             storage: \(storage ?? "{ sqlite: { path: \"\(databasePath)\" } }")
             admin: { token: "\(adminToken)" }
             delivery: \(delivery ?? "{ timeout_seconds: 5, retry_schedule_seconds: \(retrySchedule) }")

@@ -81,7 +81,8 @@ extension RelayConfiguration {
     private static func decodeServer(_ value: JSONValue?, _ reader: inout ConfigReader) -> Server {
         var server = Server()
         guard let object = reader.object(value, at: "server", allowed: [
-            "listen", "admin_listen", "public_url", "callback_segments", "max_body_bytes",
+            "listen", "admin_listen", "public_url", "callback_segments", "max_body_bytes", "idle_timeout_seconds",
+            "request_head_timeout_seconds", "request_body_timeout_seconds", "max_connections", "shutdown_grace_seconds",
         ]) else { return server }
         if let listen = reader.string(object["listen"], at: "server.listen") {
             if let address = Self.hostAndPort(listen) {
@@ -124,6 +125,24 @@ extension RelayConfiguration {
         if let bytes = reader.number(object["max_body_bytes"], at: "server.max_body_bytes") {
             if bytes < 1024 { reader.fail("server.max_body_bytes", "must be at least 1024") }
             server.maxBodyBytes = max(1024, Int(bytes))
+        }
+        let seconds: [(String, WritableKeyPath<Server.Limits, Double>)] = [
+            ("idle_timeout_seconds", \.idleTimeoutSeconds),
+            ("request_head_timeout_seconds", \.requestHeadTimeoutSeconds),
+            ("request_body_timeout_seconds", \.requestBodyTimeoutSeconds),
+            ("shutdown_grace_seconds", \.shutdownGraceSeconds),
+        ]
+        for (key, field) in seconds {
+            guard let value = reader.number(object[key], at: "server.\(key)") else { continue }
+            if !(value > 0 && value <= 3600) {
+                reader.fail("server.\(key)", "must be greater than 0 and at most 3600")
+                continue
+            }
+            server.limits[keyPath: field] = value
+        }
+        if let connections = reader.number(object["max_connections"], at: "server.max_connections") {
+            if connections < 16 { reader.fail("server.max_connections", "must be at least 16") }
+            server.limits.maxConnections = max(16, Int(connections))
         }
         return server
     }

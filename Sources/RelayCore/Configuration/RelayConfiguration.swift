@@ -84,6 +84,8 @@ public struct RelayConfiguration: Sendable {
         /// A second listener for `/admin`, `/ops` and `/metrics` (`server.admin_listen`). When set, the public
         /// listener serves only the callback and OMS routes and the health checks.
         public var adminListen: (host: String, port: Int)?
+        /// Connection limits (the HTTP listener's protection against idle, slow and too many connections).
+        public var limits: Limits = .init()
 
         public init(host: String = "0.0.0.0", port: Int = 8080, publicURL: String? = nil,
                     callbackSegments: [Aggregator: String] = [:], maxBodyBytes: Int = 1 << 20) {
@@ -92,6 +94,30 @@ public struct RelayConfiguration: Sendable {
             self.publicURL = publicURL
             self.callbackSegments = callbackSegments
             self.maxBodyBytes = maxBodyBytes
+        }
+
+        /// Deadlines and caps of the HTTP listener (`server.*_seconds`, `server.max_connections`).
+        public struct Limits: Sendable, Equatable {
+            /// A connection with no request in progress is closed after this long.
+            public var idleTimeoutSeconds: Double
+            /// From the first byte of a request until its head (request line and headers) is complete.
+            public var requestHeadTimeoutSeconds: Double
+            /// From the end of the head until the body is complete.
+            public var requestBodyTimeoutSeconds: Double
+            /// Open connections; past it new ones wait in the listen backlog until one closes.
+            public var maxConnections: Int
+            /// SIGTERM/SIGINT: how long in-flight work may take before the process exits anyway.
+            public var shutdownGraceSeconds: Double
+
+            public init(idleTimeoutSeconds: Double = 30, requestHeadTimeoutSeconds: Double = 10,
+                        requestBodyTimeoutSeconds: Double = 30, maxConnections: Int = 1000,
+                        shutdownGraceSeconds: Double = 25) {
+                self.idleTimeoutSeconds = idleTimeoutSeconds
+                self.requestHeadTimeoutSeconds = requestHeadTimeoutSeconds
+                self.requestBodyTimeoutSeconds = requestBodyTimeoutSeconds
+                self.maxConnections = maxConnections
+                self.shutdownGraceSeconds = shutdownGraceSeconds
+            }
         }
 
         /// The segment routing `aggregator`'s callbacks.

@@ -12,6 +12,8 @@ struct CallbackController<Context: RequestContext>: Sendable {
     let store: any RelayStore
     let queue: NormalisationQueue
     let metrics: RelayMetrics
+    /// Storage failures, at most one line per cause every 10 s (a full disk fails every request).
+    let storageErrors = RateLimitedLogger(logger: Logger(label: "relay"))
 
     func addRoutes(to router: Router<Context>) {
         for aggregator in Aggregator.allCases {
@@ -100,7 +102,13 @@ struct CallbackController<Context: RequestContext>: Sendable {
                 context.logger.info("callback rejected and quarantined",
                                     metadata: ["relay.callback.id": "\(id)", "relay.error": "\(error.shortDescription)"])
             } catch {
-                context.logger.error("cannot quarantine a rejected callback", metadata: ["error": "\(error)"])
+                // Not kept: a 400 would make the aggregator drop the bytes for good; 503 makes it send them again.
+                storageErrors.error("cannot quarantine a rejected callback", cause: "quarantine",
+                                    metadata: ["error": "\(error)"])
+                metrics.callback(aggregator, "unavailable")
+                return JSONResponse.error(.serviceUnavailable, "storage_unavailable",
+                                          "the callback could not be stored; retry later",
+                                          headers: [.retryAfter: "5"])
             }
             metrics.callback(aggregator, "rejected")
             return JSONResponse.error(.badRequest, error.shortDescription, error.detail)
@@ -109,7 +117,7 @@ struct CallbackController<Context: RequestContext>: Sendable {
             do {
                 outcome = try await store.ingest(inbound, dedupKey: callback.dedupKey)
             } catch {
-                context.logger.error("cannot store a callback", metadata: ["error": "\(error)"])
+                storageErrors.error("cannot store a callback", cause: "ingest", metadata: ["error": "\(error)"])
                 metrics.callback(aggregator, "unavailable")
                 return JSONResponse.error(.serviceUnavailable, "storage_unavailable",
                                           "the callback could not be stored; retry later",

@@ -44,7 +44,8 @@ final class NormalisationQueue: Sendable {
         waiter?.resume()
     }
 
-    /// Takes up to `limit` queued items, waiting while there are none. Returns `nil` once finished and empty.
+    /// Takes up to `limit` queued items, waiting while there are none. Returns `nil` once finished and empty, or
+    /// when the calling task is cancelled (the service group is stopping after a failure: never wait forever).
     /// `overflowed` tells whether items were dropped since the last call.
     func next(limit: Int) async -> (items: [NormalisationInput], overflowed: Bool)? {
         while true {
@@ -58,15 +59,33 @@ final class NormalisationQueue: Sendable {
                 return (items, overflowed)
             }
             if let taken { return taken }
-            if state.withLock({ $0.finished }) { return nil }
-            await withCheckedContinuation { continuation in
-                let resumeNow = state.withLock { state -> Bool in
-                    if !state.items.isEmpty || state.overflowed || state.finished { return true }
-                    state.waiter = continuation
-                    return false
+            if state.withLock({ $0.finished }) || Task.isCancelled { return nil }
+            await withTaskCancellationHandler {
+                await withCheckedContinuation { continuation in
+                    let resumeNow = state.withLock { state -> Bool in
+                        if !state.items.isEmpty || state.overflowed || state.finished { return true }
+                        state.waiter = continuation
+                        return false
+                    }
+                    if resumeNow {
+                        continuation.resume()
+                    } else if Task.isCancelled {
+                        wakeWaiter()  // cancelled before the handler could see the waiter
+                    }
                 }
-                if resumeNow { continuation.resume() }
+            } onCancel: {
+                self.wakeWaiter()
             }
         }
+    }
+
+    /// Resumes the waiting consumer, if any (it then looks at the queue, the finished flag and cancellation).
+    private func wakeWaiter() {
+        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
+            let waiter = state.waiter
+            state.waiter = nil
+            return waiter
+        }
+        waiter?.resume()
     }
 }

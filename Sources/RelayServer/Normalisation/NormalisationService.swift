@@ -19,6 +19,8 @@ final class NormalisationService: Service, Sendable {
     let batchLimit = 128
     let sweepInterval = Duration.seconds(10)
     let failedBatches = Atomic<Int>(0)
+    /// Failed batches, at most one line every 10 s (a full disk fails every batch).
+    let errors: RateLimitedLogger
 
     let delay: Duration
     let wakeup: DeliveryWakeup
@@ -32,6 +34,7 @@ final class NormalisationService: Service, Sendable {
         self.queue = queue
         self.configuration = configuration
         self.logger = logger
+        self.errors = RateLimitedLogger(logger: logger)
     }
 
     func run() async throws {
@@ -104,7 +107,8 @@ final class NormalisationService: Service, Sendable {
         } catch {
             // Left unnormalised in the store: the next sweep (or start) retries them.
             failedBatches.add(1, ordering: .relaxed)
-            logger.error("normalisation batch failed", metadata: ["error": "\(error)", "relay.batch.size": "\(items.count)"])
+            errors.error("normalisation batch failed", cause: "normalise",
+                         metadata: ["error": "\(error)", "relay.batch.size": "\(items.count)"])
         }
     }
 

@@ -80,6 +80,17 @@ extension PostgresStore {
         }
     }
 
+    public func nextDueTime(after now: EventTime) async throws -> EventTime? {
+        try await read { connection in
+            try await connection.query(
+                """
+                SELECT least((SELECT min(next_attempt_at) FROM deliveries WHERE state = 'pending' AND next_attempt_at > ?),
+                    (SELECT min(lease_until) FROM deliveries WHERE state = 'in_flight' AND lease_until > ?))
+                """, [.integer(now.epochMilliseconds), .integer(now.epochMilliseconds)]
+            ) { $0.optionalInt(0).map(EventTime.init(epochMilliseconds:)) }.first ?? nil
+        }
+    }
+
     public func complete(delivery seq: Int64, attempt: AttemptRecord?, outcome: DeliveryOutcome, now: EventTime,
                          expectedAttempts: Int?) async throws
     {

@@ -81,6 +81,15 @@ extension SQLiteStore {
         }
     }
 
+    public func nextDueTime(after now: EventTime) async throws -> EventTime? {
+        try await reader.read { connection in
+            try connection.query("SELECT min(next_attempt_at) FROM deliveries WHERE state = 'pending' AND next_attempt_at > ?",
+                                 [.integer(now.epochMilliseconds)]) {
+                $0.optionalInt(0).map(EventTime.init(epochMilliseconds:))
+            }.first ?? nil
+        }
+    }
+
     public func complete(delivery seq: Int64, attempt: AttemptRecord?, outcome: DeliveryOutcome, now: EventTime,
                          expectedAttempts: Int?) async throws
     {

@@ -25,6 +25,18 @@ public final class SQLiteStore: RelayStore {
         }
         let connection = try SQLiteConnection(path: configuration.path)
         try SQLiteSchema.migrate(connection)
+        // Fail at start, not at the first callback, when the file cannot be written (a read-only file or mount).
+        do {
+            try connection.execute("""
+                BEGIN IMMEDIATE;
+                INSERT INTO schema_migrations (version, applied_at) VALUES (-1, 0);
+                DELETE FROM schema_migrations WHERE version = -1;
+                COMMIT;
+                """)
+        } catch {
+            try? connection.execute("ROLLBACK")
+            throw SQLiteStoreUnwritable(path: configuration.path, cause: "\(error)")
+        }
         dedupIndex = SQLiteDedupIndex()
         try dedupIndex.load(connection)
         writer = SQLiteWriter(connection: connection, groupCommit: configuration.groupCommit,
@@ -295,4 +307,11 @@ public final class SQLiteStore: RelayStore {
                 """, [.integer(Int64(limit))], StoreRows.quarantined)
         }
     }
+}
+
+/// The SQLite file (or its directory) cannot be written: the relay does not start.
+public struct SQLiteStoreUnwritable: Error, CustomStringConvertible {
+    public let path: String
+    public let cause: String
+    public var description: String { "the SQLite database \(path) cannot be written: \(cause)" }
 }

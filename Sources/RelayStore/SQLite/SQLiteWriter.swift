@@ -15,6 +15,8 @@ public final class SQLiteWriter: @unchecked Sendable {
     private let connection: SQLiteConnection
     private let maxBatch: Int
     private let logger: Logger
+    /// Failed transactions, at most one line per cause every 10 s (a full disk fails every one).
+    private let errors: RateLimitedLogger
     private let finished = DispatchSemaphore(value: 0)
     private var started = false
 
@@ -34,6 +36,7 @@ public final class SQLiteWriter: @unchecked Sendable {
         self.connection = connection
         self.maxBatch = groupCommit ? max(1, maxBatch) : 1
         self.logger = logger
+        self.errors = RateLimitedLogger(logger: logger)
     }
 
     /// Starts the writer thread.
@@ -105,7 +108,7 @@ public final class SQLiteWriter: @unchecked Sendable {
         do {
             try connection.run("BEGIN IMMEDIATE")
         } catch {
-            logger.error("cannot begin a transaction", metadata: ["error": "\(error)"])
+            errors.error("cannot begin a transaction", cause: "begin", metadata: ["error": "\(error)"])
             for job in batch { job.fail(error) }
             return
         }
@@ -120,7 +123,7 @@ public final class SQLiteWriter: @unchecked Sendable {
             } else if !succeeded {
                 // Its partial writes cannot be undone alone: nothing of this batch commits.
                 let error = job.error ?? SQLiteError(code: 1, message: "a write failed")
-                logger.error("write failed; rolling back its batch",
+                errors.error("write failed; rolling back its batch", cause: "write",
                              metadata: ["error": "\(error)", "relay.batch.size": "\(batch.count)"])
                 rollBack(batch, error: error)
                 return
@@ -129,7 +132,8 @@ public final class SQLiteWriter: @unchecked Sendable {
         do {
             try connection.run("COMMIT")
         } catch {
-            logger.error("commit failed", metadata: ["error": "\(error)", "relay.batch.size": "\(batch.count)"])
+            errors.error("commit failed", cause: "commit",
+                         metadata: ["error": "\(error)", "relay.batch.size": "\(batch.count)"])
             rollBack(batch, error: error)
             return
         }

@@ -25,6 +25,12 @@ public final class DeliveryEngine: Service, Sendable {
     let book = Mutex(DeliveryBook())
     /// Errors of the loop (claims, refreshes), at most one line per cause every 10 s.
     let errors: RateLimitedLogger
+    /// Failed attempts and dead letters: one warning line per endpoint and failure class every 10 s.
+    let attemptLog: RateLimitedLogger
+    /// Operational webhooks (endpoint disabled, dead letters), when configured.
+    let notifier: OpsNotifier?
+    /// Told of every finished attempt: (endpoint id, outcome `delivered` | `retry` | `dead`). Feeds `/ops` charts.
+    let onAttempt: (@Sendable (String, String) -> Void)?
     let shuttingDown = Atomic<Bool>(false)
     /// This process's lease owner name (its pid, for ops reading the deliveries table, and a random part).
     let owner = "relay-\(ProcessInfo.processInfo.processIdentifier)-\(UInt32.random(in: 0...UInt32.max))"
@@ -33,12 +39,18 @@ public final class DeliveryEngine: Service, Sendable {
 
     /// - Parameters:
     ///   - wakeup: signalled by the normaliser when it stores new deliveries.
-    public init(store: any RelayStore, configuration: RelayConfiguration, wakeup: DeliveryWakeup, logger: Logger) {
+    ///   - notifier: operational webhooks for endpoint disables and dead letters.
+    ///   - onAttempt: called after each attempt with the endpoint id and the outcome.
+    public init(store: any RelayStore, configuration: RelayConfiguration, wakeup: DeliveryWakeup, logger: Logger,
+                notifier: OpsNotifier? = nil, onAttempt: (@Sendable (String, String) -> Void)? = nil) {
         self.store = store
         self.configuration = configuration
         self.wakeup = wakeup
         self.logger = logger
         self.errors = RateLimitedLogger(logger: logger)
+        self.attemptLog = RateLimitedLogger(logger: logger)
+        self.notifier = notifier
+        self.onAttempt = onAttempt
         var endpoints: [String: Endpoint] = [:]
         for client in configuration.clients { for endpoint in client.endpoints { endpoints[endpoint.id] = endpoint } }
         self.endpoints = endpoints
@@ -126,8 +138,7 @@ public final class DeliveryEngine: Service, Sendable {
             let result = try await store.expireAwaitingOrder(
                 heldBefore: EventTime(epochMilliseconds: now.epochMilliseconds - hold), now: now)
             if result.dead > 0 {
-                Counter(label: "relay_deliveries_total", dimensions: [("result", "unroutable")])
-                    .increment(by: result.dead)
+                Counter(label: "relay_unroutable_total").increment(by: result.dead)
                 logger.warning("notifications without an order code were not registered in time: dead letters",
                                metadata: [
                                    "relay.dead_letters": "\(result.dead)", "relay.failure_class": "unroutable",
@@ -290,11 +301,15 @@ public final class DeliveryEngine: Service, Sendable {
             statusCode: result.statusCode, failureClass: failure, responseExcerpt: result.excerpt,
             error: rejection ?? result.error, trigger: delivery.trigger)
         await record(delivery, attempt: attempt, outcome: outcome, now: now)
+        let (clientLabel, endpointLabel) = Self.labels(of: endpoint.id, client: delivery.client)
         if disable {
             let dead = (try? await store.disableEndpoint(endpoint.id, reason: "410 Gone", now: now)) ?? 0
             logger.warning("endpoint answered 410 Gone and is disabled", metadata: [
-                "relay.endpoint": "\(endpoint.id)", "relay.dead_letters": "\(dead)",
+                "relay.client": "\(clientLabel)", "relay.endpoint": "\(endpoint.id)", "relay.dead_letters": "\(dead)",
             ])
+            notifier?.emit(.init(type: .endpointDisabled, at: now, data: [
+                "client": clientLabel, "endpoint": endpoint.id, "reason": "410 Gone", "deadLetters": "\(dead)",
+            ]))
         }
         let label: String
         switch outcome {
@@ -302,8 +317,34 @@ public final class DeliveryEngine: Service, Sendable {
         case .retry: label = "retry"
         case .dead: label = "dead"
         }
-        Counter(label: "relay_deliveries_total", dimensions: [("result", label)]).increment()
-        Timer(label: "relay_delivery_attempt_seconds").recordNanoseconds(attempt.durationMilliseconds * 1_000_000)
+        if let failure {
+            let next: String
+            if case .retry(let at, _) = outcome { next = at.iso8601 } else { next = "none (dead letter)" }
+            attemptLog.warning(
+                label == "dead" ? "delivery failed for good: dead letter" : "delivery attempt failed",
+                cause: "\(endpoint.id) \(failure.rawValue) \(label)",
+                metadata: [
+                    "relay.client": "\(clientLabel)", "relay.endpoint": "\(endpoint.id)",
+                    "relay.delivery.seq": "\(delivery.seq)", "relay.notification": "\(delivery.notificationId)",
+                    "relay.status": "\(attempt.statusCode.map(String.init) ?? "-")",
+                    "relay.failure_class": "\(failure.rawValue)", "relay.attempt": "\(delivery.attempts + 1)",
+                    "relay.next_attempt": "\(next)",
+                ])
+        }
+        if case .dead(let failureClass) = outcome {
+            notifier?.emit(.init(type: .deliveryDeadLettered, at: now, data: [
+                "client": clientLabel, "endpoint": endpoint.id, "deadLetterId": "dlv_\(delivery.seq)",
+                "notificationId": delivery.notificationId, "failureClass": failureClass.rawValue,
+            ]))
+        }
+        let dimensions = [("client", clientLabel), ("endpoint", endpointLabel)]
+        Counter(label: "relay_deliveries_total", dimensions: dimensions + [("result", label)]).increment()
+        Counter(label: "relay_delivery_attempts_total",
+                dimensions: dimensions + [("outcome", label), ("failure_class", failure?.rawValue ?? "none")])
+            .increment()
+        Timer(label: "relay_delivery_attempt_seconds", dimensions: dimensions)
+            .recordNanoseconds(attempt.durationMilliseconds * 1_000_000)
+        onAttempt?(endpoint.id, label)
         if case .retry = outcome { finish(delivery, retrying: true) } else { finish(delivery, retrying: false) }
     }
 
@@ -344,6 +385,13 @@ public final class DeliveryEngine: Service, Sendable {
                 pause = min(pause * 2, 5000)
             }
         }
+    }
+
+    /// Metric labels of an endpoint: its client and its name within the client (`notification`, `return_ack`,
+    /// `order_posting`, `extra/<name>`). Both come from the configuration, so their number is bounded.
+    static func labels(of endpointId: String, client: String) -> (client: String, endpoint: String) {
+        let prefix = client + "/"
+        return (client, endpointId.hasPrefix(prefix) ? String(endpointId.dropFirst(prefix.count)) : endpointId)
     }
 
     func finish(_ delivery: DueDelivery, retrying: Bool) {

@@ -42,7 +42,10 @@ public func buildApplication(
                                              maxConnections: postgres.maxConnections, logger: logger)
     }
     let queue = NormalisationQueue()
-    let metrics = RelayMetrics()
+    // What this instance handled, minute by minute, for the /ops overview charts.
+    let history = OverviewHistory(now: { WallClock.now().epochMilliseconds })
+    let metrics = RelayMetrics(history: history)
+    let notifier = OpsNotifier(configuration: configuration.opsWebhook, logger: logger)
     let wakeup = DeliveryWakeup()
     // Another instance on a shared store committed deliveries: look for due ones now rather than at the next poll.
     store.onDeliveriesChanged { wakeup.signal() }
@@ -58,12 +61,15 @@ public func buildApplication(
         Supervised("normaliser", normaliser, health: health, logger: logger),
         Supervised("retention", RetentionService(store: store, retentionDays: configuration.retentionDays,
                                                  logger: logger), health: health, logger: logger),
-        Supervised("metrics", MetricsSampler(store: store), health: health, logger: logger),
+        Supervised("metrics", MetricsSampler(store: store, history: history), health: health, logger: logger),
+        // Before delivery in this list, so it stops after it and sends what the last attempts produced.
+        Supervised("ops webhooks", notifier, health: health, logger: logger),
     ]
     if options.delivery {
-        services.append(Supervised("delivery", DeliveryEngine(store: store, configuration: configuration,
-                                                              wakeup: wakeup, logger: logger),
-                                   health: health, logger: logger))
+        let engine = DeliveryEngine(store: store, configuration: configuration, wakeup: wakeup, logger: logger,
+                                    notifier: notifier,
+                                    onAttempt: { endpoint, outcome in history.attempt(endpoint: endpoint, outcome: outcome) })
+        services.append(Supervised("delivery", engine, health: health, logger: logger))
     }
 
     // The public router takes the aggregators' and the OMS's traffic. Admin API, /ops and /metrics live on it too,

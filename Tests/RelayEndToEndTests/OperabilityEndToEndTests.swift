@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import NIOCore
 import NIOHTTP1
 import Foundation
+import HTTPTypes
 import RelayCore
 import RelayTestSupport
 import Testing
@@ -116,5 +117,115 @@ struct OperabilityEndToEndTests {
         // The callback routes stay on the public port only.
         #expect(try await fixture.postClickpost(awb: "ADM1") != nil)
         #expect(try await status(adminPort, "/v1/callbacks/clickpost/e2e", token: false) == 404)
+    }
+
+    static func secret() -> String {
+        "whsec_" + Data((0..<32).map { _ in UInt8.random(in: 0...255) }).base64EncodedString()
+    }
+
+    static func get(_ url: String) async throws -> String {
+        let response = try await RelayFixture.client(for: 0).execute(HTTPClientRequest(url: url), timeout: .seconds(5))
+        return String(buffer: try await response.body.collect(upTo: 8 << 20))
+    }
+
+    @Test("/metrics: deliveries to two endpoints carry client and endpoint labels; every family has # HELP")
+    func labelledMetrics() async throws {
+        let receiver = TestReceiver()
+        try await receiver.start()
+        let fixture = try RelayFixture(
+            notificationURL: receiver.url + "/n",
+            extraConfig: """
+                      extra: [{ name: erp, url: "\(receiver.url)/erp", signing_secret: "\(Self.secret())" }]
+                """)
+        defer { fixture.cleanUp() }
+        let relay = try await fixture.start(arguments: [])
+        #expect(try await fixture.postClickpost(awb: "MET0001") != nil)
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline, receiver.requests.count < 2 { try await Task.sleep(for: .milliseconds(100)) }
+        #expect(receiver.requests.count >= 2)
+        let text = try await Self.get("http://127.0.0.1:\(fixture.port)/metrics")
+        let lines = text.split(separator: "\n")
+        for endpoint in ["notification", "extra/erp"] {
+            let line = lines.first { $0.hasPrefix("relay_delivery_attempts_total{")
+                && $0.contains("client=\"e2e\"") && $0.contains("endpoint=\"\(endpoint)\"")
+                && $0.contains("outcome=\"delivered\"") && $0.contains("failure_class=\"none\"") }
+            #expect(line != nil, "no relay_delivery_attempts_total for \(endpoint):\n\(text)")
+            #expect(lines.contains { $0.hasPrefix("relay_delivery_attempt_seconds_count{")
+                && $0.contains("endpoint=\"\(endpoint)\"") })
+        }
+        #expect(lines.contains { $0.hasPrefix("hb_requests{") && $0.contains("/v1/callbacks/clickpost/") })
+        let families = lines.filter { $0.hasPrefix("# TYPE ") }.map { $0.split(separator: " ")[2] }
+        #expect(!families.isEmpty)
+        for family in families {
+            #expect(lines.contains { $0.hasPrefix("# HELP \(family) ") }, "no # HELP for \(family)")
+        }
+        _ = await relay.terminate()
+        await receiver.stop()
+    }
+
+    @Test("a failing endpoint: one warning line per endpoint and failure class per 10 s, JSON with its fields")
+    func failedAttemptLogLines() async throws {
+        let receiver = TestReceiver { _, _ in .init(status: .internalServerError) }
+        try await receiver.start()
+        let fixture = try RelayFixture(notificationURL: receiver.url + "/n",
+                                       retrySchedule: "[" + Array(repeating: "0.2", count: 30).joined(separator: ", ") + "]")
+        defer { fixture.cleanUp() }
+        let relay = try await fixture.start(arguments: ["--log-format", "json"])
+        #expect(try await fixture.postClickpost(awb: "LOG0001") != nil)
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline, receiver.requests.count < 6 { try await Task.sleep(for: .milliseconds(100)) }
+        let attempts = receiver.requests.count
+        #expect(attempts >= 6)
+        _ = await relay.terminate()
+        let log = try String(contentsOfFile: relay.logPath, encoding: .utf8)
+        let failures = log.split(separator: "\n").compactMap { try? JSONValue.parse(Array($0.utf8)) }
+            .filter { $0["message"]?.text == "delivery attempt failed" }
+        print("failed-attempt log: \(attempts) failed attempts, \(failures.count) warning line(s)")
+        #expect(failures.count == 1, "\(log)")
+        let line = try #require(failures.first)
+        #expect(line["level"]?.text == "warning")
+        #expect(line["client"]?.text == "e2e" && line["endpoint"]?.text == "e2e/notification")
+        #expect(line["failure_class"]?.text == "http_5xx" && line["status"]?.text == "500")
+        #expect(line["delivery_seq"] != nil && line["notification"]?.text?.hasPrefix("ntf_") == true)
+        #expect(!log.contains(fixture.signingSecrets[0]) && !log.contains(fixture.clickpostKey))
+        await receiver.stop()
+    }
+
+    @Test("ops webhook: an endpoint disabled by 410 is reported, signed, with its dead letter")
+    func opsWebhookOnDisable() async throws {
+        let receiver = TestReceiver { _, _ in .init(status: .gone) }
+        try await receiver.start()
+        let ops = TestReceiver()
+        try await ops.start()
+        let opsSecret = Self.secret()
+        let fixture = try RelayFixture(
+            notificationURL: receiver.url + "/n",
+            extraConfig: """
+                ops_webhook: { url: "\(ops.url)/ops", signing_secret: "\(opsSecret)" }
+                """)
+        defer { fixture.cleanUp() }
+        let relay = try await fixture.start(arguments: [])
+        #expect(try await fixture.postClickpost(awb: "GONE0001") != nil)
+        let deadline = Date().addingTimeInterval(30)
+        func types() -> [String] {
+            ops.requests.compactMap { try? JSONValue.parse($0.body) }.compactMap { $0["type"]?.text }
+        }
+        while Date() < deadline, !(types().contains("endpoint.disabled") && types().contains("delivery.dead_lettered")) {
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(types().contains("endpoint.disabled") && types().contains("delivery.dead_lettered"), "\(types())")
+        for request in ops.requests {
+            let id = try #require(request.headers["webhook-id"])
+            let timestamp = try #require(request.headers["webhook-timestamp"].flatMap { Int64($0) })
+            let expected = WebhookSigner(secrets: [opsSecret]).signature(id: id, timestamp: timestamp, body: request.body)
+            #expect(request.headers["webhook-signature"] == expected, "ops webhook \(id) is not signed with the secret")
+        }
+        let disabled = try #require(ops.requests.compactMap { try? JSONValue.parse($0.body) }
+            .first { $0["type"]?.text == "endpoint.disabled" })
+        let event = try #require(disabled["data"]?["events"]?.array?.first)
+        #expect(event["endpoint"]?.text == "e2e/notification" && event["reason"]?.text == "410 Gone")
+        _ = await relay.terminate()
+        await receiver.stop()
+        await ops.stop()
     }
 }

@@ -10,6 +10,8 @@ import ServiceLifecycle
 /// `relay_ready`: 1 while the store answers the sampling query, 0 when it fails (alert `RelayStorageNotReady`).
 struct MetricsSampler: Service {
     let store: any RelayStore
+    /// Also told of each sample, for the /ops overview's backlog chart.
+    var history: OverviewHistory? = nil
     var interval: Duration = .seconds(10)
 
     func run() async throws {
@@ -24,6 +26,7 @@ struct MetricsSampler: Service {
                 dead.record(gauges.dead)
                 let late = gauges.oldestDue.map { WallClock.now().epochMilliseconds - $0.epochMilliseconds } ?? 0
                 oldest.record(Double(max(0, late)) / 1000)
+                history?.backlog(pending: Double(gauges.pending), oldestDueAgeSeconds: Double(max(0, late)) / 1000)
                 ready.record(1)
             } else {
                 ready.record(0)

@@ -7,6 +7,12 @@ import Synchronization
 final class RelayMetrics: Sendable {
     private let counters = Mutex<[String: Counter]>([:])
     private let callbackCounters = Mutex<[Aggregator: [String: Counter]]>([:])
+    /// Per-minute counts for the /ops overview.
+    let history: OverviewHistory?
+
+    init(history: OverviewHistory? = nil) {
+        self.history = history
+    }
 
     private func counter(_ label: String, _ dimensions: [(String, String)] = []) -> Counter {
         let key = ([label] + dimensions.map { "\($0.0)=\($0.1)" }).joined(separator: ",")
@@ -29,6 +35,7 @@ final class RelayMetrics: Sendable {
             return counter
         }
         counter.increment()
+        history?.callback(aggregator: aggregator.rawValue)
     }
 
     /// `relay_events_total{outcome}`.

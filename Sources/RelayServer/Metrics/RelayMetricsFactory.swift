@@ -23,6 +23,7 @@ public struct RelayMetricsFactory: MetricsFactory {
         "relay_deliveries_created_total": "Deliveries created (one per notification and matching endpoint).",
         "relay_deliveries_total": "Delivery attempts by client, endpoint and what followed (delivered, retry, dead).",
         "relay_delivery_attempts_total": "Delivery attempts by client, endpoint, outcome (delivered, retry, dead) and failure class (none when delivered).",
+        "relay_unroutable_total": "Held deliveries (no order code) whose AWB was not registered in time: dead letters of class unroutable.",
         "relay_delivery_attempt_seconds": "Duration of one delivery attempt (connect, request, whole response), by client and endpoint.",
         "relay_pending_deliveries": "Deliveries not yet delivered, dead or discarded.",
         "relay_dead_letters": "Dead letters waiting for ops (not replayed or discarded).",

@@ -35,6 +35,8 @@ public enum TestSend {
         configuration.redirectConfiguration = .disallow
         configuration.decompression = .disabled
         configuration.timeout = .init(connect: .seconds(5))
+        // A refused connection is the answer (class `connect`), not something to retry until the deadline.
+        configuration.connectionPool.retryConnectionEstablishment = false
         let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
         let sender = WebhookSender(client: http, tokens: MagentoTokenProvider(client: http))
         let delivery = DueDelivery(

@@ -80,8 +80,11 @@ struct ScaleOutEndToEndTests {
         request.method = .GET
         let response = try await RelayFixture.client(for: port).execute(request, timeout: .seconds(5))
         let text = String(buffer: try await response.body.collect(upTo: 1 << 20))
-        let line = text.split(separator: "\n").first { $0.hasPrefix(#"relay_deliveries_total{result="\#(result)"}"#) }
-        return line.flatMap { Int($0.split(separator: " ").last ?? "") } ?? 0
+        // Summed over the client and endpoint labels.
+        return text.split(separator: "\n")
+            .filter { $0.hasPrefix("relay_deliveries_total{") && $0.contains(#"result="\#(result)""#) }
+            .compactMap { Int($0.split(separator: " ").last ?? "") }
+            .reduce(0, +)
     }
 
     @Test("two instances, 20,000 callbacks across both: each notification delivered exactly once, both deliver")

@@ -18,10 +18,12 @@ import Synchronization
 /// its chain can start. Retries live in the store: a restart resumes them.
 public final class DeliveryEngine: Service, Sendable {
     let store: any RelayStore
-    let configuration: RelayConfiguration
+    /// The configuration in force (replaced by a reload): each attempt reads its endpoint from it.
+    let live: LiveConfiguration
+    var configuration: RelayConfiguration { live.current }
     let logger: Logger
     let wakeup: DeliveryWakeup
-    let endpoints: [String: Endpoint]
+    var endpoints: [String: Endpoint] { live.snapshot.endpoints }
     let book = Mutex(DeliveryBook())
     /// Errors of the loop (claims, refreshes), at most one line per cause every 10 s.
     let errors: RateLimitedLogger
@@ -41,19 +43,27 @@ public final class DeliveryEngine: Service, Sendable {
     ///   - wakeup: signalled by the normaliser when it stores new deliveries.
     ///   - notifier: operational webhooks for endpoint disables and dead letters.
     ///   - onAttempt: called after each attempt with the endpoint id and the outcome.
-    public init(store: any RelayStore, configuration: RelayConfiguration, wakeup: DeliveryWakeup, logger: Logger,
+    public convenience init(store: any RelayStore, configuration: RelayConfiguration, wakeup: DeliveryWakeup,
+                            logger: Logger, notifier: OpsNotifier? = nil,
+                            onAttempt: (@Sendable (String, String) -> Void)? = nil) {
+        self.init(store: store, live: LiveConfiguration(configuration), wakeup: wakeup, logger: logger,
+                  notifier: notifier, onAttempt: onAttempt)
+    }
+
+    /// - Parameter live: the configuration in force; a reload changes endpoints, secrets and schedules for the
+    ///   next attempts.
+    public init(store: any RelayStore, live: LiveConfiguration, wakeup: DeliveryWakeup, logger: Logger,
                 notifier: OpsNotifier? = nil, onAttempt: (@Sendable (String, String) -> Void)? = nil) {
+        let configuration = live.current
+        let endpoints = live.snapshot.endpoints
         self.store = store
-        self.configuration = configuration
+        self.live = live
         self.wakeup = wakeup
         self.logger = logger
         self.errors = RateLimitedLogger(logger: logger)
         self.attemptLog = RateLimitedLogger(logger: logger)
         self.notifier = notifier
         self.onAttempt = onAttempt
-        var endpoints: [String: Endpoint] = [:]
-        for client in configuration.clients { for endpoint in client.endpoints { endpoints[endpoint.id] = endpoint } }
-        self.endpoints = endpoints
         let longestTimeout = endpoints.values.map { $0.timeoutSeconds ?? configuration.delivery.timeoutSeconds }
             .max() ?? configuration.delivery.timeoutSeconds
         leaseSeconds = configuration.delivery.leaseSeconds

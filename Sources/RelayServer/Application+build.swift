@@ -18,10 +18,15 @@ public struct ServeOptions: Sendable {
     /// yet normalised when the test kills the process.
     public var normaliseDelay: Duration
 
-    public init(delivery: Bool = true, ingest: Bool = true, normaliseDelay: Duration = .zero) {
+    /// The configuration file, for reloads on `SIGHUP` and `POST /admin/v1/config/reload` (nil: no reloads).
+    public var configPath: String?
+
+    public init(delivery: Bool = true, ingest: Bool = true, normaliseDelay: Duration = .zero,
+                configPath: String? = nil) {
         self.delivery = delivery
         self.ingest = ingest
         self.normaliseDelay = normaliseDelay
+        self.configPath = configPath
     }
 }
 
@@ -41,6 +46,9 @@ public func buildApplication(
         store = try await PostgresStore.open(url: postgres.url, maxBatch: postgres.maxBatch,
                                              maxConnections: postgres.maxConnections, logger: logger)
     }
+    // The configuration in force: a reload replaces it for new requests and new attempts.
+    let live = LiveConfiguration(configuration)
+    let reloader = options.configPath.map { ConfigReloader(path: $0, live: live, logger: logger) }
     let queue = NormalisationQueue()
     // What this instance handled, minute by minute, for the /ops overview charts.
     let history = OverviewHistory(now: { WallClock.now().epochMilliseconds })
@@ -49,7 +57,7 @@ public func buildApplication(
     let wakeup = DeliveryWakeup()
     // Another instance on a shared store committed deliveries: look for due ones now rather than at the next poll.
     store.onDeliveriesChanged { wakeup.signal() }
-    let normaliser = NormalisationService(store: store, queue: queue, configuration: configuration, logger: logger,
+    let normaliser = NormalisationService(store: store, queue: queue, live: live, logger: logger,
                                           metrics: metrics, wakeup: wakeup, delay: options.normaliseDelay)
     // Graceful shutdown runs in reverse order: the server stops first, then delivery finishes its attempts, then the
     // normaliser drains, then the store closes. A service that fails stops the relay (logged at error level; the
@@ -66,7 +74,7 @@ public func buildApplication(
         Supervised("ops webhooks", notifier, health: health, logger: logger),
     ]
     if options.delivery {
-        let engine = DeliveryEngine(store: store, configuration: configuration, wakeup: wakeup, logger: logger,
+        let engine = DeliveryEngine(store: store, live: live, wakeup: wakeup, logger: logger,
                                     notifier: notifier,
                                     onAttempt: { endpoint, outcome in history.attempt(endpoint: endpoint, outcome: outcome) })
         services.append(Supervised("delivery", engine, health: health, logger: logger))
@@ -89,13 +97,14 @@ public func buildApplication(
                         body: .init(byteBuffer: ByteBuffer(bytes: buffer)))
     }
     if options.ingest {
-        CallbackController(configuration: configuration, store: store, queue: queue, metrics: metrics).addRoutes(to: router)
-        OMSController(configuration: configuration, store: store, wakeup: wakeup).addRoutes(to: router)
+        CallbackController(live: live, store: store, queue: queue, metrics: metrics).addRoutes(to: router)
+        OMSController(live: live, store: store, wakeup: wakeup).addRoutes(to: router)
     }
     let jobs = ReplayJobs(store: store, wakeup: wakeup, logger: logger)
-    AdminController(configuration: configuration, store: store, wakeup: wakeup, jobs: jobs, queue: queue)
+    AdminController(live: live, store: store, wakeup: wakeup, jobs: jobs, queue: queue, reloader: reloader)
         .addRoutes(to: adminRouter)
-    try OpsController(configuration: configuration, store: store, wakeup: wakeup, jobs: jobs).addRoutes(to: adminRouter)
+    try OpsController(live: live, store: store, wakeup: wakeup, jobs: jobs).addRoutes(to: adminRouter)
+    if let reloader { services.append(Supervised("config reload", reloader, health: health, logger: logger)) }
     if let admin = configuration.server.adminListen {
         var adminApp = Application(
             router: adminRouter,

@@ -66,7 +66,7 @@ struct ServeCommand: AsyncParsableCommand {
         do {
             let app = try await buildApplication(
                 configuration: configuration, options: ServeOptions(delivery: !noDelivery, ingest: !deliveryOnly,
-                                      normaliseDelay: .milliseconds(testNormaliseDelayMs)),
+                                      normaliseDelay: .milliseconds(testNormaliseDelayMs), configPath: config),
                 logger: logger)
             try await runRelay(app, grace: .milliseconds(Int64(configuration.server.limits.shutdownGraceSeconds * 1000)),
                                logger: logger)

@@ -228,4 +228,65 @@ struct OperabilityEndToEndTests {
         await receiver.stop()
         await ops.stop()
     }
+
+    @Test("SIGHUP with a new signing secret: the next attempt is signed with it; an invalid file keeps the running one")
+    func reloadOnSighup() async throws {
+        let receiver = TestReceiver()
+        try await receiver.start()
+        let fixture = try RelayFixture(notificationURL: receiver.url + "/n")
+        defer { fixture.cleanUp() }
+        let relay = try await fixture.start(arguments: [])
+        func signatures(_ index: Int) async throws -> [String] {
+            let deadline = Date().addingTimeInterval(30)
+            while Date() < deadline, receiver.requests.count <= index { try await Task.sleep(for: .milliseconds(50)) }
+            let request = try #require(receiver.requests.count > index ? receiver.requests[index] : nil)
+            return (request.headers["webhook-signature"] ?? "").split(separator: " ").map(String.init)
+        }
+        func signed(_ index: Int, with secret: String) async throws -> Bool {
+            let request = receiver.requests[index]
+            let expected = WebhookSigner(secrets: [secret]).signature(
+                id: request.headers["webhook-id"] ?? "", timestamp: Int64(request.headers["webhook-timestamp"] ?? "") ?? 0,
+                body: request.body)
+            return try await signatures(index).contains(expected)
+        }
+        func generation() async throws -> (Int, String?) {
+            let (_, status) = try await fixture.admin(.GET, "config")
+            return (Int(status["generation"]?.integer ?? 0), status["lastReload"]?["status"]?.text)
+        }
+        let oldSecret = fixture.signingSecrets[0]
+        #expect(try await fixture.postClickpost(awb: "RLD0001") != nil)
+        _ = try await signatures(0)
+        #expect(try await signed(0, with: oldSecret))
+
+        // a new current secret, then SIGHUP
+        let newSecret = Self.secret()
+        let yaml = try String(contentsOfFile: fixture.configPath, encoding: .utf8)
+        try yaml.replacingOccurrences(of: oldSecret, with: newSecret)
+            .write(toFile: fixture.configPath, atomically: true, encoding: .utf8)
+        kill(relay.pid, SIGHUP)
+        var deadline = Date().addingTimeInterval(15)
+        while Date() < deadline, try await generation().0 < 2 { try await Task.sleep(for: .milliseconds(50)) }
+        #expect(try await generation() == (2, "reloaded"))
+        #expect(try await fixture.postClickpost(awb: "RLD0002") != nil)
+        _ = try await signatures(1)
+        #expect(try await signed(1, with: newSecret))
+        #expect(!(try await signed(1, with: oldSecret)))
+
+        // an invalid file is refused, with its reasons; the running configuration stays
+        try "clients: [ { id: broken".write(toFile: fixture.configPath, atomically: true, encoding: .utf8)
+        kill(relay.pid, SIGHUP)
+        deadline = Date().addingTimeInterval(15)
+        while Date() < deadline, try await generation().1 != "refused" { try await Task.sleep(for: .milliseconds(50)) }
+        #expect(try await generation() == (2, "refused"))
+        let (status, answer) = try await fixture.admin(.POST, "config/reload")
+        #expect(status == 422 && answer["status"]?.text == "refused" && answer["issues"]?.array?.isEmpty == false)
+        #expect(try await fixture.postClickpost(awb: "RLD0003") != nil)
+        _ = try await signatures(2)
+        #expect(try await signed(2, with: newSecret))
+        let log = try String(contentsOfFile: relay.logPath, encoding: .utf8)
+        #expect(log.contains("configuration reload refused"))
+        #expect(!log.contains(newSecret) && !log.contains(oldSecret))
+        _ = await relay.terminate()
+        await receiver.stop()
+    }
 }

@@ -9,14 +9,20 @@ import RelayStore
 /// The admin JSON API (SPEC §7), bearer `admin.token`: dead letters — list with filters and cursor pagination,
 /// show with every attempt, replay (same `webhook-id`, `webhook-attempt-trigger: manual`), discard.
 struct AdminController<Context: RequestContext>: Sendable {
-    let configuration: RelayConfiguration
+    /// The configuration in force (replaced by a reload); read per request.
+    let live: LiveConfiguration
+    var configuration: RelayConfiguration { live.current }
     let store: any RelayStore
     let wakeup: DeliveryWakeup
     let jobs: ReplayJobs
     let queue: NormalisationQueue
+    /// Reloads the configuration file (`POST /admin/v1/config/reload`); nil when the relay has no file to reload.
+    var reloader: ConfigReloader? = nil
 
     func addRoutes(to router: Router<Context>) {
         let admin = router.group("/admin/v1")
+        admin.get("config") { request, _ in try await authorized(request) { configStatus() } }
+        admin.post("config/reload") { request, _ in try await authorized(request) { reloadConfiguration() } }
         admin.get("dead-letters") { request, context in
             try await authorized(request) { try await list(request) }
         }
@@ -186,6 +192,35 @@ struct AdminController<Context: RequestContext>: Sendable {
              "receivedAt": .string(item.receivedAt.iso8601), "error": .string(item.error), "detail": .string(item.detail),
              "body": .string(String(decoding: item.body, as: UTF8.self))]
         })])
+    }
+
+    /// `GET /admin/v1/config`: the generation in force and the last reload's outcome (never a value of the file).
+    func configStatus() -> Response {
+        JSONResponse.make(.ok, .object(JSONObject([
+            ("generation", .int(Int64(live.snapshot.generation))),
+            ("clients", .int(Int64(live.current.clients.count))),
+            ("reloadable", .bool(reloader != nil)),
+            ("lastReload", reloader?.lastOutcome.map(Self.json) ?? .null),
+        ])))
+    }
+
+    /// `POST /admin/v1/config/reload`: 200 when applied, 422 with the reasons when the file is refused.
+    func reloadConfiguration() -> Response {
+        guard let reloader else {
+            return JSONResponse.error(.conflict, "not_reloadable", "this relay was not started from a configuration file")
+        }
+        let outcome = reloader.reload()
+        return JSONResponse.make(outcome.applied ? .ok : .unprocessableContent, Self.json(outcome))
+    }
+
+    static func json(_ outcome: ConfigReloader.Outcome) -> JSONValue {
+        .object(JSONObject([
+            ("status", .string(outcome.applied ? "reloaded" : "refused")),
+            ("at", .string(outcome.at.iso8601)),
+            ("generation", .int(Int64(outcome.generation))),
+            ("issues", .array(outcome.issues.map { .string($0) })),
+            ("restartNeeded", .array(outcome.restartNeeded.map { .string($0) })),
+        ]))
     }
 
     func authorized(_ request: Request, _ body: () async throws -> Response) async throws -> Response {

@@ -8,7 +8,9 @@ import RelayStore
 /// `GET` probes. Order of checks: client (404) → credentials (401) → body size (413) → shape (400, quarantined) →
 /// durable commit (200, or 503 when storage fails).
 struct CallbackController<Context: RequestContext>: Sendable {
-    let configuration: RelayConfiguration
+    /// The configuration in force (replaced by a reload); read per request.
+    let live: LiveConfiguration
+    var configuration: RelayConfiguration { live.current }
     let store: any RelayStore
     let queue: NormalisationQueue
     let metrics: RelayMetrics

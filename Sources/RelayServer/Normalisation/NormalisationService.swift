@@ -13,7 +13,9 @@ import Synchronization
 final class NormalisationService: Service, Sendable {
     let store: any RelayStore
     let queue: NormalisationQueue
-    let configuration: RelayConfiguration
+    /// The configuration in force (replaced by a reload); read per request.
+    let live: LiveConfiguration
+    var configuration: RelayConfiguration { live.current }
     let logger: Logger
     let metrics: RelayMetrics
     let batchLimit = 128
@@ -25,14 +27,14 @@ final class NormalisationService: Service, Sendable {
     let delay: Duration
     let wakeup: DeliveryWakeup
 
-    init(store: any RelayStore, queue: NormalisationQueue, configuration: RelayConfiguration, logger: Logger,
+    init(store: any RelayStore, queue: NormalisationQueue, live: LiveConfiguration, logger: Logger,
          metrics: RelayMetrics, wakeup: DeliveryWakeup, delay: Duration = .zero) {
         self.wakeup = wakeup
         self.metrics = metrics
         self.delay = delay
         self.store = store
         self.queue = queue
-        self.configuration = configuration
+        self.live = live
         self.logger = logger
         self.errors = RateLimitedLogger(logger: logger)
     }

@@ -8,7 +8,9 @@ import RelayStore
 /// The OMS routes (SPEC §5), authenticated with the client's `api_token` (bearer):
 /// shipment registry, return acknowledgements, invoices and order postings.
 struct OMSController<Context: RequestContext>: Sendable {
-    let configuration: RelayConfiguration
+    /// The configuration in force (replaced by a reload); read per request.
+    let live: LiveConfiguration
+    var configuration: RelayConfiguration { live.current }
     let store: any RelayStore
     let wakeup: DeliveryWakeup
 

@@ -11,7 +11,9 @@ import RelayStore
 /// with the dry-run count shown before confirming, endpoint health, shipment trace, quarantine. Server-rendered
 /// (Mustache), signed in with the admin token (an HttpOnly, SameSite=Strict cookie).
 struct OpsController<Context: RequestContext>: Sendable {
-    let configuration: RelayConfiguration
+    /// The configuration in force (replaced by a reload); read per request.
+    let live: LiveConfiguration
+    var configuration: RelayConfiguration { live.current }
     let store: any RelayStore
     let wakeup: DeliveryWakeup
     let jobs: ReplayJobs
@@ -19,8 +21,8 @@ struct OpsController<Context: RequestContext>: Sendable {
 
     static var cookie: String { "relay_ops" }
 
-    init(configuration: RelayConfiguration, store: any RelayStore, wakeup: DeliveryWakeup, jobs: ReplayJobs) throws {
-        self.configuration = configuration
+    init(live: LiveConfiguration, store: any RelayStore, wakeup: DeliveryWakeup, jobs: ReplayJobs) throws {
+        self.live = live
         self.store = store
         self.wakeup = wakeup
         self.jobs = jobs

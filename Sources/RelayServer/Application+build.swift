@@ -59,7 +59,7 @@ public func buildApplication(
         services.append(DeliveryEngine(store: store, configuration: configuration, wakeup: wakeup, logger: logger))
     }
 
-    let router = Router()
+    let router = Router(context: RelayRequestContext.self)
     router.get("/healthz") { _, _ in JSONResponse.make(.ok, ["status": "ok"]) }
     router.get("/metrics") { _, _ in
         var buffer: [UInt8] = []

@@ -140,6 +140,18 @@ enum PostgresSchema {
             notification_id TEXT NOT NULL
         );
         """),
+        // The audit log (admin actions). Numbered apart from the others so a parallel change can take 2.
+        (20, """
+        CREATE TABLE audit_log (
+            seq BIGSERIAL PRIMARY KEY,
+            at BIGINT NOT NULL,
+            actor TEXT NOT NULL,
+            action TEXT NOT NULL,
+            target TEXT NOT NULL,
+            detail TEXT NOT NULL,
+            via TEXT NOT NULL
+        );
+        """),
     ]
 
     /// Applies every migration not yet applied, under the migration lock.

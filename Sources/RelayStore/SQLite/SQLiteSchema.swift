@@ -139,6 +139,18 @@ enum SQLiteSchema {
         (7, """
         CREATE INDEX deliveries_notification ON deliveries(notification_seq);
         """),
+        // The audit log (admin actions). Numbered apart from the others so a parallel change can take 8.
+        (20, """
+        CREATE TABLE audit_log (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            at INTEGER NOT NULL,
+            actor TEXT NOT NULL,
+            action TEXT NOT NULL,
+            target TEXT NOT NULL,
+            detail TEXT NOT NULL,
+            via TEXT NOT NULL
+        );
+        """),
     ]
 
     /// Applies the pragmas and every migration not yet applied.

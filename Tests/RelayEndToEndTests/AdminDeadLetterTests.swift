@@ -1,4 +1,6 @@
 import AsyncHTTPClient
+import HTTPTypes
+import NIOHTTP1
 import Foundation
 import NIOCore
 import RelayCore

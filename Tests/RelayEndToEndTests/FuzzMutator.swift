@@ -26,7 +26,7 @@ struct FuzzMutator {
     mutating func pick<T>(_ items: [T]) -> T { items[Int.random(in: 0..<items.count, using: &random)] }
 
     static let oddValues: [JSONValue] = [
-        .int(.max), .int(.min), .int(-1), .int(0), .double(1e308), .double(-1e308), .double(5e-324), .null,
+        .int(.max), .int(.min), .int(-1), .int(0), .double(1e308), .double(-1e308), .double(Double.leastNonzeroMagnitude), .null,
         .bool(true), .string(""), .string("0"), .string("-99999999999999999999"), .string("9999-99-99T99:99:99Z"),
         .string(String(repeating: "x", count: 5_000)), .array([]), .object(JSONObject()),
         .string("\u{0000}\u{FFFF}\u{1F4E6}"), .string("<script>alert(1)</script>"), .string("1710000000000000"),

@@ -4,6 +4,7 @@ import Hummingbird
 import HummingbirdTesting
 import NIOCore
 import RelayCore
+import RelayStore
 import Testing
 
 /// Path parameters are percent-decoded (issue #12, point 9).

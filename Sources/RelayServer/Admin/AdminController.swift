@@ -34,10 +34,10 @@ struct AdminController<Context: RequestContext>: Sendable {
             try await authorized(request) { try await show(context.parameters.decoded("id") ?? "") }
         }
         admin.post("dead-letters/:id/replay") { request, context in
-            try await authorized(request) { try await replay(context.parameters.decoded("id") ?? "", actor: actor(request)) }
+            try await authorized(request) { try await replay(context.parameters.decoded("id") ?? "", actor: tokenName(request)) }
         }
         admin.post("dead-letters/:id/discard") { request, context in
-            try await authorized(request) { try await discard(context.parameters.decoded("id") ?? "", actor: actor(request)) }
+            try await authorized(request) { try await discard(context.parameters.decoded("id") ?? "", actor: tokenName(request)) }
         }
         admin.get("endpoints") { request, _ in try await authorized(request) { try await endpoints() } }
         admin.post("endpoints/:client/:name/:action") { request, context in
@@ -61,7 +61,7 @@ struct AdminController<Context: RequestContext>: Sendable {
         admin.get("quarantine") { request, _ in try await authorized(request) { try await quarantine() } }
         admin.post("quarantine/:id/renormalise") { request, context in
             try await authorized(request) {
-                try await renormalise(context.parameters.decoded("id") ?? "", actor: actor(request))
+                try await renormalise(context.parameters.decoded("id") ?? "", actor: tokenName(request))
             }
         }
         admin.get("audit") { request, _ in try await authorized(request) { try await auditLog(request) } }
@@ -87,7 +87,7 @@ struct AdminController<Context: RequestContext>: Sendable {
             return value.integer.map(Double.init)
         } ?? 50, 10_000))
         let job = jobs.start(seqs: letters.map(\.seq).reversed(), ratePerSecond: rate)
-        try await Audit.record(store, actor: actor(request), action: "bulk_replay", target: job.id,
+        try await Audit.record(store, actor: tokenName(request), action: "bulk_replay", target: job.id,
                                detail: Audit.describe(count: letters.count, filter: fields.filter {
                                    $0.key != "dryRun" && $0.key != "ratePerSecond"
                                }, rate: rate), via: "api")
@@ -135,11 +135,11 @@ struct AdminController<Context: RequestContext>: Sendable {
         switch action {
         case "enable":
             try await store.setEndpoint(id, disabled: false, reason: nil, now: now)
-            try await Audit.record(store, actor: actor(request), action: "endpoint_enable", target: id,
+            try await Audit.record(store, actor: tokenName(request), action: "endpoint_enable", target: id,
                                    detail: "enabled", via: "api")
         case "disable":
             try await store.setEndpoint(id, disabled: true, reason: "disabled by ops", now: now)
-            try await Audit.record(store, actor: actor(request), action: "endpoint_disable", target: id,
+            try await Audit.record(store, actor: tokenName(request), action: "endpoint_disable", target: id,
                                    detail: "disabled", via: "api")
         case "recover":
             var request = request
@@ -149,7 +149,7 @@ struct AdminController<Context: RequestContext>: Sendable {
                 return JSONResponse.error(.badRequest, "invalid_body", "since: an ISO-8601 time is required")
             }
             let replayed = try await store.recover(endpoint: id, since: since, now: now)
-            try await Audit.record(store, actor: actor(request), action: "endpoint_recover", target: id,
+            try await Audit.record(store, actor: tokenName(request), action: "endpoint_recover", target: id,
                                    detail: "replayed \(replayed) dead letters that died since \(since.iso8601)", via: "api")
             wakeup.signal()
             return JSONResponse.make(.accepted, ["status": "recovering", "id": .string(id),
@@ -213,7 +213,7 @@ struct AdminController<Context: RequestContext>: Sendable {
     }
 
     /// The name of the admin token the request presented (the audit log's "who").
-    func actor(_ request: Request) -> String {
+    func tokenName(_ request: Request) -> String {
         configuration.admin.name(of: request.bearerToken) ?? "unknown"
     }
 

@@ -51,7 +51,7 @@ struct CallbackController<Context: RequestContext>: Sendable {
 
     /// Bodies up to this size that arrive with a refused request are read and dropped by the server (the
     /// connection stays usable); a larger or chunked body is never read: the connection closes after the answer.
-    static let drainableBodyBytes = 64 * 1024
+    static var drainableBodyBytes: Int { 64 * 1024 }
 
     /// An answer decided from the request head alone. When the request announces a large or chunked body, the
     /// server stops reading the connection (`Connection: close`), so refusing costs nothing per body byte.

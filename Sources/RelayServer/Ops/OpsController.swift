@@ -22,9 +22,6 @@ struct OpsController<Context: RequestContext>: Sendable {
 
     static var cookie: String { "relay_ops" }
 
-    /// The session of the request being answered (pages put its CSRF token into their forms).
-    @TaskLocal static var current: OpsSessions.Session?
-
     /// Sent with every /ops answer.
     static var securityHeaders: HTTPFields {
         [
@@ -111,7 +108,7 @@ struct OpsController<Context: RequestContext>: Sendable {
     func page(_ title: String, _ template: String, _ object: [String: Any], signedIn: Bool = true,
               flash: String? = nil, refresh: Bool = false, status: HTTPResponse.Status = .ok) -> Response {
         var object = object
-        let csrf = Self.current?.csrf ?? ""
+        let csrf = OpsSessions.current?.csrf ?? ""
         object["csrf"] = csrf
         let body = library.render(object, withTemplate: template) ?? ""
         var layout: [String: Any] = ["title": title, "body": body, "signedIn": signedIn, "refresh": refresh,
@@ -151,7 +148,7 @@ struct OpsController<Context: RequestContext>: Sendable {
                         signedIn: false, status: .forbidden)
         }
         guard let session = sessionId(request).flatMap(sessions.session) else { return redirect("/ops/signin") }
-        return try await Self.$current.withValue(session) { try await body() }
+        return try await OpsSessions.$current.withValue(session) { try await body() }
     }
 
     /// A state-changing form: signed in, from this relay's own origin, with the session's CSRF token. Anything
@@ -160,7 +157,7 @@ struct OpsController<Context: RequestContext>: Sendable {
         async throws -> Response
     {
         try await guarded(request) {
-            guard let session = Self.current else { return redirect("/ops/signin") }
+            guard let session = OpsSessions.current else { return redirect("/ops/signin") }
             guard isSameOrigin(request) else {
                 return page("Forbidden", "signIn", ["error": "This form was sent from another site."], status: .forbidden)
             }

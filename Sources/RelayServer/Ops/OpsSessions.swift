@@ -21,6 +21,9 @@ final class OpsSessions: Sendable {
     static let maxSessions = 1_000
     static let maxTrackedAddresses = 10_000
 
+    /// The session of the /ops request being answered (pages put its CSRF token into their forms).
+    @TaskLocal static var current: Session?
+
     private let sessions = Mutex<[String: Session]>([:])
     private let failures = Mutex<[String: [ContinuousClock.Instant]]>([:])
 

@@ -1,4 +1,4 @@
-public import RelayCore
+import RelayCore
 
 extension PostgresStore {
     public func recordAudit(_ entry: AuditEntry) async throws {

@@ -1,4 +1,4 @@
-public import RelayCore
+import RelayCore
 
 extension SQLiteStore {
     public func recordAudit(_ entry: AuditEntry) async throws {

@@ -67,6 +67,22 @@ struct CallbackController<Context: RequestContext>: Sendable {
         return response
     }
 
+    /// Quarantine keeps at most this much of a body that is not JSON or breaks a size limit.
+    static var quarantinedPrefixBytes: Int { 64 * 1024 }
+
+    /// A body that is not JSON (or form) or breaks a size limit can never parse, whatever parser fix follows, so
+    /// quarantine keeps its first 64 KiB (enough to see what was sent) and says so in a header
+    /// `x-relay-quarantine-truncated: kept N of M bytes`; storing a megabyte of junk per request would make such a
+    /// request cost some 25 normal callbacks. Bodies of the wrong shape are kept whole (a parser fix may accept them).
+    static func boundQuarantine(_ inbound: inout InboundCallback, _ error: CallbackParseError) {
+        guard error.isLimit || error.shortDescription == "body_not_json",
+            inbound.body.count > quarantinedPrefixBytes
+        else { return }
+        inbound.headers.append((name: "x-relay-quarantine-truncated",
+                                value: "kept \(quarantinedPrefixBytes) of \(inbound.body.count) bytes"))
+        inbound.body = Array(inbound.body.prefix(quarantinedPrefixBytes))
+    }
+
     static func probe() -> Response {
         JSONResponse.make(.ok, ["status": "ok"])
     }
@@ -131,9 +147,10 @@ struct CallbackController<Context: RequestContext>: Sendable {
         case .failure(let error):
             parsed = .failure(error)
         }
-        let inbound = InboundCallback(
+        var inbound = InboundCallback(
             client: client.id, aggregator: aggregator, receivedAt: receivedAt, contentType: contentType,
             headers: Self.keptHeaders(request.headers, client: client), body: bytes)
+        if case .failure(let error) = parsed { Self.boundQuarantine(&inbound, error) }
         switch parsed {
         case .failure(let error):
             do {

@@ -29,7 +29,7 @@ struct OpsController<Context: RequestContext>: Sendable {
                 + "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
             HTTPField.Name("X-Frame-Options")!: "DENY",
             HTTPField.Name("X-Content-Type-Options")!: "nosniff",
-            HTTPField.Name("Referrer-Policy")!: "no-referrer",
+            HTTPField.Name("Referrer-Policy")!: "same-origin",  // "no-referrer" would make browsers send Origin: null
         ]
     }
 

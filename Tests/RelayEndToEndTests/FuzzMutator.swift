@@ -131,10 +131,12 @@ struct FuzzMutator {
             if chance(20) { text += "&bad=%ZZ&=novalue&&&" }
             return (Array(text.utf8), "application/x-www-form-urlencoded", "form with many keys")
         case 92..<96:
-            let changed = Self.replacing(fixture, at: path[...], with: .string(String(repeating: "é", count: 150_000))) ?? .null
+            let changed = Self.replacing(fixture, at: path[...], with: .string(String(repeating: "é", count: 50_000))) ?? .null
             return (changed.serializedBytes(), jsonType, "huge string")
-        default:
+        case 96..<98:
             return ([UInt8](repeating: UInt8(ascii: " "), count: (1 << 20) + 1), jsonType, "over 1 MiB")
+        default:  // more valid work (bodies over 1 MiB are few: they cost the debug build's client and server most)
+            return (fixture.serializedBytes(), jsonType, "unchanged")
         }
     }
 }

@@ -82,8 +82,8 @@ public func buildApplication(
 
     // The public router takes the aggregators' and the OMS's traffic. Admin API, /ops and /metrics live on it too,
     // unless `server.admin_listen` gives them a listener of their own (then the public port answers 404 for them).
-    let router = Router()
-    let adminRouter = configuration.server.adminListen == nil ? router : Router()
+    let router = Router(context: RelayRequestContext.self)
+    let adminRouter = configuration.server.adminListen == nil ? router : Router(context: RelayRequestContext.self)
     // HTTP server metrics (requests by route pattern, method and status; durations; in flight): bounded labels.
     router.middlewares.add(MetricsMiddleware())
     if adminRouter !== router { adminRouter.middlewares.add(MetricsMiddleware()) }
@@ -129,7 +129,7 @@ public func buildApplication(
 }
 
 /// `GET /healthz`: the process serves (liveness). `GET /readyz`: every service runs and storage answers (readiness).
-func addHealthRoutes(to router: Router<BasicRequestContext>, store: any RelayStore, health: ServiceHealth) {
+func addHealthRoutes(to router: Router<RelayRequestContext>, store: any RelayStore, health: ServiceHealth) {
     router.get("/healthz") { _, _ in JSONResponse.make(.ok, ["status": "ok"]) }
     router.get("/readyz") { _, _ in await Readiness.check(store: store, health: health) }
 }

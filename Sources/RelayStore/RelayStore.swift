@@ -139,6 +139,14 @@ public protocol RelayStore: Sendable {
     /// duplicate), and either is queued for normalisation. Returns the outcome.
     func requeue(quarantined callback: StoredCallback, rejected: Bool, dedupKey: String) async throws -> IngestOutcome
 
+    // MARK: Audit
+
+    /// Appends an entry to the audit log (durable when this returns).
+    func recordAudit(_ entry: AuditEntry) async throws
+
+    /// Audit entries, newest first, older than the entry `before` (a `seq`) when given.
+    func auditLog(before: Int64?, limit: Int) async throws -> [AuditEntry]
+
     /// Deletes one bounded batch of data older than `cutoff` (SPEC §8 retention): normalised callbacks and their
     /// events, attempts of deliveries that are not dead letters, finished deliveries, and notifications left without
     /// deliveries. Dead letters and their attempts stay until replayed or discarded.

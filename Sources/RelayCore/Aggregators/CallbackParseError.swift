@@ -5,6 +5,7 @@ public struct CallbackParseError: Error, Sendable, Hashable, CustomStringConvert
         case notJSON = "body_not_json"
         case unrecognisedShape = "unrecognised_shape"
         case emptyBody = "empty_body"
+        case limitExceeded = "body_over_limit"
     }
 
     private let code: Code
@@ -20,6 +21,10 @@ public struct CallbackParseError: Error, Sendable, Hashable, CustomStringConvert
     public static func notJSON(_ detail: String) -> Self { .init(.notJSON, detail) }
     /// The body is JSON but not this aggregator's shape.
     public static func unrecognisedShape(_ detail: String) -> Self { .init(.unrecognisedShape, detail) }
+    /// The body breaks a size limit (form fields, JSON nesting depth, members or values); `detail` names it.
+    public static func limitExceeded(_ detail: String) -> Self { .init(.limitExceeded, detail) }
+    /// Whether this is a broken size limit.
+    public var isLimit: Bool { code == .limitExceeded }
     /// The body is empty.
     public static var emptyBody: Self { .init(.emptyBody, "the request body is empty") }
 

@@ -47,7 +47,7 @@ public enum CallbackParser {
         }
         let isForm = contentType.map(isFormContentType) ?? false
         if isForm || (aggregator == .shipway && trimmed.first != UInt8(ascii: "{") && trimmed.first != UInt8(ascii: "[")) {
-            guard let form = FormDecoder.decode(body) else {
+            guard let form = try FormDecoder.decode(body) else {
                 throw .notJSON("the body is neither JSON nor form-encoded")
             }
             return form
@@ -55,7 +55,7 @@ public enum CallbackParser {
         do {
             return try JSONValue.parse(body)
         } catch {
-            throw .notJSON(error.description)
+            throw error.exceedsLimit ? .limitExceeded(error.description) : .notJSON(error.description)
         }
     }
 

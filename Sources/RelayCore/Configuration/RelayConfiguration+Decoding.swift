@@ -17,8 +17,8 @@ extension RelayConfiguration {
         }
         server = Self.decodeServer(root["server"], &reader)
         storage = Self.decodeStorage(root["storage"], &reader)
-        if let admin = reader.object(root["admin"], at: "admin", allowed: ["token"]) {
-            self.admin.token = reader.string(admin["token"], at: "admin.token")
+        if let admin = reader.object(root["admin"], at: "admin", allowed: ["token", "tokens"]) {
+            self.admin = Self.decodeAdmin(admin, &reader)
         }
         delivery = Self.decodeDelivery(root["delivery"], at: "delivery", &reader)
         if let log = reader.object(root["log"], at: "log", allowed: ["format", "level"]) {
@@ -69,6 +69,53 @@ extension RelayConfiguration {
             }
         }
         guard reader.issues.isEmpty else { throw ConfigurationError(issues: reader.issues) }
+    }
+
+    /// `admin.token` (named "admin") and `admin.tokens: [{name, token}]`: names are unique, `[a-z0-9._-]`, 1–64
+    /// characters; tokens are unique.
+    static func decodeAdmin(_ admin: JSONObject, _ reader: inout ConfigReader) -> Admin {
+        var tokens: [Admin.Token] = []
+        if let token = reader.string(admin["token"], at: "admin.token") {
+            tokens.append(.init(name: "admin", token: token))
+        }
+        if let value = admin["tokens"], !value.isNull {
+            if let list = value.array {
+                for (index, item) in list.enumerated() {
+                    let path = "admin.tokens[\(index)]"
+                    guard let object = reader.object(item, at: path, allowed: ["name", "token"]) else {
+                        if item.isNull { reader.fail(path, "must be a mapping {name, token}") }
+                        continue
+                    }
+                    let name = reader.string(object["name"], at: "\(path).name", required: true)
+                    let token = reader.string(object["token"], at: "\(path).token", required: true)
+                    guard let name, let token else { continue }
+                    let allowed = name.utf8.allSatisfy { byte in
+                        (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte)
+                            || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
+                            || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "_") || byte == UInt8(ascii: "-")
+                    }
+                    if !allowed || name.utf8.count > 64 {
+                        reader.fail("\(path).name", "must be 1-64 characters of a-z, 0-9, '.', '_' or '-'")
+                    }
+                    tokens.append(.init(name: name, token: token))
+                }
+            } else {
+                reader.fail("admin.tokens", "must be a list of {name, token}")
+            }
+        }
+        var names = Set<String>()
+        var secrets = Set<String>()
+        for (index, token) in tokens.enumerated() {
+            if !names.insert(token.name).inserted {
+                reader.fail("admin.tokens[\(max(0, index - (admin["token"] == nil ? 0 : 1)))].name",
+                            "duplicate admin token name \(token.name)")
+            }
+            if !secrets.insert(token.token).inserted {
+                reader.fail("admin.tokens[\(max(0, index - (admin["token"] == nil ? 0 : 1)))].token",
+                            "the same token is configured twice")
+            }
+        }
+        return Admin(tokens: tokens)
     }
 
     /// The URL to paste into an aggregator's dashboard for a client.

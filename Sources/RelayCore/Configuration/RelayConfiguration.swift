@@ -161,10 +161,36 @@ public struct RelayConfiguration: Sendable {
         }
     }
 
-    /// The admin API's bearer token.
+    /// The admin API's bearer tokens, each with a name the audit log records (`admin.tokens: [{name, token}]`; the
+    /// single `admin.token` is the token named "admin").
     public struct Admin: Sendable {
-        public var token: String?
-        public init(token: String? = nil) { self.token = token }
+        /// One named admin token.
+        public struct Token: Sendable {
+            public var name: String
+            public var token: String
+            public init(name: String, token: String) {
+                self.name = name
+                self.token = token
+            }
+        }
+
+        public var tokens: [Token]
+
+        public init(tokens: [Token] = []) { self.tokens = tokens }
+
+        /// A single token named "admin".
+        public init(token: String?) { self.tokens = token.map { [Token(name: "admin", token: $0)] } ?? [] }
+
+        /// Whether any admin token is configured (the admin API and /ops are off without one).
+        public var isEnabled: Bool { !tokens.isEmpty }
+
+        /// The name of the token `presented` equals, compared in constant time against every token.
+        public func name(of presented: String?) -> String? {
+            guard let presented else { return nil }
+            var found: String?
+            for token in tokens where ConstantTime.matchesAny(presented, [token.token]) { found = token.name }
+            return found
+        }
     }
 
     /// Delivery defaults (per-endpoint values override them).

@@ -4,6 +4,9 @@ public struct JSONParseError: Error, Sendable, CustomStringConvertible {
     public let offset: Int
     /// What was expected or found there.
     public let reason: String
+    /// Whether the document broke one of the parser's size limits (nesting depth, members per object, values)
+    /// rather than the JSON grammar.
+    public var exceedsLimit = false
 
     public var description: String { "invalid JSON at byte \(offset): \(reason)" }
 }
@@ -36,7 +39,12 @@ struct JSONParser {
     let bytes: [UInt8]
     var index = 0
     var depth = 0
-    static let maxDepth = 128
+    var values = 0
+    /// Limits that keep a hostile document's cost linear and small: nesting depth, members of one object (lookups
+    /// in an object are linear) and values in the whole document.
+    static let maxDepth = 64
+    static let maxObjectMembers = 1_000
+    static let maxValues = 50_000
 
     init(bytes: [UInt8]) { self.bytes = bytes }
 
@@ -52,6 +60,12 @@ struct JSONParser {
 
     func fail(_ reason: String) -> JSONParseError { JSONParseError(offset: index, reason: reason) }
 
+    func limit(_ reason: String) -> JSONParseError {
+        var error = JSONParseError(offset: index, reason: reason)
+        error.exceedsLimit = true
+        return error
+    }
+
     mutating func skipWhitespace() {
         while index < bytes.count {
             switch bytes[index] {
@@ -63,6 +77,8 @@ struct JSONParser {
 
     mutating func parseValue() throws(JSONParseError) -> JSONValue {
         guard index < bytes.count else { throw fail("unexpected end of input") }
+        values += 1
+        guard values <= Self.maxValues else { throw limit("more than \(Self.maxValues) values in the document (limit)") }
         switch bytes[index] {
         case UInt8(ascii: "{"): return try parseObject()
         case UInt8(ascii: "["): return try parseArray()
@@ -87,7 +103,7 @@ struct JSONParser {
 
     mutating func parseObject() throws(JSONParseError) -> JSONValue {
         depth += 1
-        guard depth <= Self.maxDepth else { throw fail("nesting too deep") }
+        guard depth <= Self.maxDepth else { throw limit("nesting deeper than \(Self.maxDepth) levels (limit)") }
         defer { depth -= 1 }
         index += 1
         var members: [(key: String, value: JSONValue)] = []
@@ -108,6 +124,9 @@ struct JSONParser {
             skipWhitespace()
             let value = try parseValue()
             members.append((key, value))
+            guard members.count <= Self.maxObjectMembers else {
+                throw limit("an object has more than \(Self.maxObjectMembers) members (limit)")
+            }
             skipWhitespace()
             guard index < bytes.count else { throw fail("unexpected end of input") }
             if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
@@ -118,7 +137,7 @@ struct JSONParser {
 
     mutating func parseArray() throws(JSONParseError) -> JSONValue {
         depth += 1
-        guard depth <= Self.maxDepth else { throw fail("nesting too deep") }
+        guard depth <= Self.maxDepth else { throw limit("nesting deeper than \(Self.maxDepth) levels (limit)") }
         defer { depth -= 1 }
         index += 1
         var elements: [JSONValue] = []

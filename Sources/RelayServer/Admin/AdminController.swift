@@ -6,8 +6,9 @@ import RelayCore
 import RelayDelivery
 import RelayStore
 
-/// The admin JSON API (SPEC §7), bearer `admin.token`: dead letters — list with filters and cursor pagination,
-/// show with every attempt, replay (same `webhook-id`, `webhook-attempt-trigger: manual`), discard.
+/// The admin JSON API (SPEC §7), bearer `admin.token` or one of `admin.tokens`: dead letters — list with filters and
+/// cursor pagination, show with every attempt, replay (same `webhook-id`, `webhook-attempt-trigger: manual`),
+/// discard; endpoints; trace; quarantine; the audit log (every state-changing call is recorded with the token's name).
 struct AdminController<Context: RequestContext>: Sendable {
     /// The configuration in force (replaced by a reload); read per request.
     let live: LiveConfiguration
@@ -29,44 +30,47 @@ struct AdminController<Context: RequestContext>: Sendable {
         admin.post("dead-letters/replay") { request, _ in try await authorized(request) { try await bulkReplay(request) } }
         admin.get("replays/:id") { request, context in
             try await authorized(request) {
-                guard let job = jobs.job(context.parameters.get("id") ?? "") else {
+                guard let job = jobs.job(context.parameters.decoded("id") ?? "") else {
                     return JSONResponse.error(.notFound, "not_found", "no replay job with that id")
                 }
                 return JSONResponse.make(.ok, job.json)
             }
         }
         admin.get("dead-letters/:id") { request, context in
-            try await authorized(request) { try await show(context.parameters.get("id") ?? "") }
+            try await authorized(request) { try await show(context.parameters.decoded("id") ?? "") }
         }
         admin.post("dead-letters/:id/replay") { request, context in
-            try await authorized(request) { try await replay(context.parameters.get("id") ?? "") }
+            try await authorized(request) { try await replay(context.parameters.decoded("id") ?? "", actor: tokenName(request)) }
         }
         admin.post("dead-letters/:id/discard") { request, context in
-            try await authorized(request) { try await discard(context.parameters.get("id") ?? "") }
+            try await authorized(request) { try await discard(context.parameters.decoded("id") ?? "", actor: tokenName(request)) }
         }
         admin.get("endpoints") { request, _ in try await authorized(request) { try await endpoints() } }
         admin.post("endpoints/:client/:name/:action") { request, context in
             try await authorized(request) {
-                let id = "\(context.parameters.get("client") ?? "")/\(context.parameters.get("name") ?? "")"
-                return try await endpointAction(id, context.parameters.get("action") ?? "", request: request)
+                let id = "\(context.parameters.decoded("client") ?? "")/\(context.parameters.decoded("name") ?? "")"
+                return try await endpointAction(id, context.parameters.decoded("action") ?? "", request: request)
             }
         }
         admin.post("endpoints/:client/extra/:name/:action") { request, context in
             try await authorized(request) {
-                let id = "\(context.parameters.get("client") ?? "")/extra/\(context.parameters.get("name") ?? "")"
-                return try await endpointAction(id, context.parameters.get("action") ?? "", request: request)
+                let id = "\(context.parameters.decoded("client") ?? "")/extra/\(context.parameters.decoded("name") ?? "")"
+                return try await endpointAction(id, context.parameters.decoded("action") ?? "", request: request)
             }
         }
         admin.get("shipments/:awb/trace") { request, context in
             try await authorized(request) {
-                try await trace(context.parameters.get("awb") ?? "",
+                try await trace(context.parameters.decoded("awb") ?? "",
                                 client: request.uri.queryParameters.get("client").map { String($0) })
             }
         }
         admin.get("quarantine") { request, _ in try await authorized(request) { try await quarantine() } }
         admin.post("quarantine/:id/renormalise") { request, context in
-            try await authorized(request) { try await renormalise(context.parameters.get("id") ?? "") }
+            try await authorized(request) {
+                try await renormalise(context.parameters.decoded("id") ?? "", actor: tokenName(request))
+            }
         }
+        admin.get("audit") { request, _ in try await authorized(request) { try await auditLog(request) } }
     }
 
     /// `POST /admin/v1/dead-letters/replay {filter…, "dryRun": true|false, "ratePerSecond": n}`.
@@ -89,6 +93,10 @@ struct AdminController<Context: RequestContext>: Sendable {
             return value.integer.map(Double.init)
         } ?? 50, 10_000))
         let job = jobs.start(seqs: letters.map(\.seq).reversed(), ratePerSecond: rate)
+        try await Audit.record(store, actor: tokenName(request), action: "bulk_replay", target: job.id,
+                               detail: Audit.describe(count: letters.count, filter: fields.filter {
+                                   $0.key != "dryRun" && $0.key != "ratePerSecond"
+                               }, rate: rate), via: "api")
         return JSONResponse.make(.accepted, job.json)
     }
 
@@ -136,8 +144,12 @@ struct AdminController<Context: RequestContext>: Sendable {
             return try await testSend(id, request: request)
         case "enable":
             try await store.setEndpoint(id, disabled: false, reason: nil, now: now)
+            try await Audit.record(store, actor: tokenName(request), action: "endpoint_enable", target: id,
+                                   detail: "enabled", via: "api")
         case "disable":
             try await store.setEndpoint(id, disabled: true, reason: "disabled by ops", now: now)
+            try await Audit.record(store, actor: tokenName(request), action: "endpoint_disable", target: id,
+                                   detail: "disabled", via: "api")
         case "recover":
             var request = request
             let body = try await request.collectBody(upTo: 64 * 1024)
@@ -146,6 +158,8 @@ struct AdminController<Context: RequestContext>: Sendable {
                 return JSONResponse.error(.badRequest, "invalid_body", "since: an ISO-8601 time is required")
             }
             let replayed = try await store.recover(endpoint: id, since: since, now: now)
+            try await Audit.record(store, actor: tokenName(request), action: "endpoint_recover", target: id,
+                                   detail: "replayed \(replayed) dead letters that died since \(since.iso8601)", via: "api")
             wakeup.signal()
             return JSONResponse.make(.accepted, ["status": "recovering", "id": .string(id),
                                                  "replayed": .int(Int64(replayed))])
@@ -168,7 +182,7 @@ struct AdminController<Context: RequestContext>: Sendable {
     }
 
     /// Parses a quarantined callback's stored bytes again (after a parser or mapping fix) and normalises it.
-    func renormalise(_ id: String) async throws -> Response {
+    func renormalise(_ id: String, actor: String) async throws -> Response {
         guard let (callback, rejected) = try await store.quarantinedCallback(id: id) else {
             return JSONResponse.error(.notFound, "not_found", "no quarantined callback \(id)")
         }
@@ -181,6 +195,9 @@ struct AdminController<Context: RequestContext>: Sendable {
         }
         let outcome = try await store.requeue(quarantined: callback, rejected: rejected, dedupKey: parsed.dedupKey)
         if !outcome.duplicate { queue.submit(NormalisationInput(callback: callback, parsed: parsed, requeued: true)) }
+        try await Audit.record(store, actor: actor, action: "renormalise", target: id,
+                               detail: outcome.duplicate ? "duplicate of \(outcome.callbackId)" : "accepted as \(outcome.callbackId)",
+                               via: "api")
         return JSONResponse.make(.ok, ["status": .string(outcome.duplicate ? "duplicate" : "accepted"),
                                        "callbackId": .string(outcome.callbackId)])
     }
@@ -224,13 +241,33 @@ struct AdminController<Context: RequestContext>: Sendable {
     }
 
     func authorized(_ request: Request, _ body: () async throws -> Response) async throws -> Response {
-        guard let token = configuration.admin.token else {
-            return JSONResponse.error(.forbidden, "admin_disabled", "set admin.token in the configuration")
+        guard configuration.admin.isEnabled else {
+            return JSONResponse.error(.forbidden, "admin_disabled", "set admin.token or admin.tokens in the configuration")
         }
-        guard ConstantTime.matchesAny(request.bearerToken, [token]) else {
+        guard configuration.admin.name(of: request.bearerToken) != nil else {
             return JSONResponse.error(.unauthorized, "unauthorized", "missing or wrong admin bearer token")
         }
         return try await body()
+    }
+
+    /// The name of the admin token the request presented (the audit log's "who").
+    func tokenName(_ request: Request) -> String {
+        configuration.admin.name(of: request.bearerToken) ?? "unknown"
+    }
+
+    /// `GET /admin/v1/audit?limit=&cursor=`: newest first; `nextCursor` fetches older entries.
+    func auditLog(_ request: Request) async throws -> Response {
+        let limit = max(1, min(request.uri.queryParameters.get("limit").flatMap { Int($0) } ?? 50, 1_000))
+        var before: Int64?
+        if let cursor = request.uri.queryParameters.get("cursor"), !cursor.isEmpty {
+            guard let seq = Int64(cursor) else {
+                return JSONResponse.error(.badRequest, "bad_cursor", "cursor must come from a previous page's nextCursor")
+            }
+            before = seq
+        }
+        let entries = try await store.auditLog(before: before, limit: limit)
+        let next: JSONValue = entries.count == limit ? entries.last.map { .string(String($0.seq)) } ?? .null : .null
+        return JSONResponse.make(.ok, ["items": .array(entries.map(Audit.json)), "nextCursor": next])
     }
 
     static func json(_ letter: DeadLetter) -> JSONValue {
@@ -260,7 +297,8 @@ struct AdminController<Context: RequestContext>: Sendable {
     }
 
     func show(_ id: String) async throws -> Response {
-        guard let seq = DeadLetter.seq(fromId: id), let letter = try await store.deadLetter(seq: seq) else {
+        // Only a delivery that is dead now: a discarded (or replayed) one is not a letter.
+        guard let seq = DeadLetter.seq(fromId: id), let letter = try await store.deadLetter(seq: seq), letter.isDead else {
             return JSONResponse.error(.notFound, "not_found", "no dead letter \(id)")
         }
         let attempts = try await store.attempts(delivery: seq)
@@ -278,23 +316,25 @@ struct AdminController<Context: RequestContext>: Sendable {
         return JSONResponse.make(.ok, .object(object))
     }
 
-    func replay(_ id: String) async throws -> Response {
+    func replay(_ id: String, actor: String) async throws -> Response {
         guard let seq = DeadLetter.seq(fromId: id) else {
             return JSONResponse.error(.notFound, "not_found", "no dead letter \(id)")
         }
         guard try await store.replay(deadLetter: seq, now: WallClock.now()) else {
             return JSONResponse.error(.conflict, "not_dead", "\(id) is not a dead letter (already replayed or discarded?)")
         }
+        try await Audit.record(store, actor: actor, action: "replay", target: "dlv_\(seq)", detail: "replayed", via: "api")
         wakeup.signal()
         return JSONResponse.make(.accepted, ["status": "replaying", "id": .string(id)])
     }
 
-    func discard(_ id: String) async throws -> Response {
+    func discard(_ id: String, actor: String) async throws -> Response {
         guard let seq = DeadLetter.seq(fromId: id),
             try await store.discard(deadLetter: seq, now: WallClock.now())
         else {
             return JSONResponse.error(.notFound, "not_dead", "no dead letter \(id)")
         }
+        try await Audit.record(store, actor: actor, action: "discard", target: "dlv_\(seq)", detail: "discarded", via: "api")
         return JSONResponse.make(.ok, ["status": "discarded", "id": .string(id)])
     }
 }

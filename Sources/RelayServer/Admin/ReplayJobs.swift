@@ -32,20 +32,50 @@ final class ReplayJobs: Sendable {
     let store: any RelayStore
     let wakeup: DeliveryWakeup
     let logger: Logger
+    /// A finished job is forgotten this long after it finished (its progress answers 404 afterwards).
+    let retention: Duration
+    /// At most this many jobs are remembered; the oldest finished ones go first.
+    let maxJobs: Int
 
-    init(store: any RelayStore, wakeup: DeliveryWakeup, logger: Logger) {
+    init(store: any RelayStore, wakeup: DeliveryWakeup, logger: Logger, retention: Duration = .seconds(24 * 3600),
+         maxJobs: Int = 1_000) {
         self.store = store
         self.wakeup = wakeup
         self.logger = logger
+        self.retention = retention
+        self.maxJobs = maxJobs
     }
 
-    func job(_ id: String) -> Job? { jobs.withLock { $0[id] } }
+    func job(_ id: String) -> Job? {
+        jobs.withLock { jobs in
+            Self.prune(&jobs, now: WallClock.now(), retention: retention, maxJobs: maxJobs)
+            return jobs[id]
+        }
+    }
+
+    /// How many jobs are remembered.
+    var count: Int { jobs.withLock { $0.count } }
+
+    /// Forgets jobs that finished more than `retention` ago, then the oldest finished ones beyond `maxJobs`
+    /// (running jobs are never forgotten).
+    static func prune(_ jobs: inout [String: Job], now: EventTime, retention: Duration, maxJobs: Int) {
+        let keepAfter = now.epochMilliseconds - Int64(retention.components.seconds * 1000)
+            - retention.components.attoseconds / 1_000_000_000_000_000
+        jobs = jobs.filter { job in (job.value.finishedAt?.epochMilliseconds ?? .max) >= keepAfter }
+        guard jobs.count > maxJobs else { return }
+        let finished = jobs.values.filter { $0.finishedAt != nil }
+            .sorted { ($0.finishedAt?.epochMilliseconds ?? 0) < ($1.finishedAt?.epochMilliseconds ?? 0) }
+        for job in finished.prefix(jobs.count - maxJobs) { jobs.removeValue(forKey: job.id) }
+    }
 
     /// Starts replaying `seqs` at most `ratePerSecond` a second; returns the job.
     func start(seqs: [Int64], ratePerSecond: Double) -> Job {
         let id = Identifier.make(prefix: "rpl", epochMilliseconds: WallClock.now().epochMilliseconds)
         let job = Job(id: id, total: seqs.count, ratePerSecond: ratePerSecond, startedAt: WallClock.now())
-        jobs.withLock { $0[id] = job }
+        jobs.withLock { jobs in
+            Self.prune(&jobs, now: WallClock.now(), retention: retention, maxJobs: maxJobs)
+            jobs[id] = job
+        }
         let store = self.store
         let wakeup = self.wakeup
         Task { [jobs = self] in

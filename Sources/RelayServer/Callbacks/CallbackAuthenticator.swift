@@ -19,6 +19,30 @@ enum CallbackAuthenticator {
         return headers[field]
     }
 
+    /// What the head of a request (headers, path, query) already decides, before any body byte is read.
+    enum HeadDecision: Equatable {
+        case authorized
+        case unauthorized
+        /// Only the body can tell (Shipway's classic `hash`).
+        case needsBody
+    }
+
+    /// Checks every credential carried in a header or the path: all aggregators but Shipway's classic shape are
+    /// decided here, so a request with wrong or missing credentials is answered 401 without its body being read.
+    static func decideFromHead(client: Client, aggregator: Aggregator, presented: Presented) -> HeadDecision {
+        switch aggregator {
+        case .clickpost, .shiprocket, .eshipz:
+            return isAuthorized(client: client, aggregator: aggregator, presented: presented) ? .authorized : .unauthorized
+        case .shipway:
+            guard let credentials = client.shipway else { return .unauthorized }
+            if presented.pathToken != nil {
+                return ConstantTime.matchesAny(presented.pathToken, credentials.pathTokens) ? .authorized : .unauthorized
+            }
+            // Without a path token only the classic body hash can authorise, and only when it is configured.
+            return credentials.email != nil && !credentials.licenceKeys.isEmpty ? .needsBody : .unauthorized
+        }
+    }
+
     static func isAuthorized(client: Client, aggregator: Aggregator, presented: Presented) -> Bool {
         switch aggregator {
         case .clickpost:

@@ -34,7 +34,7 @@ struct OMSController<Context: RequestContext>: Sendable {
 
     /// The client when the bearer token is right, else the error response.
     func authenticate(_ request: Request, _ context: Context) -> Checked<Client> {
-        let clientId = context.parameters.get("clientId") ?? ""
+        let clientId = context.parameters.decoded("clientId") ?? ""
         guard let client = configuration.client(id: clientId) else {
             return .failure(JSONResponse.error(.notFound, "unknown_client", "no client \(clientId) is configured"))
         }
@@ -99,7 +99,7 @@ struct OMSController<Context: RequestContext>: Sendable {
         guard case .success(let client) = authenticate(request, context) else {
             return authenticate(request, context).response
         }
-        let awb = context.parameters.get("awb") ?? ""
+        let awb = context.parameters.decoded("awb") ?? ""
         let body: JSONValue
         switch try await readJSON(request) {
         case .failure(let response): return response
@@ -134,7 +134,7 @@ struct OMSController<Context: RequestContext>: Sendable {
         guard case .success(let client) = authenticate(request, context) else {
             return authenticate(request, context).response
         }
-        let awb = context.parameters.get("awb") ?? ""
+        let awb = context.parameters.decoded("awb") ?? ""
         guard let registration = try await store.registration(client: client.id, awb: awb) else {
             return JSONResponse.error(.notFound, "not_registered", "no registration for \(awb)")
         }
@@ -147,7 +147,7 @@ struct OMSController<Context: RequestContext>: Sendable {
         guard case .success(let client) = authenticate(request, context) else {
             return authenticate(request, context).response
         }
-        let awb = context.parameters.get("awb") ?? ""
+        let awb = context.parameters.decoded("awb") ?? ""
         guard try await store.unregister(client: client.id, awb: awb) else {
             return JSONResponse.error(.notFound, "not_registered", "no registration for \(awb)")
         }

@@ -8,8 +8,10 @@ import RelayDelivery
 import RelayStore
 
 /// The `/ops` web page (SPEC §7): dead letters with filters, one letter with its attempts, replay and bulk replay
-/// with the dry-run count shown before confirming, endpoint health, shipment trace, quarantine. Server-rendered
-/// (Mustache), signed in with the admin token (an HttpOnly, SameSite=Strict cookie).
+/// with the dry-run count shown before confirming, endpoint health, shipment trace, quarantine, audit log.
+/// Server-rendered (Mustache). Signing in with an admin token starts a server-side session: the cookie holds a
+/// random session id (HttpOnly, SameSite=Strict, `Secure` behind an https `public_url`, 8 h), every state-changing
+/// form carries the session's CSRF token and must come from the relay's own origin, and every page forbids framing.
 struct OpsController<Context: RequestContext>: Sendable {
     /// The configuration in force (replaced by a reload); read per request.
     let live: LiveConfiguration
@@ -18,20 +20,34 @@ struct OpsController<Context: RequestContext>: Sendable {
     let wakeup: DeliveryWakeup
     let jobs: ReplayJobs
     let library: MustacheLibrary
+    let sessions: OpsSessions
 
     static var cookie: String { "relay_ops" }
 
-    init(live: LiveConfiguration, store: any RelayStore, wakeup: DeliveryWakeup, jobs: ReplayJobs) throws {
+    /// Sent with every /ops answer.
+    static var securityHeaders: HTTPFields {
+        [
+            .contentSecurityPolicy: "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; "
+                + "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+            HTTPField.Name("X-Frame-Options")!: "DENY",
+            HTTPField.Name("X-Content-Type-Options")!: "nosniff",
+            HTTPField.Name("Referrer-Policy")!: "same-origin",  // "no-referrer" would make browsers send Origin: null
+        ]
+    }
+
+    init(live: LiveConfiguration, store: any RelayStore, wakeup: DeliveryWakeup, jobs: ReplayJobs,
+         sessions: OpsSessions = OpsSessions()) throws {
         self.live = live
         self.store = store
         self.wakeup = wakeup
         self.jobs = jobs
+        self.sessions = sessions
         var library = MustacheLibrary()
         for (name, text) in [("layout", OpsTemplates.layout), ("signIn", OpsTemplates.signIn),
                              ("deadLetters", OpsTemplates.deadLetters), ("deadLetter", OpsTemplates.deadLetter),
                              ("bulkReplay", OpsTemplates.bulkReplay), ("replayJob", OpsTemplates.replayJob),
                              ("endpoints", OpsTemplates.endpoints), ("trace", OpsTemplates.trace),
-                             ("quarantine", OpsTemplates.quarantine),
+                             ("quarantine", OpsTemplates.quarantine), ("audit", OpsTemplates.audit),
                              ("endpointTest", Self.endpointTestTemplate)] {
             try library.register(text, named: name)
         }
@@ -40,30 +56,47 @@ struct OpsController<Context: RequestContext>: Sendable {
 
     func addRoutes(to router: Router<Context>) {
         router.get("/ops/signin") { _, _ in page("Sign in", "signIn", [:], signedIn: false) }
-        router.post("/ops/signin") { request, _ in try await signIn(request) }
+        router.post("/ops/signin") { request, context in try await signIn(request, address: Self.address(context)) }
+        router.post("/ops/signout") { request, _ in
+            try await guardedForm(request) { _, _ in
+                if let id = sessionId(request) { sessions.end(id) }
+                return redirect("/ops/signin", cookie: "\(Self.cookie)=; Path=/ops; HttpOnly; SameSite=Strict; Max-Age=0")
+            }
+        }
+        router.get("/ops/audit") { request, _ in try await guarded(request) { try await audit(request) } }
         router.get("/ops") { request, _ in try await guarded(request) { try await deadLetters(request) } }
         router.get("/ops/dead-letters/:id") { request, context in
-            try await guarded(request) { try await deadLetter(context.parameters.get("id") ?? "", flash: nil) }
+            try await guarded(request) { try await deadLetter(context.parameters.decoded("id") ?? "", flash: nil) }
         }
         router.post("/ops/dead-letters/:id/:action") { request, context in
-            try await guarded(request) {
-                try await letterAction(context.parameters.get("id") ?? "", context.parameters.get("action") ?? "")
+            try await guardedForm(request) { session, _ in
+                try await letterAction(context.parameters.decoded("id") ?? "", context.parameters.decoded("action") ?? "",
+                                       actor: session.actor)
             }
         }
         router.get("/ops/replay") { request, _ in try await guarded(request) { try await bulkReplayPreview(request) } }
-        router.post("/ops/replay") { request, _ in try await guarded(request) { try await bulkReplayStart(request) } }
+        router.post("/ops/replay") { request, _ in
+            try await guardedForm(request) { session, fields in try await bulkReplayStart(fields, actor: session.actor) }
+        }
         router.get("/ops/replays/:id") { request, context in
-            try await guarded(request) { replayJob(context.parameters.get("id") ?? "") }
+            try await guarded(request) { replayJob(context.parameters.decoded("id") ?? "") }
         }
         router.get("/ops/endpoints") { request, _ in try await guarded(request) { try await endpoints() } }
         for path in ["/ops/endpoints/:client/:name/:action", "/ops/endpoints/:client/extra/:name/:action"] {
             router.post(RouterPath(path)) { request, context in
-                try await guarded(request) {
-                    let name = context.parameters.get("name") ?? ""
-                    let id = "\(context.parameters.get("client") ?? "")/" + (path.contains("/extra/") ? "extra/\(name)" : name)
-                    let disable = context.parameters.get("action") == "disable"
+                try await guardedForm(request) { session, _ in
+                    let name = context.parameters.decoded("name") ?? ""
+                    let id = "\(context.parameters.decoded("client") ?? "")/" + (path.contains("/extra/") ? "extra/\(name)" : name)
+                    let action = context.parameters.decoded("action") ?? ""
+                    // Only configured endpoints and the two known actions; anything else changes nothing.
+                    guard configuration.clients.contains(where: { $0.endpoints.contains { $0.id == id } }),
+                        action == "enable" || action == "disable"
+                    else { return page("Not found", "trace", [:], status: .notFound) }
+                    let disable = action == "disable"
                     try await store.setEndpoint(id, disabled: disable, reason: disable ? "disabled by ops" : nil,
                                                 now: WallClock.now())
+                    try await Audit.record(store, actor: session.actor, action: "endpoint_\(action)", target: id,
+                                           detail: disable ? "disabled" : "enabled", via: "ops")
                     wakeup.signal()
                     return redirect("/ops/endpoints")
                 }
@@ -78,44 +111,97 @@ struct OpsController<Context: RequestContext>: Sendable {
 
     func page(_ title: String, _ template: String, _ object: [String: Any], signedIn: Bool = true,
               flash: String? = nil, refresh: Bool = false, status: HTTPResponse.Status = .ok) -> Response {
+        var object = object
+        let csrf = OpsSessions.current?.csrf ?? ""
+        object["csrf"] = csrf
         let body = library.render(object, withTemplate: template) ?? ""
-        var layout: [String: Any] = ["title": title, "body": body, "signedIn": signedIn, "refresh": refresh]
+        var layout: [String: Any] = ["title": title, "body": body, "signedIn": signedIn, "refresh": refresh,
+                                     "csrf": csrf]
         if let flash { layout["flash"] = flash }
         let html = library.render(layout, withTemplate: "layout") ?? body
-        return Response(status: status, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"],
-                        body: .init(byteBuffer: ByteBuffer(string: html)))
+        var headers = Self.securityHeaders
+        headers[.contentType] = "text/html; charset=utf-8"
+        headers[.cacheControl] = "no-store"
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: html)))
     }
 
     func redirect(_ location: String, cookie: String? = nil) -> Response {
-        var headers: HTTPFields = [.location: location]
+        var headers = Self.securityHeaders
+        headers[.location] = location
         if let cookie { headers[.setCookie] = cookie }
         return Response(status: .seeOther, headers: headers)
     }
 
-    func isSignedIn(_ request: Request) -> Bool {
-        guard let token = configuration.admin.token, let header = request.headers[.cookie] else { return false }
+    /// The client's address, for the sign-in throttle.
+    static func address(_ context: Context) -> String {
+        (context as? any ConnectionClosingContext)?.channel.remoteAddress?.ipAddress ?? "unknown"
+    }
+
+    func sessionId(_ request: Request) -> String? {
+        guard let header = request.headers[.cookie] else { return nil }
         for part in header.split(separator: ";") {
             let pair = part.trimmingCharacters(in: .whitespaces).split(separator: "=", maxSplits: 1)
-            if pair.count == 2, pair[0] == Self.cookie, ConstantTime.matchesAny(String(pair[1]), [token]) { return true }
+            if pair.count == 2, pair[0] == Self.cookie { return String(pair[1]) }
         }
-        return false
+        return nil
     }
 
     func guarded(_ request: Request, _ body: () async throws -> Response) async throws -> Response {
-        guard configuration.admin.token != nil else {
-            return page("Ops", "signIn", ["error": "Set admin.token in the configuration to use this page."],
+        guard configuration.admin.isEnabled else {
+            return page("Ops", "signIn", ["error": "Set admin.token or admin.tokens in the configuration to use this page."],
                         signedIn: false, status: .forbidden)
         }
-        guard isSignedIn(request) else { return redirect("/ops/signin") }
-        return try await body()
+        guard let session = sessionId(request).flatMap(sessions.session) else { return redirect("/ops/signin") }
+        return try await OpsSessions.$current.withValue(session) { try await body() }
     }
 
-    func form(_ request: Request) async throws -> [String: String] {
-        var request = request
+    /// A state-changing form: signed in, from this relay's own origin, with the session's CSRF token. Anything
+    /// else is refused with 403 and changes nothing.
+    func guardedForm(_ request: Request, _ body: (OpsSessions.Session, [String: String]) async throws -> Response)
+        async throws -> Response
+    {
+        try await guarded(request) {
+            guard let session = OpsSessions.current else { return redirect("/ops/signin") }
+            guard isSameOrigin(request) else {
+                return page("Forbidden", "signIn", ["error": "This form was sent from another site."], status: .forbidden)
+            }
+            var copy = request
+            let fields = try await form(&copy)
+            guard ConstantTime.matchesAny(fields["csrf"], [session.csrf]) else {
+                return page("Forbidden", "signIn", ["error": "The form has expired; reload the page and try again."],
+                            status: .forbidden)
+            }
+            return try await body(session, fields)
+        }
+    }
+
+    /// Whether a form post comes from the relay's own pages: its `Origin` (when the browser sends one) is this
+    /// host or the configured public URL; `Sec-Fetch-Site`, when sent, says same-origin.
+    func isSameOrigin(_ request: Request) -> Bool {
+        if let site = request.headers[HTTPField.Name("Sec-Fetch-Site")!], site != "same-origin", site != "none" {
+            return false
+        }
+        guard let origin = request.headers[.origin] else { return true }
+        var allowed: [String] = []
+        if let authority = request.head.authority { allowed += ["http://\(authority)", "https://\(authority)"] }
+        if let publicURL = configuration.server.publicURL, let scheme = publicURL.range(of: "://") {
+            let rest = publicURL[scheme.upperBound...]
+            allowed.append(String(publicURL[..<scheme.upperBound]) + String(rest.prefix { $0 != "/" }))
+        }
+        return allowed.contains { $0.lowercased() == origin.lowercased() }
+    }
+
+    /// The form fields of a request body (the body is read once: the CSRF check keeps it for the action).
+    func form(_ request: inout Request) async throws -> [String: String] {
         let body = try await request.collectBody(upTo: 64 * 1024)
         var fields: [String: String] = [:]
         for (name, value) in URLForm.decode(String(buffer: body)) { fields[name] = value }
         return fields
+    }
+
+    func form(_ request: Request) async throws -> [String: String] {
+        var request = request
+        return try await form(&request)
     }
 
     func query(_ request: Request) -> [String: String] {
@@ -135,13 +221,26 @@ struct OpsController<Context: RequestContext>: Sendable {
 
     // MARK: Pages
 
-    func signIn(_ request: Request) async throws -> Response {
+    func signIn(_ request: Request, address: String) async throws -> Response {
+        guard isSameOrigin(request) else {
+            return page("Sign in", "signIn", ["error": "This form was sent from another site."], signedIn: false,
+                        status: .forbidden)
+        }
+        guard sessions.mayTry(address) else {
+            return page("Sign in", "signIn", ["error": "Too many failed sign-ins; try again in 15 minutes."],
+                        signedIn: false, status: .tooManyRequests)
+        }
         let fields = try await form(request)
-        guard let token = configuration.admin.token, ConstantTime.matchesAny(fields["token"], [token]) else {
-            return page("Sign in", "signIn", ["error": "That is not the admin token."], signedIn: false,
+        guard let actor = configuration.admin.name(of: fields["token"]) else {
+            sessions.recordFailure(address)
+            return page("Sign in", "signIn", ["error": "That is not an admin token."], signedIn: false,
                         status: .unauthorized)
         }
-        return redirect("/ops", cookie: "\(Self.cookie)=\(token); Path=/ops; HttpOnly; SameSite=Strict")
+        sessions.recordSuccess(address)
+        let (id, _) = sessions.create(actor: actor)
+        let secure = configuration.server.publicURL?.lowercased().hasPrefix("https://") == true ? "; Secure" : ""
+        let maxAge = Int(sessions.lifetime.components.seconds)
+        return redirect("/ops", cookie: "\(Self.cookie)=\(id); Path=/ops; HttpOnly; SameSite=Strict; Max-Age=\(maxAge)\(secure)")
     }
 
     func deadLetters(_ request: Request) async throws -> Response {
@@ -179,21 +278,33 @@ struct OpsController<Context: RequestContext>: Sendable {
         }
         var object = Self.row(letter)
         object["notificationId"] = letter.notificationId
+        object["awbQuery"] = URLForm.encode(letter.awb ?? "")
         object["attempts"] = attempts
         object["payload"] = ((try? JSONValue.parse(letter.payload))?.prettyPrinted())
             ?? String(decoding: letter.payload, as: UTF8.self)
         return page("Dead letter \(id)", "deadLetter", object, flash: flash)
     }
 
-    func letterAction(_ id: String, _ action: String) async throws -> Response {
-        guard let seq = DeadLetter.seq(fromId: id) else { return redirect("/ops") }
+    func letterAction(_ id: String, _ action: String, actor: String) async throws -> Response {
+        // Only the two actions the page offers, on a delivery that exists; anything else is 404 and changes nothing.
+        guard action == "replay" || action == "discard", let seq = DeadLetter.seq(fromId: id),
+            try await store.deadLetter(seq: seq) != nil
+        else { return page("Not found", "trace", [:], status: .notFound) }
         let now = WallClock.now()
         if action == "replay" {
             let replayed = try await store.replay(deadLetter: seq, now: now)
+            if replayed {
+                try await Audit.record(store, actor: actor, action: "replay", target: "dlv_\(seq)", detail: "replayed",
+                                       via: "ops")
+            }
             wakeup.signal()
             return redirect("/ops?flash=" + URLForm.encode(replayed ? "\(id) is being replayed." : "\(id) is not a dead letter."))
         }
         let discarded = try await store.discard(deadLetter: seq, now: now)
+        if discarded {
+            try await Audit.record(store, actor: actor, action: "discard", target: "dlv_\(seq)", detail: "discarded",
+                                   via: "ops")
+        }
         return redirect("/ops?flash=" + URLForm.encode(discarded ? "\(id) discarded." : "\(id) is not a dead letter."))
     }
 
@@ -209,11 +320,15 @@ struct OpsController<Context: RequestContext>: Sendable {
         ])
     }
 
-    func bulkReplayStart(_ request: Request) async throws -> Response {
-        var fields = try await form(request)
+    func bulkReplayStart(_ fields: [String: String], actor: String) async throws -> Response {
+        var fields = fields
+        fields.removeValue(forKey: "csrf")
         let rate = max(1, min(Double(fields.removeValue(forKey: "ratePerSecond") ?? "") ?? 50, 10_000))
-        let letters = try await store.deadLetters(filter(fields.filter { !$0.value.isEmpty }, limit: 10_000))
+        let used = fields.filter { !$0.value.isEmpty }
+        let letters = try await store.deadLetters(filter(used, limit: 10_000))
         let job = jobs.start(seqs: letters.map(\.seq).reversed(), ratePerSecond: rate)
+        try await Audit.record(store, actor: actor, action: "bulk_replay", target: job.id,
+                               detail: Audit.describe(count: letters.count, filter: used, rate: rate), via: "ops")
         return redirect("/ops/replays/\(job.id)")
     }
 
@@ -240,10 +355,22 @@ struct OpsController<Context: RequestContext>: Sendable {
                         : "\(stats.recentFailures * 100 / stats.recentAttempts) % of \(stats.recentAttempts)",
                     "pending": stats.pending, "dead": stats.dead, "toggle": stats.disabled ? "enable" : "disable",
                     "awaitingOrder": stats.awaitingOrder,
+                    "idQuery": URLForm.encode(endpoint.id),
                 ])
             }
         }
         return page("Endpoints", "endpoints", ["endpoints": rows])
+    }
+
+    func audit(_ request: Request) async throws -> Response {
+        let before = query(request)["cursor"].flatMap { Int64($0) }
+        let entries = try await store.auditLog(before: before, limit: 100)
+        var object: [String: Any] = ["entries": entries.map { entry -> [String: Any] in
+            ["at": entry.at.iso8601, "actor": entry.actor, "action": entry.action, "target": entry.target,
+             "detail": entry.detail, "via": entry.via]
+        }]
+        if entries.count == 100, let last = entries.last { object["next"] = "/ops/audit?cursor=\(last.seq)" }
+        return page("Audit log", "audit", object)
     }
 
     func trace(_ request: Request) async throws -> Response {

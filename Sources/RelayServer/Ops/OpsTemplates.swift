@@ -23,7 +23,9 @@ enum OpsTemplates {
         </style></head><body>
         <header><strong>shipment relay · ops</strong>
         {{#signedIn}}<a href="/ops">Dead letters</a><a href="/ops/endpoints">Endpoints</a><a href="/ops/trace">Shipment trace</a>
-        <a href="/ops/quarantine">Quarantine</a>{{/signedIn}}</header>
+        <a href="/ops/quarantine">Quarantine</a><a href="/ops/audit">Audit log</a>
+        <form method="post" action="/ops/signout" style="margin-left:auto"><input type="hidden" name="csrf" value="{{csrf}}">
+        <button type="submit">Sign out</button></form>{{/signedIn}}</header>
         <main>{{#flash}}<div class="flash">{{flash}}</div>{{/flash}}{{{body}}}</main></body></html>
         """
 
@@ -59,10 +61,10 @@ enum OpsTemplates {
 
     static let deadLetter = """
         <h1>Dead letter <code>{{id}}</code></h1>
-        <p>{{type}} for AWB <a href="/ops/trace?awb={{awb}}">{{awb}}</a> to <code>{{endpoint}}</code> ·
+        <p>{{type}} for AWB <a href="/ops/trace?awb={{awbQuery}}">{{awb}}</a> to <code>{{endpoint}}</code> ·
         notification <code>{{notificationId}}</code> · dead at {{deadAt}} ({{failure}})</p>
-        <form method="post" action="/ops/dead-letters/{{id}}/replay" style="display:inline"><button>Replay now</button></form>
-        <form method="post" action="/ops/dead-letters/{{id}}/discard" style="display:inline"><button class="danger">Discard</button></form>
+        <form method="post" action="/ops/dead-letters/{{id}}/replay" style="display:inline"><input type="hidden" name="csrf" value="{{csrf}}"><button>Replay now</button></form>
+        <form method="post" action="/ops/dead-letters/{{id}}/discard" style="display:inline"><input type="hidden" name="csrf" value="{{csrf}}"><button class="danger">Discard</button></form>
         <h2>Attempts</h2>
         <table><tr><th>#</th><th>Started</th><th>ms</th><th>Status</th><th>Failure</th><th>Response (≤ 4 KB)</th></tr>
         {{#attempts}}<tr><td>{{number}}</td><td>{{startedAt}}</td><td>{{durationMs}}</td><td>{{status}}</td>
@@ -73,7 +75,7 @@ enum OpsTemplates {
     static let bulkReplay = """
         <h1>Bulk replay</h1>
         <p><strong>{{count}}</strong> dead letters match {{description}}.</p>
-        {{#count}}<form method="post" action="/ops/replay">
+        {{#count}}<form method="post" action="/ops/replay"><input type="hidden" name="csrf" value="{{csrf}}">
         {{#hidden}}<input type="hidden" name="{{name}}" value="{{value}}">{{/hidden}}
         <label>Rate (letters per second)<input name="ratePerSecond" value="50"></label>
         <p><button type="submit">Replay {{count}} letters</button> <a href="/ops">Cancel</a></p></form>{{/count}}
@@ -94,9 +96,9 @@ enum OpsTemplates {
         {{#endpoints}}<tr><td><code>{{id}}</code></td><td class="muted">{{url}}</td>
         <td class="{{statusClass}}">{{status}}</td><td>{{lastSuccess}}</td><td>{{failureRate}}</td><td>{{pending}}</td>
         <td>{{awaitingOrder}}</td>
-        <td><a href="/ops?endpoint={{id}}">{{dead}}</a></td>
-        <td><form method="post" action="/ops/endpoints/{{id}}/{{toggle}}"><button>{{toggle}}</button></form>
-        <form method="post" action="/ops/endpoint-test/{{id}}"><button>Send test</button></form></td></tr>{{/endpoints}}
+        <td><a href="/ops?endpoint={{idQuery}}">{{dead}}</a></td>
+        <td><form method="post" action="/ops/endpoints/{{id}}/{{toggle}}"><input type="hidden" name="csrf" value="{{csrf}}"><button>{{toggle}}</button></form>
+        <form method="post" action="/ops/endpoint-test/{{id}}"><input type="hidden" name="csrf" value="{{csrf}}"><button>Send test</button></form></td></tr>{{/endpoints}}
         </table>
         """
 
@@ -107,6 +109,15 @@ enum OpsTemplates {
         {{#awb}}<table><tr><th>Time</th><th>What</th><th>Id</th><th>Detail</th></tr>
         {{#entries}}<tr><td>{{at}}</td><td>{{kind}}</td><td><code>{{id}}</code></td><td>{{detail}}</td></tr>{{/entries}}
         {{^entries}}<tr><td colspan="4" class="muted">Nothing stored for this AWB.</td></tr>{{/entries}}</table>{{/awb}}
+        """
+
+    static let audit = """
+        <h1>Audit log</h1><p class="muted">Every replay, bulk replay, discard, endpoint change and renormalisation, newest first.</p>
+        <table><tr><th>Time</th><th>Who</th><th>Action</th><th>Target</th><th>Detail</th><th>Via</th></tr>
+        {{#entries}}<tr><td>{{at}}</td><td>{{actor}}</td><td>{{action}}</td><td><code>{{target}}</code></td><td>{{detail}}</td>
+        <td>{{via}}</td></tr>{{/entries}}
+        {{^entries}}<tr><td colspan="6" class="muted">Nothing recorded yet.</td></tr>{{/entries}}</table>
+        {{#next}}<p><a href="{{next}}">Older →</a></p>{{/next}}
         """
 
     static let quarantine = """

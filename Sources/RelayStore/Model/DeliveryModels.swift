@@ -77,6 +77,12 @@ public struct DeadLetter: Sendable {
     public var attempts: Int
     public var deadAt: EventTime
     public var payload: [UInt8]
+    /// The delivery's state: `dead` for a dead letter; a letter looked up by id may since have been replayed
+    /// (`pending`, `delivered`, …) or `discarded`.
+    public var state: String = "dead"
+
+    /// Whether this is (still) a dead letter.
+    public var isDead: Bool { state == "dead" }
 
     public static func seq(fromId id: String) -> Int64? {
         id.hasPrefix("dlv_") ? Int64(id.dropFirst(4)) : Int64(id)

@@ -3,14 +3,16 @@ import RelayCore
 /// Rows to models, shared by both stores: each function reads the columns of the queries that use it, in order.
 enum StoreRows {
     static let deadLetterColumns = """
-        d.seq, d.notification_id, d.client, d.endpoint, n.type, n.awb, d.failure_class, d.attempts, d.dead_at, n.payload
+        d.seq, d.notification_id, d.client, d.endpoint, n.type, n.awb, d.failure_class, d.attempts, d.dead_at, n.payload,
+        d.state
         """
 
     static func deadLetter(_ row: some StoreRow) -> DeadLetter {
         DeadLetter(id: "dlv_\(row.int(0))", seq: row.int(0), notificationId: row.text(1) ?? "", client: row.text(2) ?? "",
                    endpointId: row.text(3) ?? "", type: row.text(4) ?? "", awb: row.text(5),
                    failureClass: row.text(6), attempts: Int(row.int(7)),
-                   deadAt: EventTime(epochMilliseconds: row.optionalInt(8) ?? 0), payload: row.blob(9))
+                   deadAt: EventTime(epochMilliseconds: row.optionalInt(8) ?? 0), payload: row.blob(9),
+                   state: row.text(10) ?? "")
     }
 
 

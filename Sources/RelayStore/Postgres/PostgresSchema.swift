@@ -147,6 +147,18 @@ enum PostgresSchema {
         CREATE INDEX deliveries_awaiting_order ON deliveries(ordering_key, endpoint) WHERE state = 'awaiting_order';
         CREATE INDEX deliveries_held_at ON deliveries(held_at) WHERE state = 'awaiting_order';
         """),
+        // The audit log (admin actions).
+        (3, """
+        CREATE TABLE audit_log (
+            seq BIGSERIAL PRIMARY KEY,
+            at BIGINT NOT NULL,
+            actor TEXT NOT NULL,
+            action TEXT NOT NULL,
+            target TEXT NOT NULL,
+            detail TEXT NOT NULL,
+            via TEXT NOT NULL
+        );
+        """),
     ]
 
     /// Applies every migration not yet applied, under the migration lock.

@@ -42,7 +42,9 @@ public final class PostgresStore: RelayStore {
                             operationTimeout: Duration = .seconds(5), ingestTimeout: Duration = .seconds(3),
                             logger: Logger) async throws -> PostgresStore
     {
-        var configuration = try PostgresURL.configuration(url)
+        let resolved = try PostgresURL.resolve(url)
+        if let warning = resolved.warning { logger.warning("\(warning)") }
+        var configuration = resolved.configuration
         configuration.options.maximumConnections = maxConnections
         configuration.options.connectTimeout = .seconds(3)
         if let schema {

@@ -146,6 +146,18 @@ enum SQLiteSchema {
         CREATE INDEX deliveries_awaiting_order ON deliveries(ordering_key, endpoint) WHERE state = 'awaiting_order';
         CREATE INDEX deliveries_held_at ON deliveries(held_at) WHERE state = 'awaiting_order';
         """),
+        // The audit log (admin actions).
+        (9, """
+        CREATE TABLE audit_log (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            at INTEGER NOT NULL,
+            actor TEXT NOT NULL,
+            action TEXT NOT NULL,
+            target TEXT NOT NULL,
+            detail TEXT NOT NULL,
+            via TEXT NOT NULL
+        );
+        """),
     ]
 
     /// Applies the pragmas and every migration not yet applied.

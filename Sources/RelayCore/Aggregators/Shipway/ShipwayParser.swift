@@ -20,9 +20,19 @@ enum ShipwayParser {
             guard let status = value["current_status"]?.text ?? input?["current_status"]?.text else {
                 throw .unrecognisedShape("current_status (or status_feed) is missing")
             }
-            var merged = input?.object ?? JSONObject()
-            for member in value.object ?? JSONObject() where member.key != "api_input" { merged[member.key] = member.value }
-            let item = JSONValue.object(merged)
+            // Top-level members override api_input's; built in one pass (a linear lookup per key was quadratic).
+            var members = input?.object?.members ?? []
+            var positions: [String: Int] = [:]
+            for (position, member) in members.enumerated() { positions[member.key] = position }
+            for member in value.object ?? JSONObject() where member.key != "api_input" {
+                if let position = positions[member.key] {
+                    members[position].value = member.value
+                } else {
+                    positions[member.key] = members.count
+                    members.append(member)
+                }
+            }
+            let item = JSONValue.object(JSONObject(members))
             events.append(makeEvent(item: item, status: status,
                                     carrier: value["carrier"]?.text ?? input?["carrier"]?.text,
                                     scans: scanList(input?["scans"] ?? value["scans"])))

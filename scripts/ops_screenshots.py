@@ -148,6 +148,12 @@ def main():
         browser.goto(base + "/ops/quarantine")
         check("Quarantine" in browser.text(), "quarantine")
         browser.screenshot(os.path.join(out, "ops-8-quarantine.png"))
+        browser.goto(base + "/ops/overview")
+        text = browser.text()
+        check("Overview" in text and "Callbacks received, by aggregator" in text and "Delivery attempts:" in text
+              and "Failed attempts per endpoint" in text and "Pending deliveries" in text, "overview charts")
+        check(browser.evaluate("document.querySelectorAll('svg.chart rect title').length") > 0, "overview charts have data bars")
+        browser.screenshot(os.path.join(out, "ops-9-overview.png"))
     finally:
         browser.close()
     print(f"ops page: {len(checks) - len(failures)} of {len(checks)} checks ok")

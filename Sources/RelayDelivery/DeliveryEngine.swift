@@ -8,7 +8,7 @@ public import RelayStore
 public import ServiceLifecycle
 import Synchronization
 
-/// Turns stored deliveries into HTTP requests (SPEC §6).
+/// Turns stored deliveries into HTTP requests (docs/CONTRACT.md §6).
 ///
 /// One loop finds due deliveries in the store and starts an attempt for each one that may leave now: per
 /// (endpoint, shipment) deliveries leave in event order, one at a time (a later one waits while an earlier one is

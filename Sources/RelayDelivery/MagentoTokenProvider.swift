@@ -4,7 +4,7 @@ import NIOCore
 import NIOHTTP1
 import RelayCore
 
-/// Magento admin tokens (SPEC §6): fetched with the configured username/password from
+/// Magento admin tokens (docs/CONTRACT.md §6): fetched with the configured username/password from
 /// `{store_url}/rest/V1/integration/admin/token`, cached, refreshed when the endpoint answers 401.
 actor MagentoTokenProvider {
     private let client: HTTPClient

@@ -103,7 +103,8 @@ public func buildApplication(
     let jobs = ReplayJobs(store: store, wakeup: wakeup, logger: logger)
     AdminController(live: live, store: store, wakeup: wakeup, jobs: jobs, queue: queue, reloader: reloader)
         .addRoutes(to: adminRouter)
-    try OpsController(live: live, store: store, wakeup: wakeup, jobs: jobs).addRoutes(to: adminRouter)
+    try OpsController(live: live, store: store, wakeup: wakeup, jobs: jobs, history: history, reloader: reloader)
+        .addRoutes(to: adminRouter)
     if let reloader { services.append(Supervised("config reload", reloader, health: health, logger: logger)) }
     if let admin = configuration.server.adminListen {
         var adminApp = Application(

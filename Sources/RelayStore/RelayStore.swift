@@ -147,7 +147,7 @@ public protocol RelayStore: Sendable {
     /// Audit entries, newest first, older than the entry `before` (a `seq`) when given.
     func auditLog(before: Int64?, limit: Int) async throws -> [AuditEntry]
 
-    /// Deletes one bounded batch of data older than `cutoff` (SPEC §8 retention): normalised callbacks and their
+    /// Deletes one bounded batch of data older than `cutoff` (docs/CONTRACT.md §8 retention): normalised callbacks and their
     /// events, attempts of deliveries that are not dead letters, finished deliveries, and notifications left without
     /// deliveries. Dead letters and their attempts stay until replayed or discarded.
     /// - Returns: rows deleted; 0 when nothing older is left.

@@ -1,7 +1,7 @@
 import RelayCore
 import Testing
 
-@Suite("Normaliser rules (SPEC §4.4)")
+@Suite("Normaliser rules (docs/CONTRACT.md §4.4)")
 struct NormaliserTests {
     static let client = Client(
         id: "acme", metadata: [(key: "Account Code", value: "ACME01")],

@@ -1,7 +1,7 @@
 import RelayCore
 import Testing
 
-@Suite("Timestamp formats (research §6.5)")
+@Suite("Timestamp formats (docs/AGGREGATORS.md §6.5)")
 struct TimestampParserTests {
     static let cases: [(text: String, iso: String)] = [
         ("2019-05-06T10:04:20Z", "2019-05-06T10:04:20Z"),

@@ -34,7 +34,7 @@ struct OpsPageEndToEndTests {
         print(log)
         #expect(status == 0, "\(log)")
         for name in ["ops-1-sign-in", "ops-2-dead-letters", "ops-3-dead-letter", "ops-4-bulk-replay-dry-run",
-                     "ops-5-replay-job", "ops-6-endpoints", "ops-7-trace", "ops-8-quarantine"] {
+                     "ops-5-replay-job", "ops-6-endpoints", "ops-7-trace", "ops-8-quarantine", "ops-9-overview"] {
             let size = (try? FileManager.default.attributesOfItem(atPath: output.appendingPathComponent("\(name).png").path)[.size] as? Int) ?? 0
             #expect(size > 1000, "\(name).png")
         }

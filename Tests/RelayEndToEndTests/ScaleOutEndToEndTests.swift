@@ -7,7 +7,7 @@ import RelayTestSupport
 import Synchronization
 import Testing
 
-/// Several real relay processes on one PostgreSQL (SPEC §8 scale-out): exactly-once delivery, takeover after
+/// Several real relay processes on one PostgreSQL (docs/CONTRACT.md §8 scale-out): exactly-once delivery, takeover after
 /// `kill -9`, and a PostgreSQL restart in the middle of a run.
 @Suite("Scale-out on PostgreSQL (real binaries)", .serialized,
        .enabled(if: PostgresCluster.sharedURL != nil && PostgresCluster.canStartPrivate))

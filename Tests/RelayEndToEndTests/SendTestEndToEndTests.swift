@@ -105,14 +105,34 @@ struct SendTestEndToEndTests {
             ).0 == 401)
 
         // and: the /ops button shows the answer
-        let cookie = ("cookie", "relay_ops=\(fixture.adminToken)")
-        let (opsStatus, html) = try await post(
-            "http://127.0.0.1:\(fixture.port)/ops/endpoint-test/e2e/notification",
-            headers: [cookie, ("content-type", "application/x-www-form-urlencoded")], body: "")
-        #expect(opsStatus == 200)
-        #expect(html.contains("Delivered: 200 in "))
+        // (sign in: a server-side session; the form carries the session's CSRF token and the relay's origin)
+        var configuration = HTTPClient.Configuration()
+        configuration.redirectConfiguration = .disallow
+        let browser = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        defer { Task { try? await browser.shutdown() } }
+        var signIn = HTTPClientRequest(url: "http://127.0.0.1:\(fixture.port)/ops/signin")
+        signIn.method = .POST
+        signIn.headers.add(name: "content-type", value: "application/x-www-form-urlencoded")
+        signIn.body = .bytes(ByteBuffer(string: "token=\(fixture.adminToken)"))
+        let signedIn = try await browser.execute(signIn, timeout: .seconds(10))
+        _ = try await signedIn.body.collect(upTo: 1 << 16)
+        let cookie = ("cookie", String((signedIn.headers.first(name: "set-cookie") ?? "").prefix { $0 != ";" }))
         let (_, endpointsPage) = try await getPage("http://127.0.0.1:\(fixture.port)/ops/endpoints", cookie: cookie)
         #expect(endpointsPage.contains(#"action="/ops/endpoint-test/e2e/notification""#))
+        let csrf = try #require(endpointsPage.range(of: #"name="csrf" value=""#).map { range in
+            String(endpointsPage[range.upperBound...].prefix { $0 != "\"" })
+        })
+        let (opsStatus, html) = try await post(
+            "http://127.0.0.1:\(fixture.port)/ops/endpoint-test/e2e/notification",
+            headers: [cookie, ("content-type", "application/x-www-form-urlencoded"),
+                      ("origin", "http://127.0.0.1:\(fixture.port)")], body: "csrf=\(csrf)")
+        #expect(opsStatus == 200)
+        #expect(html.contains("Delivered: 200 in "), "\(html.prefix(3000))")
+        // without the CSRF token the form is refused and nothing is sent
+        let (withoutToken, _) = try await post(
+            "http://127.0.0.1:\(fixture.port)/ops/endpoint-test/e2e/notification",
+            headers: [cookie, ("content-type", "application/x-www-form-urlencoded")], body: "")
+        #expect(withoutToken == 403)
 
         // then: none of it was stored as a delivery
         #expect(try fixture.count("SELECT count(*) FROM deliveries") == 0)

@@ -42,7 +42,7 @@ public struct CourierEvent: Sendable, Hashable {
     public var rtoAwb: String?
     /// Items the callback lists (Clickpost return `item_info`).
     public var items: [NotificationItem]?
-    /// The semantic key of this fact (research §1.8, §2.5, §3.5, §4.4), used for dedup.
+    /// The semantic key of this fact (docs/AGGREGATORS.md §1.8, §2.5, §3.5, §4.4), used for dedup.
     public var dedupKey: String
 
     public init(

@@ -1,7 +1,7 @@
 /// A tenant: one storefront with its aggregator accounts and endpoints.
 public struct Client: Sendable {
     public var id: String
-    /// Bearer token for the OMS routes (SPEC §5).
+    /// Bearer token for the OMS routes (docs/CONTRACT.md §5).
     public var apiToken: String?
     /// Static metadata copied into `logisticAggregatorMetaData` (e.g. `Account Code`), in order.
     public var metadata: [(key: String, value: String)]

@@ -12,7 +12,7 @@ public struct Endpoint: Sendable {
         case extra
     }
 
-    /// Magento admin-token credentials (SPEC §6).
+    /// Magento admin-token credentials (docs/CONTRACT.md §6).
     public struct MagentoAdminToken: Sendable {
         public var storeURL: String
         public var username: String

@@ -1,4 +1,4 @@
-/// The relay's whole configuration (SPEC §9), decoded from YAML by `RelayConfiguration(json:environment:)`.
+/// The relay's whole configuration (docs/CONTRACT.md §9), decoded from YAML by `RelayConfiguration(json:environment:)`.
 public struct RelayConfiguration: Sendable {
     public var server: Server
     public var storage: Storage

@@ -1,4 +1,4 @@
-/// What one attempt's result means for the delivery (SPEC §6 outcome rules). Pure.
+/// What one attempt's result means for the delivery (docs/CONTRACT.md §6 outcome rules). Pure.
 public enum AttemptVerdict: Sendable, Hashable {
     /// 2xx: done.
     case delivered

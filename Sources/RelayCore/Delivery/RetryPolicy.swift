@@ -1,4 +1,4 @@
-/// When to try a failed delivery again (SPEC §6): a schedule of delays after the first attempt, ±jitter, and
+/// When to try a failed delivery again (docs/CONTRACT.md §6): a schedule of delays after the first attempt, ±jitter, and
 /// `Retry-After` honoured within [scheduled, 2×scheduled]. Pure.
 public struct RetryPolicy: Sendable, Hashable {
     /// Delays in seconds after attempt 1, 2, …; after the last one the delivery is a dead letter.

@@ -1,4 +1,4 @@
-/// Turns parsed courier events into notifications (SPEC §4): mapping verdict, direction, stale and terminal rules,
+/// Turns parsed courier events into notifications (docs/CONTRACT.md §4): mapping verdict, direction, stale and terminal rules,
 /// dedup, registry enrichment and fan-out to endpoints. Pure: it reads the past through a `NormalisationContext`
 /// and returns what to store.
 public struct Normaliser: Sendable {

@@ -63,7 +63,7 @@ public struct ShipmentState: Sendable, Hashable, Codable {
     }
 }
 
-/// A shipment registered by the OMS (SPEC §5): order data that enriches every notification for its AWB.
+/// A shipment registered by the OMS (docs/CONTRACT.md §5): order data that enriches every notification for its AWB.
 public struct ShipmentRegistration: Sendable, Hashable {
     public var awb: String
     public var forwardOrderCode: String?

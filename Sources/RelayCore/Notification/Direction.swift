@@ -1,4 +1,4 @@
-/// Which way a shipment event travels, which decides `returnOrderInfo` (SPEC §4.1).
+/// Which way a shipment event travels, which decides `returnOrderInfo` (docs/CONTRACT.md §4.1).
 public enum Direction: String, Sendable, Hashable, Codable {
     /// A forward shipment to the customer: `returnOrderInfo` is null.
     case forward

@@ -1,4 +1,4 @@
-/// Builds the outbound notification body of SPEC §4.1, keys in the documented order.
+/// Builds the outbound notification body of docs/CONTRACT.md §4.1, keys in the documented order.
 public enum NotificationPayload {
     /// A forward or return shipment notification.
     /// - Parameter returnOrderTime: `returnOrderInfo.returnOrderTime` (epoch seconds) of a return when the registry

@@ -1,5 +1,5 @@
 /// The `notificationType` of an outbound notification: the documented names plus an open `unknown` case, so a
-/// renamed or added type is not a breaking change (SPEC §4.2).
+/// renamed or added type is not a breaking change (docs/CONTRACT.md §4.2).
 public enum NotificationType: Sendable, Hashable {
     case shippingLabelGenerated, outForPickup, returnPickedUp, outForDelivery, failedDelivery, delivered, rto
     case returnOrderPlaced, awbGenerated, cancelled, rtoDelivered, exchangePickup, exchangeDelivered
@@ -13,7 +13,7 @@ public enum NotificationType: Sendable, Hashable {
     case qcFailed
     case unknown(String)
 
-    /// Every named case, in the order of SPEC §4.2.
+    /// Every named case, in the order of docs/CONTRACT.md §4.2.
     public static let known: [NotificationType] = [
         .shippingLabelGenerated, .outForPickup, .returnPickedUp, .outForDelivery, .failedDelivery, .delivered,
         .rto, .returnOrderPlaced, .awbGenerated, .cancelled, .rtoDelivered, .exchangePickup, .exchangeDelivered,
@@ -89,7 +89,7 @@ public enum NotificationType: Sendable, Hashable {
         }
     }
 
-    /// Types that are relayed even after a terminal one (SPEC §4.4).
+    /// Types that are relayed even after a terminal one (docs/CONTRACT.md §4.4).
     public var isAllowedAfterTerminal: Bool {
         isTerminal || self == .damaged || self == .rtoAcknowledged
     }

@@ -1,4 +1,4 @@
-/// The messages the client's OMS sends through the relay (SPEC §5), validated before they are stored.
+/// The messages the client's OMS sends through the relay (docs/CONTRACT.md §5), validated before they are stored.
 public enum OMSMessageKind: String, Sendable, Hashable, CaseIterable {
     /// Return Order Ack (seed 000/002), delivered by PUT to the `return_ack` endpoint.
     case returnAck = "RETURN_ACK"

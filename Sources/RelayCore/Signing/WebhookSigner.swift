@@ -1,6 +1,6 @@
 import Crypto
 
-/// Standard Webhooks signatures (SPEC §6): `webhook-signature: v1,<base64 HMAC-SHA256 of "id.timestamp.body">`,
+/// Standard Webhooks signatures (docs/CONTRACT.md §6): `webhook-signature: v1,<base64 HMAC-SHA256 of "id.timestamp.body">`,
 /// one entry per active secret, space-separated.
 public struct WebhookSigner: Sendable {
     private let keys: [SymmetricKey]

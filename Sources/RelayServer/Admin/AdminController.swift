@@ -6,7 +6,7 @@ import RelayCore
 import RelayDelivery
 import RelayStore
 
-/// The admin JSON API (SPEC §7), bearer `admin.token` or one of `admin.tokens`: dead letters — list with filters and
+/// The admin JSON API (docs/CONTRACT.md §7), bearer `admin.token` or one of `admin.tokens`: dead letters — list with filters and
 /// cursor pagination, show with every attempt, replay (same `webhook-id`, `webhook-attempt-trigger: manual`),
 /// discard; endpoints; trace; quarantine; the audit log (every state-changing call is recorded with the token's name).
 struct AdminController<Context: RequestContext>: Sendable {

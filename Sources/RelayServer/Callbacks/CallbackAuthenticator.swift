@@ -3,7 +3,7 @@ import HTTPTypes
 import Hummingbird
 import RelayCore
 
-/// Checks an aggregator's credentials (SPEC §3): every form the aggregator uses, both active secrets during
+/// Checks an aggregator's credentials (docs/CONTRACT.md §3): every form the aggregator uses, both active secrets during
 /// rotation, compared in constant time.
 enum CallbackAuthenticator {
     /// What the request presented.

@@ -4,7 +4,7 @@ import NIOCore
 import RelayCore
 import RelayStore
 
-/// The aggregator callback routes (SPEC §3): `POST /v1/callbacks/{segment}/{clientId}` for each aggregator, plus
+/// The aggregator callback routes (docs/CONTRACT.md §3): `POST /v1/callbacks/{segment}/{clientId}` for each aggregator, plus
 /// `GET` probes. Order of checks: client (404) → credentials (401) → body size (413) → shape (400, quarantined) →
 /// durable commit (200, or 503 when storage fails).
 struct CallbackController<Context: RequestContext>: Sendable {

@@ -5,7 +5,7 @@ import RelayStore
 import ServiceLifecycle
 import Synchronization
 
-/// Normalises committed callbacks in batches, after their 2xx was sent (SPEC §3: answer fast, work from storage).
+/// Normalises committed callbacks in batches, after their 2xx was sent (docs/CONTRACT.md §3: answer fast, work from storage).
 ///
 /// On start it first catches up on callbacks stored but not normalised (a crash between answer and
 /// normalisation loses nothing); then it takes what the routes hand over. Each batch is one store transaction, so

@@ -5,7 +5,7 @@ import RelayCore
 import RelayDelivery
 import RelayStore
 
-/// The OMS routes (SPEC §5), authenticated with the client's `api_token` (bearer):
+/// The OMS routes (docs/CONTRACT.md §5), authenticated with the client's `api_token` (bearer):
 /// shipment registry, return acknowledgements, invoices and order postings.
 struct OMSController<Context: RequestContext>: Sendable {
     /// The configuration in force (replaced by a reload); read per request.

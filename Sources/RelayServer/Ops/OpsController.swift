@@ -7,7 +7,7 @@ import RelayCore
 import RelayDelivery
 import RelayStore
 
-/// The `/ops` web page (SPEC §7): dead letters with filters, one letter with its attempts, replay and bulk replay
+/// The `/ops` web page (docs/CONTRACT.md §7): dead letters with filters, one letter with its attempts, replay and bulk replay
 /// with the dry-run count shown before confirming, endpoint health, shipment trace, quarantine, audit log.
 /// Server-rendered (Mustache). Signing in with an admin token starts a server-side session: the cookie holds a
 /// random session id (HttpOnly, SameSite=Strict, `Secure` behind an https `public_url`, 8 h), every state-changing
@@ -21,6 +21,10 @@ struct OpsController<Context: RequestContext>: Sendable {
     let jobs: ReplayJobs
     let library: MustacheLibrary
     let sessions: OpsSessions
+    /// What this instance handled, per minute (the overview charts).
+    let history: OverviewHistory?
+    /// The configuration reloader, for the overview's "configuration" line.
+    let reloader: ConfigReloader?
 
     static var cookie: String { "relay_ops" }
 
@@ -36,8 +40,10 @@ struct OpsController<Context: RequestContext>: Sendable {
     }
 
     init(live: LiveConfiguration, store: any RelayStore, wakeup: DeliveryWakeup, jobs: ReplayJobs,
-         sessions: OpsSessions = OpsSessions()) throws {
+         sessions: OpsSessions = OpsSessions(), history: OverviewHistory? = nil, reloader: ConfigReloader? = nil) throws {
         self.live = live
+        self.history = history
+        self.reloader = reloader
         self.store = store
         self.wakeup = wakeup
         self.jobs = jobs
@@ -48,7 +54,7 @@ struct OpsController<Context: RequestContext>: Sendable {
                              ("bulkReplay", OpsTemplates.bulkReplay), ("replayJob", OpsTemplates.replayJob),
                              ("endpoints", OpsTemplates.endpoints), ("trace", OpsTemplates.trace),
                              ("quarantine", OpsTemplates.quarantine), ("audit", OpsTemplates.audit),
-                             ("endpointTest", Self.endpointTestTemplate)] {
+                             ("endpointTest", Self.endpointTestTemplate), ("overview", "{{{html}}}")] {
             try library.register(text, named: name)
         }
         self.library = library
@@ -64,6 +70,7 @@ struct OpsController<Context: RequestContext>: Sendable {
             }
         }
         router.get("/ops/audit") { request, _ in try await guarded(request) { try await audit(request) } }
+        router.get("/ops/overview") { request, _ in try await guarded(request) { overview() } }
         router.get("/ops") { request, _ in try await guarded(request) { try await deadLetters(request) } }
         router.get("/ops/dead-letters/:id") { request, context in
             try await guarded(request) { try await deadLetter(context.parameters.decoded("id") ?? "", flash: nil) }
@@ -108,6 +115,26 @@ struct OpsController<Context: RequestContext>: Sendable {
     }
 
     // MARK: Plumbing
+
+    /// `/ops/overview`: charts of the last hour and day, endpoint failure rates, and the configuration in force.
+    func overview() -> Response {
+        let snapshot = live.snapshot
+        var html = "<p class=\"muted\">Configuration generation \(snapshot.generation)"
+        if let outcome = reloader?.lastOutcome {
+            html += outcome.applied
+                ? " · last reload applied at \(SVGChart.escape(outcome.at.iso8601))"
+                    + (outcome.restartNeeded.isEmpty ? "" : " (restart needed for: "
+                        + SVGChart.escape(outcome.restartNeeded.joined(separator: ", ")) + ")")
+                : " · <span class=\"bad\">last reload refused at \(SVGChart.escape(outcome.at.iso8601)): "
+                    + SVGChart.escape(outcome.issues.joined(separator: "; ")) + "</span>"
+        }
+        html += "</p>"
+        let endpoints = snapshot.configuration.clients.flatMap { $0.endpoints.map(\.id) }
+        html = OverviewPage.render(history: history ?? OverviewHistory(now: { WallClock.now().epochMilliseconds }),
+                                    aggregators: Aggregator.allCases.map(\.rawValue), endpoints: endpoints,
+                                    configurationLine: html)
+        return page("Overview", "overview", ["html": html])
+    }
 
     func page(_ title: String, _ template: String, _ object: [String: Any], signedIn: Bool = true,
               flash: String? = nil, refresh: Bool = false, status: HTTPResponse.Status = .ok) -> Response {

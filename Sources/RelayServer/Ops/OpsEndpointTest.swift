@@ -21,12 +21,12 @@ extension OpsController {
     func addTestSendRoutes(to router: Router<Context>) {
         for path in ["/ops/endpoint-test/:client/:name", "/ops/endpoint-test/:client/extra/:name"] {
             router.post(RouterPath(path)) { request, context in
-                try await guarded(request) {
+                // A state-changing form like the others: session, same origin and CSRF token.
+                try await guardedForm(request) { _, fields in
                     let name = context.parameters.get("name") ?? ""
                     let id =
                         "\(context.parameters.get("client") ?? "")/"
                         + (path.contains("/extra/") ? "extra/\(name)" : name)
-                    let fields = try await form(request)
                     let (status, answer) = await TestSamples.run(
                         endpointId: id,
                         requestedType: fields["type"].flatMap {

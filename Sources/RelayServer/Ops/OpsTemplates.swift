@@ -20,9 +20,12 @@ enum OpsTemplates {
         button{font:inherit;padding:6px 12px;border:0;border-radius:4px;background:#2f6fdb;color:#fff;cursor:pointer}
         button.danger{background:#c53b3b}.muted{color:#6b7280}.flash{background:#e7f6ec;padding:8px 12px;margin-bottom:12px}
         .bad{color:#c53b3b;font-weight:600}.ok{color:#1f8a4c;font-weight:600}
+        h2{font-size:16px;margin:20px 0 8px}.charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(460px,1fr));gap:12px}
+        figure{margin:0;background:#fff;padding:8px;box-shadow:0 1px 2px #0001}figcaption{font-size:12px;color:#6b7280}
+        svg.chart{width:100%;height:auto}
         </style></head><body>
         <header><strong>shipment relay · ops</strong>
-        {{#signedIn}}<a href="/ops">Dead letters</a><a href="/ops/endpoints">Endpoints</a><a href="/ops/trace">Shipment trace</a>
+        {{#signedIn}}<a href="/ops/overview">Overview</a><a href="/ops">Dead letters</a><a href="/ops/endpoints">Endpoints</a><a href="/ops/trace">Shipment trace</a>
         <a href="/ops/quarantine">Quarantine</a><a href="/ops/audit">Audit log</a>
         <form method="post" action="/ops/signout" style="margin-left:auto"><input type="hidden" name="csrf" value="{{csrf}}">
         <button type="submit">Sign out</button></form>{{/signedIn}}</header>

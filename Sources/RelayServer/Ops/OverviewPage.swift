@@ -18,9 +18,11 @@ enum OverviewPage {
     static let outcomes = ["delivered", "retry", "dead"]
 
     /// The page body (escaped; safe to insert as raw HTML).
-    static func render(history: OverviewHistory, aggregators: [String], endpoints: [String]) -> String {
-        var html = "<h1>Overview</h1><p class=\"muted\">What this instance handled, kept in memory for a day "
-            + "(a restart starts afresh). Endpoint health over time: <a href=\"/ops/endpoints\">Endpoints</a>.</p>"
+    static func render(history: OverviewHistory, aggregators: [String], endpoints: [String],
+                       configurationLine: String = "") -> String {
+        var html = "<h1>Overview</h1>" + configurationLine
+            + "<p class=\"muted\">What this instance handled, kept in memory for a day "
+            + "(a restart starts afresh). Endpoint health: <a href=\"/ops/endpoints\">Endpoints</a>.</p>"
         for window in windows {
             let buckets = history.buckets(span: window.span, bucketMinutes: window.bucketMinutes)
             let axis = axisLabels(span: window.span)

@@ -46,6 +46,7 @@ enum SVGChart {
         for (index, line) in series.enumerated() {
             let count = max(1, line.values.count - 1)
             var path = ""
+            var dots = ""
             var pen = false
             for (position, value) in line.values.enumerated() {
                 guard let value else {
@@ -56,10 +57,13 @@ enum SVGChart {
                 let y = top + plotHeight - (peak > 0 ? value / peak * plotHeight : 0)
                 path += (pen ? "L" : "M") + "\(f(x)),\(f(y)) "
                 pen = true
+                // A dot per sample, so a single sample (a line of one point) still shows.
+                dots += "<circle cx=\"\(f(x))\" cy=\"\(f(y))\" r=\"2\" fill=\"\(palette[index % palette.count])\">"
+                    + "<title>\(escape(line.name)): \(f(value))</title></circle>"
             }
             if !path.isEmpty {
                 svg += "<path d=\"\(path)\" fill=\"none\" stroke=\"\(palette[index % palette.count])\" "
-                    + "stroke-width=\"1.5\"><title>\(escape(line.name))</title></path>"
+                    + "stroke-width=\"1.5\"><title>\(escape(line.name))</title></path>" + dots
             }
         }
         svg += axisLabels(axis, left: left, plotWidth: plotWidth, y: top + plotHeight + 14)

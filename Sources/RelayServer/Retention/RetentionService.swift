@@ -3,7 +3,7 @@ import RelayCore
 import RelayStore
 import ServiceLifecycle
 
-/// Deletes data older than `retention_days` in small batches (SPEC §8), so a long-running relay's store stays
+/// Deletes data older than `retention_days` in small batches (docs/CONTRACT.md §8), so a long-running relay's store stays
 /// bounded and ingest never waits behind a large delete. Dead letters stay until ops replay or discard them.
 struct RetentionService: Service {
     let store: any RelayStore

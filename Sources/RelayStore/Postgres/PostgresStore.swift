@@ -5,7 +5,7 @@ import PostgresNIO
 public import RelayCore
 import Synchronization
 
-/// The shared store: one PostgreSQL database that several relay instances use at once (SPEC §8 scale-out).
+/// The shared store: one PostgreSQL database that several relay instances use at once (docs/CONTRACT.md §8 scale-out).
 ///
 /// Callback inserts are group-committed (one statement, one commit, for everything that arrived while the previous
 /// commit ran); deliveries are claimed with `FOR UPDATE SKIP LOCKED` and a lease, so each delivery is sent by one

@@ -1,10 +1,10 @@
 /// Reads Clickpost webhooks: All-Status and Selected-Status tracking webhooks and return (RVP) webhooks, with or
-/// without the `{"payload": {...}, "internal": {...}}` wrapper (research §1).
+/// without the `{"payload": {...}, "internal": {...}}` wrapper (docs/AGGREGATORS.md §1).
 ///
 /// `additional.latest_status` is the newest status Clickpost knows: it drives the notification; the outer scan is
 /// kept as history when it is a different status.
 enum ClickpostParser {
-    /// Return-request webhooks (codes 101/102) time-stamp in UTC without a zone (research §1.7).
+    /// Return-request webhooks (codes 101/102) time-stamp in UTC without a zone (docs/AGGREGATORS.md §1.7).
     static let returnRequestCodes: Set<Int64> = [101, 102]
 
     static func parse(_ value: JSONValue) throws(CallbackParseError) -> ParsedCallback {

@@ -1,4 +1,4 @@
-/// Reads eShipz webhooks (research §4.2): the flat tracking event (`tracking_status`, `tracking_sub_status`, …) and
+/// Reads eShipz webhooks (docs/AGGREGATORS.md §4.2): the flat tracking event (`tracking_status`, `tracking_sub_status`, …) and
 /// the Tracking-API object (`tag`, `subtag`, `checkpoints[]`), as a single object, a bare array, or
 /// `{data|trackings: [...]}`.
 enum EshipzParser {

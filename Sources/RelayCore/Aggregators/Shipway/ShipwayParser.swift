@@ -1,4 +1,4 @@
-/// Reads Shipway webhooks (research §3.2): the classic shape `{hash, status_feed: [...]}` with several orders per
+/// Reads Shipway webhooks (docs/AGGREGATORS.md §3.2): the classic shape `{hash, status_feed: [...]}` with several orders per
 /// callback, and the panel shape with `api_input` whose `scans` is an object keyed "0", "1", ….
 enum ShipwayParser {
     static func parse(_ value: JSONValue) throws(CallbackParseError) -> ParsedCallback {

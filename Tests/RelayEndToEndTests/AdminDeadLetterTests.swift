@@ -42,13 +42,7 @@ struct AdminDeadLetterTests {
         configuration.redirectConfiguration = .disallow
         let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
         defer { Task { try? await client.shutdown() } }
-        var signIn = HTTPClientRequest(url: "http://127.0.0.1:\(fixture.port)/ops/signin")
-        signIn.method = .POST
-        signIn.headers.add(name: "content-type", value: "application/x-www-form-urlencoded")
-        signIn.body = .bytes(ByteBuffer(string: "token=\(fixture.adminToken)"))
-        let signedIn = try await client.execute(signIn, timeout: .seconds(10))
-        _ = try await signedIn.body.collect(upTo: 1 << 16)
-        let cookie = String((signedIn.headers.first(name: "set-cookie") ?? "").prefix { $0 != ";" })
+        let cookie = try await fixture.signInToOps(using: client)
         #expect(cookie.hasPrefix("relay_ops=") && !cookie.contains(fixture.adminToken))
         var page = HTTPClientRequest(url: "http://127.0.0.1:\(fixture.port)/ops/dead-letters/\(odd)")
         page.headers.add(name: "cookie", value: cookie)

@@ -217,6 +217,18 @@ struct RelayFixture {
         return Int(response.status.code)
     }
 
+    /// Signs in to `/ops` with the admin token through `client` (which must not follow redirects, to keep the
+    /// answer's cookie); returns the `cookie` header value of the session.
+    func signInToOps(using client: HTTPClient) async throws -> String {
+        var signIn = HTTPClientRequest(url: "http://127.0.0.1:\(port)/ops/signin")
+        signIn.method = .POST
+        signIn.headers.add(name: "content-type", value: "application/x-www-form-urlencoded")
+        signIn.body = .bytes(ByteBuffer(string: "token=\(adminToken)"))
+        let signedIn = try await client.execute(signIn, timeout: .seconds(10))
+        _ = try await signedIn.body.collect(upTo: 1 << 16)
+        return String((signedIn.headers.first(name: "set-cookie") ?? "").prefix { $0 != ";" })
+    }
+
     func start(arguments: [String] = ["--no-delivery"]) async throws -> RelayProcess {
         try await RelayProcess(configPath: configPath, port: port, arguments: arguments,
                                logPath: directory.appendingPathComponent("relay.log").path)

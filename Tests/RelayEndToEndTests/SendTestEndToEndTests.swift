@@ -110,13 +110,7 @@ struct SendTestEndToEndTests {
         configuration.redirectConfiguration = .disallow
         let browser = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
         defer { Task { try? await browser.shutdown() } }
-        var signIn = HTTPClientRequest(url: "http://127.0.0.1:\(fixture.port)/ops/signin")
-        signIn.method = .POST
-        signIn.headers.add(name: "content-type", value: "application/x-www-form-urlencoded")
-        signIn.body = .bytes(ByteBuffer(string: "token=\(fixture.adminToken)"))
-        let signedIn = try await browser.execute(signIn, timeout: .seconds(10))
-        _ = try await signedIn.body.collect(upTo: 1 << 16)
-        let cookie = ("cookie", String((signedIn.headers.first(name: "set-cookie") ?? "").prefix { $0 != ";" }))
+        let cookie = ("cookie", try await fixture.signInToOps(using: browser))
         let (_, endpointsPage) = try await getPage("http://127.0.0.1:\(fixture.port)/ops/endpoints", cookie: cookie)
         #expect(endpointsPage.contains(#"action="/ops/endpoint-test/e2e/notification""#))
         let csrf = try #require(endpointsPage.range(of: #"name="csrf" value=""#).map { range in

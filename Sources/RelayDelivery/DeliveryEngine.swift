@@ -38,6 +38,10 @@ public final class DeliveryEngine: Service, Sendable {
     let owner = "relay-\(ProcessInfo.processInfo.processIdentifier)-\(UInt32.random(in: 0...UInt32.max))"
     /// How long a claim lasts: longer than any attempt, so a delivery is taken over only from a stopped process.
     let leaseSeconds: Double
+    /// Finished attempts, committed in batches.
+    let completions: CompletionBatcher
+    /// The wall clock (injected: tests may move time).
+    let clock: @Sendable () -> EventTime
 
     /// - Parameters:
     ///   - wakeup: signalled by the normaliser when it stores new deliveries.
@@ -52,11 +56,15 @@ public final class DeliveryEngine: Service, Sendable {
 
     /// - Parameter live: the configuration in force; a reload changes endpoints, secrets and schedules for the
     ///   next attempts.
+    /// - Parameter clock: the wall clock; the default reads the system's.
     public init(store: any RelayStore, live: LiveConfiguration, wakeup: DeliveryWakeup, logger: Logger,
-                notifier: OpsNotifier? = nil, onAttempt: (@Sendable (String, String) -> Void)? = nil) {
+                notifier: OpsNotifier? = nil, onAttempt: (@Sendable (String, String) -> Void)? = nil,
+                clock: @escaping @Sendable () -> EventTime = WallClock.now) {
         let configuration = live.current
         let endpoints = live.snapshot.endpoints
         self.store = store
+        self.completions = CompletionBatcher(queue: store)
+        self.clock = clock
         self.live = live
         self.wakeup = wakeup
         self.logger = logger
@@ -105,8 +113,9 @@ public final class DeliveryEngine: Service, Sendable {
                             await expireAwaitingOrder()
                         }
                         let claimed: [DueDelivery]
+                        let more: Bool
                         do {
-                            claimed = try await claim()
+                            (claimed, more) = try await claim()
                             backoff.reset()
                         } catch {
                             // The store failed (full disk, database away): back off, 50 ms doubling to 5 s, and
@@ -127,6 +136,7 @@ public final class DeliveryEngine: Service, Sendable {
                         }
                         // While attempts run, their completions wake the loop; only an idle loop asks the store
                         // when the next retry falls due.
+                        if more { continue }
                         await wakeup.wait(timeout: claimed.isEmpty ? await idleTimeout() : .seconds(1))
                     }
                     // Graceful shutdown: no new attempts; the group waits for those in flight.
@@ -142,7 +152,7 @@ public final class DeliveryEngine: Service, Sendable {
     /// Deliveries held for want of an order code longer than `delivery.hold_unregistered_hours` become dead letters
     /// (`unroutable`); those held only behind them are released (issue #13, decision 9).
     func expireAwaitingOrder() async {
-        let now = WallClock.now()
+        let now = clock()
         let hold = Int64(configuration.delivery.holdUnregisteredHours * 3_600_000)
         do {
             let result = try await store.expireAwaitingOrder(
@@ -165,7 +175,7 @@ public final class DeliveryEngine: Service, Sendable {
     /// deliveries are due (their endpoints at their caps, their chains waiting) waits for such a wake-up rather
     /// than asking again at once.
     func idleTimeout() async -> Duration {
-        let now = WallClock.now()
+        let now = clock()
         guard let next = try? await store.nextDueTime(after: now) else { return .seconds(1) }
         return .milliseconds(max(1, min(1000, next.epochMilliseconds - now.epochMilliseconds)))
     }
@@ -192,8 +202,9 @@ public final class DeliveryEngine: Service, Sendable {
         }
     }
 
-    /// Due deliveries that may leave now, claimed in the store (marked in flight with a lease) and in the book.
-    func claim() async throws -> [DueDelivery] {
+    /// Due deliveries that may leave now, leased in the store and entered in the book; and whether the store had
+    /// more due than were read (claim again at once).
+    func claim() async throws -> (deliveries: [DueDelivery], more: Bool) {
         let endpoints = self.endpoints
         let defaultCap = configuration.delivery.maxInFlightPerEndpoint
         // Deliveries of disabled endpoints wait (not sent, not dead) until ops enable the endpoint again; endpoints
@@ -212,58 +223,52 @@ public final class DeliveryEngine: Service, Sendable {
             // Deliveries of endpoints no longer configured are claimed only to be dead-lettered.
             return (excluded, max(free, 1))
         }
-        let now = WallClock.now()
+        let now = clock()
         let lease = EventTime(epochMilliseconds: now.epochMilliseconds + Int64(leaseSeconds * 1000))
         // Scan a few candidates per free slot: enough to step over chains that wait, without re-reading a large
         // backlog each time a single slot frees up.
-        // What `choose` entered in the book. When the claim's transaction fails (the database went away), these
-        // were not sent and must leave the book, or their chains would stay busy until the process restarts.
-        let entered = ClaimLog()
-        var claimed: [DueDelivery] = []
+        let scan = min(512, max(32, free * 4))
+        let candidates = try await store.dueDeliveries(now: now, limit: scan, excluding: disabled)
+        guard !candidates.isEmpty else { return ([], false) }
+        // The pure choice, outside any store transaction: earlier events of a chain first, one delivery per chain,
+        // endpoints up to their caps. What is chosen enters the book now, so a concurrent claim cannot choose it too.
+        let ordered = candidates.sorted { ($0.eventTime, $0.seq) < ($1.eventTime, $1.seq) }
+        let chosen = book.withLock { book in
+            var chosen: [DueDelivery] = []
+            for delivery in ordered where chosen.count < free {
+                let cap = endpoints[delivery.endpointId]?.maxInFlight ?? defaultCap
+                if !book.disabledEndpoints.contains(delivery.endpointId), book.mayClaim(delivery, cap: cap) {
+                    book.claim(delivery)
+                    chosen.append(delivery)
+                }
+            }
+            return chosen
+        }
+        guard !chosen.isEmpty else { return ([], false) }
+        var leased: [DueDelivery] = []
         defer {
-            let kept = Set(claimed.map(\.seq))
-            let orphans = entered.deliveries.withLock { $0 }.filter { !kept.contains($0.seq) }
+            // Chosen but not leased (another process took it, it is no longer due, or the lease failed): not sent,
+            // so its chain and its endpoint slot are free again.
+            let kept = Set(leased.map(\.seq))
+            let orphans = chosen.filter { !kept.contains($0.seq) }
             if !orphans.isEmpty { book.withLock { book in for delivery in orphans { book.release(delivery) } } }
         }
-        claimed = try await claimChosen(now: now, free: free, lease: lease, disabled: disabled,
-                                        endpoints: endpoints, defaultCap: defaultCap, entered: entered)
-        return claimed
-    }
-
-    private func claimChosen(now: EventTime, free: Int, lease: EventTime, disabled: Set<String>,
-                             endpoints: [String: Endpoint], defaultCap: Int,
-                             entered: ClaimLog) async throws -> [DueDelivery] {
-        try await store.claimDeliveries(now: now, scan: min(512, max(32, free * 4)), owner: owner,
-                                        leaseUntil: lease, excluding: disabled) {
-            candidates in
-            // Earlier events of a chain go first.
-            let ordered = candidates.sorted { ($0.eventTime, $0.seq) < ($1.eventTime, $1.seq) }
-            return self.book.withLock { book in
-                var chosen: [DueDelivery] = []
-                for delivery in ordered where chosen.count < free {
-                    let cap = endpoints[delivery.endpointId]?.maxInFlight ?? defaultCap
-                    if !book.disabledEndpoints.contains(delivery.endpointId), book.mayClaim(delivery, cap: cap) {
-                        book.claim(delivery)
-                        chosen.append(delivery)
-                        entered.deliveries.withLock { $0.append(delivery) }
-                    }
-                }
-                return chosen
-            }
-        }
+        leased = try await store.lease(chosen, owner: owner, until: lease, now: now)
+        // A full page that yielded deliveries: more may be due at once.
+        return (leased, candidates.count >= scan && !leased.isEmpty)
     }
 
     func deliver(_ delivery: DueDelivery, sender: WebhookSender) async {
-        let startedAt = WallClock.now()
+        let startedAt = clock()
         guard let endpoint = endpoints[delivery.endpointId] else {
-            try? await store.complete(delivery: delivery.seq, attempt: nil, outcome: .dead(.endpointRemoved),
-                                      now: startedAt)
+            try? await completions.record(Completion(seq: delivery.seq, attempt: nil, outcome: .dead(.endpointRemoved),
+                                                     now: startedAt))
             finish(delivery, retrying: false)
             return
         }
         let timeout = endpoint.timeoutSeconds ?? configuration.delivery.timeoutSeconds
         let result = await sender.send(delivery, to: endpoint, timeout: timeout, trigger: delivery.trigger)
-        let now = WallClock.now()
+        let now = clock()
         // An order posting answered 2xx with {"hasError": true} was rejected by the client: a failed attempt. The
         // whole answer (up to 64 KiB) is read, not the 4 KB stored excerpt; a longer answer is not JSON that can be
         // read and counts as accepted, like any 2xx answer that is not JSON.
@@ -274,34 +279,19 @@ public final class DeliveryEngine: Service, Sendable {
             rejection = answer["errorMessage"]?.text ?? "hasError: true"
         }
         let verdict = AttemptVerdict.of(status: result.statusCode, failure: result.failure, rejected: rejection != nil)
-        let failure: FailureClass?
-        let outcome: DeliveryOutcome
-        var disable = false
-        switch verdict {
-        case .delivered:
-            failure = nil
-            outcome = .delivered
-        case .disableEndpoint:
-            failure = .endpointDisabled
-            outcome = .dead(.endpointDisabled)
-            disable = true
+        let policy = RetryPolicy(schedule: endpoint.retryScheduleSeconds ?? configuration.delivery.retryScheduleSeconds,
+                                 jitter: configuration.delivery.jitter)
+        let outcome = DeliveryOutcome.after(
+            verdict, attempts: delivery.attempts, policy: policy,
+            retryAfter: result.retryAfter.flatMap { RetryPolicy.parseRetryAfter($0, now: now) }, now: now,
+            random: Double.random(in: 0..<1))
+        let failure: FailureClass? = verdict == .delivered ? nil : outcome.failureClass
+        let disable = verdict == .disableEndpoint
+        if disable {
             // Stop claiming for it before anything of this attempt is committed.
             book.withLock { book in
                 book.disabledEndpoints.insert(endpoint.id)
                 book.disabledGeneration += 1
-            }
-        case .retry(let failureClass, let honourRetryAfter):
-            failure = failureClass
-            let policy = RetryPolicy(
-                schedule: endpoint.retryScheduleSeconds ?? configuration.delivery.retryScheduleSeconds,
-                jitter: configuration.delivery.jitter)
-            let retryAfter = honourRetryAfter ? result.retryAfter.flatMap { RetryPolicy.parseRetryAfter($0, now: now) } : nil
-            if let delay = policy.delay(afterAttempt: delivery.attempts + 1, random: Double.random(in: 0..<1),
-                                        retryAfter: retryAfter) {
-                outcome = .retry(at: EventTime(epochMilliseconds: now.epochMilliseconds + Int64(delay * 1000)),
-                                 failureClass)
-            } else {
-                outcome = .dead(failureClass)
             }
         }
         let attempt = AttemptRecord(
@@ -321,12 +311,7 @@ public final class DeliveryEngine: Service, Sendable {
                 "client": clientLabel, "endpoint": endpoint.id, "reason": "410 Gone", "deadLetters": "\(dead)",
             ]))
         }
-        let label: String
-        switch outcome {
-        case .delivered: label = "delivered"
-        case .retry: label = "retry"
-        case .dead: label = "dead"
-        }
+        let label = outcome.label
         if let failure {
             let next: String
             if case .retry(let at, _) = outcome { next = at.iso8601 } else { next = "none (dead letter)" }
@@ -354,6 +339,11 @@ public final class DeliveryEngine: Service, Sendable {
             .increment()
         Timer(label: "relay_delivery_attempt_seconds", dimensions: dimensions)
             .recordNanoseconds(attempt.durationMilliseconds * 1_000_000)
+        if outcome == .delivered, let receivedAt = delivery.receivedAt {
+            // Callback (or OMS message) received → notification delivered, across retries and restarts.
+            Timer(label: "relay_delivery_latency_seconds", dimensions: dimensions)
+                .recordNanoseconds(max(0, now.epochMilliseconds - receivedAt.epochMilliseconds) * 1_000_000)
+        }
         onAttempt?(endpoint.id, label)
         if case .retry = outcome { finish(delivery, retrying: true) } else { finish(delivery, retrying: false) }
     }
@@ -369,8 +359,8 @@ public final class DeliveryEngine: Service, Sendable {
         while true {
             tries += 1
             do {
-                try await store.complete(delivery: delivery.seq, attempt: attempt, outcome: outcome, now: now,
-                                         expectedAttempts: delivery.attempts)
+                try await completions.record(Completion(seq: delivery.seq, attempt: attempt, outcome: outcome, now: now,
+                                                        expectedAttempts: delivery.attempts))
                 if tries > 1 {
                     logger.info("delivery attempt recorded after retrying", metadata: [
                         "relay.delivery.seq": "\(delivery.seq)", "relay.tries": "\(tries)",
@@ -379,7 +369,7 @@ public final class DeliveryEngine: Service, Sendable {
                 return
             } catch {
                 if shuttingDown.load(ordering: .acquiring) || Task.isCancelled
-                    || WallClock.now().epochMilliseconds + pause > giveUpAt
+                    || clock().epochMilliseconds + pause > giveUpAt
                 {
                     // Not recorded: the delivery stays in flight and is attempted again when its lease expires
                     // (at least once).

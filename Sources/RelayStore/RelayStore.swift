@@ -64,13 +64,17 @@ public protocol RelayStore: Sendable {
 
     // MARK: Delivery
 
-    /// Claims due deliveries in one transaction: reads up to `scan` candidates that are pending and due (or in
-    /// flight with an expired lease), lets `choose` pick those that may leave now, and marks them in flight until
-    /// `leaseUntil`. Returns the chosen ones with their payloads.
-    /// - Parameter excluding: endpoints whose deliveries wait (disabled, or at their in-flight cap), skipped in the
-    ///   scan itself.
-    func claimDeliveries(now: EventTime, scan: Int, owner: String, leaseUntil: EventTime, excluding: Set<String>,
-                         choose: @escaping @Sendable ([DueDelivery]) -> [DueDelivery]) async throws -> [DueDelivery]
+    /// Due deliveries, oldest due first, without payloads: pending ones whose time has come and that head their
+    /// (endpoint, shipment) chain in the store, and in-flight ones whose lease expired. A plain read: nothing is
+    /// claimed; the delivery engine chooses among them (`lease` then claims).
+    /// - Parameter excluding: endpoints whose deliveries wait (disabled, or at their in-flight cap).
+    func dueDeliveries(now: EventTime, limit: Int, excluding: Set<String>) async throws -> [DueDelivery]
+
+    /// Claims the given deliveries until `until` with one conditional statement: only those still due (pending and
+    /// due, or in flight with an expired lease) and not being claimed by another process are taken. Returns those
+    /// taken, with their payload, attempts and receive time filled in.
+    func lease(_ deliveries: [DueDelivery], owner: String, until: EventTime, now: EventTime) async throws
+        -> [DueDelivery]
 
     /// Returns every in-flight delivery to pending (a single delivering process starting after a crash).
     func releaseLeases() async throws
@@ -82,12 +86,9 @@ public protocol RelayStore: Sendable {
     /// everything due now is waiting for its endpoint or its chain).
     func nextDueTime(after now: EventTime) async throws -> EventTime?
 
-    /// Records an attempt and the delivery's new state in one (group-committed) transaction.
-    /// - Parameter expectedAttempts: if given, records only while the delivery has exactly that many attempts, i.e.
-    ///   the attempts it had when it was claimed: recording a result again (after a commit that timed out but
-    ///   reached the database after all) changes nothing.
-    func complete(delivery seq: Int64, attempt: AttemptRecord?, outcome: DeliveryOutcome, now: EventTime,
-                  expectedAttempts: Int?) async throws
+    /// Records finished attempts and their deliveries' new states: the whole batch in one transaction (one statement
+    /// on PostgreSQL). A completion whose `expectedAttempts` no longer matches changes nothing.
+    func complete(_ completions: [Completion]) async throws
 
     /// Disables an endpoint and turns its pending deliveries into dead letters (`endpoint_disabled`).
     /// - Returns: how many deliveries were dead-lettered.
@@ -171,10 +172,25 @@ extension RelayStore {
     public var isShared: Bool { false }
     public func onDeliveriesChanged(_ handler: @escaping @Sendable () -> Void) {}
 
-    /// Records an attempt and the delivery's new state, whatever attempts the delivery has.
-    public func complete(delivery seq: Int64, attempt: AttemptRecord?, outcome: DeliveryOutcome, now: EventTime)
-        async throws
+    /// Records one attempt and the delivery's new state.
+    public func complete(delivery seq: Int64, attempt: AttemptRecord?, outcome: DeliveryOutcome, now: EventTime,
+                         expectedAttempts: Int? = nil) async throws
     {
-        try await complete(delivery: seq, attempt: attempt, outcome: outcome, now: now, expectedAttempts: nil)
+        try await complete([Completion(seq: seq, attempt: attempt, outcome: outcome, now: now,
+                                       expectedAttempts: expectedAttempts)])
+    }
+
+    /// Reads due deliveries, lets `choose` pick those that may leave now, and leases them (for tests and tools; the
+    /// delivery engine does the same with its book). Not atomic: a chosen delivery another process leased first is
+    /// left out of the result.
+    public func claimDeliveries(now: EventTime, scan: Int, owner: String, leaseUntil: EventTime,
+                                excluding: Set<String>, choose: ([DueDelivery]) -> [DueDelivery]) async throws
+        -> [DueDelivery]
+    {
+        let candidates = try await dueDeliveries(now: now, limit: scan, excluding: excluding)
+        guard !candidates.isEmpty else { return [] }
+        let chosen = choose(candidates)
+        guard !chosen.isEmpty else { return [] }
+        return try await lease(chosen, owner: owner, until: leaseUntil, now: now)
     }
 }

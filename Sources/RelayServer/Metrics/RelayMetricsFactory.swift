@@ -25,6 +25,7 @@ public struct RelayMetricsFactory: MetricsFactory {
         "relay_delivery_attempts_total": "Delivery attempts by client, endpoint, outcome (delivered, retry, dead) and failure class (none when delivered).",
         "relay_unroutable_total": "Held deliveries (no order code) whose AWB was not registered in time: dead letters of class unroutable.",
         "relay_delivery_attempt_seconds": "Duration of one delivery attempt (connect, request, whole response), by client and endpoint.",
+        "relay_delivery_latency_seconds": "Callback (or OMS message) received until its notification was delivered (2xx), by client and endpoint; includes retries.",
         "relay_pending_deliveries": "Deliveries not yet delivered, dead or discarded.",
         "relay_dead_letters": "Dead letters waiting for ops (not replayed or discarded).",
         "relay_oldest_due_retry_age_seconds": "How long the oldest due delivery has waited past its time: grows when delivery falls behind.",

@@ -16,6 +16,9 @@ public struct DueDelivery: Sendable, Hashable {
     public var payload: [UInt8]
     /// `scheduled`, or `manual` for an ops replay (sent as `webhook-attempt-trigger`).
     public var trigger: String = "scheduled"
+    /// When the callback (or OMS message) behind it was received: filled in by a lease, for the received →
+    /// delivered latency.
+    public var receivedAt: EventTime?
 
     /// Deliveries of one chain leave in event order.
     public var chain: String { "\(endpointId)\u{1F}\(orderingKey)" }
@@ -45,11 +48,25 @@ public struct AttemptRecord: Sendable, Hashable {
     }
 }
 
-/// What happens to a delivery after an attempt.
-public enum DeliveryOutcome: Sendable, Hashable {
-    case delivered
-    case retry(at: EventTime, FailureClass)
-    case dead(FailureClass)
+/// A finished attempt (or a decision without one) to record: the delivery's next state and the attempt, committed
+/// together. Recorded in batches (`DeliveryQueue.complete(_:)`).
+public struct Completion: Sendable, Hashable {
+    public var seq: Int64
+    public var attempt: AttemptRecord?
+    public var outcome: DeliveryOutcome
+    public var now: EventTime
+    /// If given, recorded only while the delivery has exactly that many attempts (those it had when it was leased):
+    /// recording a result again (after a commit that timed out but reached the database after all) changes nothing.
+    public var expectedAttempts: Int?
+
+    public init(seq: Int64, attempt: AttemptRecord?, outcome: DeliveryOutcome, now: EventTime,
+                expectedAttempts: Int? = nil) {
+        self.seq = seq
+        self.attempt = attempt
+        self.outcome = outcome
+        self.now = now
+        self.expectedAttempts = expectedAttempts
+    }
 }
 
 /// A stored delivery, for tests and ops.

@@ -16,40 +16,60 @@ extension PostgresStore {
             AND e.state IN ('pending', 'in_flight') AND (e.event_time, e.seq) < (d.event_time, d.seq))
         """
 
-    public func claimDeliveries(now: EventTime, scan: Int, owner: String, leaseUntil: EventTime, excluding: Set<String>,
-                                choose: @escaping @Sendable ([DueDelivery]) -> [DueDelivery]) async throws -> [DueDelivery]
-    {
+    public func dueDeliveries(now: EventTime, limit: Int, excluding: Set<String>) async throws -> [DueDelivery] {
         let excluded = PGValue.texts(excluding.sorted())
-        return try await transaction { connection in
-            let nowValue = PGValue.integer(now.epochMilliseconds)
-            // Rows another instance is claiming right now are locked: skipped, not waited for.
-            let candidates = try await connection.query(
+        let nowValue = PGValue.integer(now.epochMilliseconds)
+        let limitValue = PGValue.integer(Int64(limit))
+        // A plain read, no lock and no transaction: `lease` takes only what is still due when it runs. The chain
+        // condition holds across instances: a delivery is due only when no earlier one of its chain is pending or in
+        // flight anywhere, and a chain's head only moves forward when its delivery finishes.
+        return try await read { connection in
+            try await connection.query(
                 """
-                SELECT seq, notification_id, client, endpoint, ordering_key, event_time, next_attempt_at, attempts, trigger
+                (SELECT seq, notification_id, client, endpoint, ordering_key, event_time, next_attempt_at, attempts,
+                    trigger
                 FROM deliveries d WHERE state = 'pending' AND next_attempt_at <= ? AND endpoint <> ALL(?)
                     AND \(Self.chainHead)
-                ORDER BY next_attempt_at, seq LIMIT ? FOR UPDATE SKIP LOCKED
-                """, [nowValue, excluded, .integer(Int64(scan))], Self.candidateRow)
-                + (try await connection.query(
-                    """
-                    SELECT seq, notification_id, client, endpoint, ordering_key, event_time, next_attempt_at, attempts,
-                        trigger
-                    FROM deliveries d WHERE state = 'in_flight' AND lease_until < ? AND endpoint <> ALL(?)
-                    ORDER BY lease_until LIMIT ? FOR UPDATE SKIP LOCKED
-                    """, [nowValue, excluded, .integer(Int64(scan))], Self.candidateRow))
-            guard !candidates.isEmpty else { return [] }
-            var chosen = choose(candidates)
-            guard !chosen.isEmpty else { return [] }
-            let payloads = try await connection.query(
+                ORDER BY next_attempt_at, seq LIMIT ?)
+                UNION ALL
+                (SELECT seq, notification_id, client, endpoint, ordering_key, event_time, next_attempt_at, attempts,
+                    trigger
+                FROM deliveries d WHERE state = 'in_flight' AND lease_until < ? AND endpoint <> ALL(?)
+                ORDER BY lease_until LIMIT ?)
+                """, [nowValue, excluded, limitValue, nowValue, excluded, limitValue], Self.candidateRow)
+        }
+    }
+
+    public func lease(_ deliveries: [DueDelivery], owner: String, until: EventTime, now: EventTime) async throws
+        -> [DueDelivery]
+    {
+        guard !deliveries.isEmpty else { return [] }
+        let nowValue = PGValue.integer(now.epochMilliseconds)
+        // One statement: rows another instance is leasing right now are skipped, not waited for; a row that is no
+        // longer due (leased or finished since it was read) is left alone.
+        let rows = try await read { connection in
+            try await connection.query(
                 """
+                WITH taken AS (
+                    SELECT seq FROM deliveries WHERE seq = ANY(?) AND ((state = 'pending' AND next_attempt_at <= ?)
+                        OR (state = 'in_flight' AND lease_until < ?))
+                    FOR UPDATE SKIP LOCKED
+                )
                 UPDATE deliveries d SET state = 'in_flight', lease_owner = ?, lease_until = ?
-                FROM notifications n WHERE n.seq = d.notification_seq AND d.seq = ANY(?)
-                RETURNING d.seq, n.payload
-                """, [.text(owner), .integer(leaseUntil.epochMilliseconds), .integers(chosen.map(\.seq))]
-            ) { ($0.int(0), $0.blob(1)) }
-            let bySeq = Dictionary(payloads, uniquingKeysWith: { first, _ in first })
-            for index in chosen.indices { chosen[index].payload = bySeq[chosen[index].seq] ?? [] }
-            return chosen
+                FROM taken t, notifications n LEFT JOIN callbacks c ON c.seq = n.callback_seq
+                WHERE d.seq = t.seq AND n.seq = d.notification_seq
+                RETURNING d.seq, d.attempts, n.payload, coalesce(c.received_at, n.created_at)
+                """, [.integers(deliveries.map(\.seq)), nowValue, nowValue, .text(owner), .integer(until.epochMilliseconds)]
+            ) { ($0.int(0), (attempts: Int($0.int(1)), payload: $0.blob(2), receivedAt: $0.int(3))) }
+        }
+        let leased = Dictionary(rows, uniquingKeysWith: { first, _ in first })
+        return deliveries.compactMap { delivery in
+            guard let row = leased[delivery.seq] else { return nil }
+            var delivery = delivery
+            delivery.attempts = row.attempts
+            delivery.payload = row.payload
+            delivery.receivedAt = EventTime(epochMilliseconds: row.receivedAt)
+            return delivery
         }
     }
 
@@ -91,61 +111,61 @@ extension PostgresStore {
         }
     }
 
-    public func complete(delivery seq: Int64, attempt: AttemptRecord?, outcome: DeliveryOutcome, now: EventTime,
-                         expectedAttempts: Int?) async throws
-    {
-        var state = "delivered"
-        var nextAttempt: Int64?
-        var failure: String?
-        var deadAt: Int64?
-        switch outcome {
-        case .delivered: break
-        case .retry(let at, let failureClass):
-            state = "pending"
-            nextAttempt = at.epochMilliseconds
-            failure = failureClass.rawValue
-        case .dead(let failureClass):
-            state = "dead"
-            failure = failureClass.rawValue
-            deadAt = now.epochMilliseconds
-        }
-        // Both statements see the rows as they were before this one: with an expected count, either both apply or
-        // neither does.
-        let expected = PGValue.integer(orNull: expectedAttempts.map(Int64.init))
-        let update: [PGValue] = [
-            .integer(attempt == nil ? 0 : 1), .text(state), .integer(orNull: nextAttempt), .integer(now.epochMilliseconds),
-            .text(orNull: failure), .integer(orNull: deadAt), .integer(seq), expected,
-        ]
-        let values: [PGValue]
-        let insertAttempt: String
-        if let attempt {
-            insertAttempt = """
-                WITH recorded AS (
+    /// Completions per statement (15 values each, well under PostgreSQL's 65,535 bind limit).
+    static let completionChunk = 1000
+
+    public func complete(_ completions: [Completion]) async throws {
+        guard !completions.isEmpty else { return }
+        var start = 0
+        while start < completions.count {
+            let chunk = completions[start..<min(completions.count, start + Self.completionChunk)]
+            start += chunk.count
+            var values: [PGValue] = []
+            values.reserveCapacity(chunk.count * 15)
+            for completion in chunk {
+                let outcome = completion.outcome
+                var nextAttempt: Int64?
+                if case .retry(let at, _) = outcome { nextAttempt = at.epochMilliseconds }
+                var deadAt: Int64?
+                if case .dead = outcome { deadAt = completion.now.epochMilliseconds }
+                let attempt = completion.attempt
+                values += [
+                    .integer(completion.seq), .integer(orNull: completion.expectedAttempts.map(Int64.init)),
+                    .bool(attempt != nil), .text(outcome.state.rawValue), .integer(orNull: nextAttempt),
+                    .integer(completion.now.epochMilliseconds), .text(orNull: outcome.failureClass?.rawValue),
+                    .integer(orNull: deadAt),
+                    .integer(attempt?.startedAt.epochMilliseconds ?? 0), .integer(attempt?.durationMilliseconds ?? 0),
+                    .integer(orNull: attempt?.statusCode.map(Int64.init)), .text(orNull: attempt?.failureClass?.rawValue),
+                    attempt.map { .blob($0.responseExcerpt) } ?? .null, .text(orNull: attempt?.error),
+                    .text(attempt?.trigger ?? "scheduled"),
+                ]
+            }
+            let list = PostgresSQL.valuesList(rows: chunk.count, casts: [
+                "bigint", "bigint", "boolean", "text", "bigint", "bigint", "text", "bigint", "bigint", "bigint", "integer",
+                "text", "bytea", "text", "text",
+            ])
+            // One statement for the batch: each delivery's new state and its attempt commit together; a completion
+            // whose expected attempt count no longer matches updates nothing and so records no attempt.
+            let bindings = values
+            try await read { connection in
+                try await connection.query(
+                    """
+                    WITH input (seq, expected, has_attempt, state, next_at, now, failure, dead_at, started_at,
+                        duration_ms, status_code, attempt_failure, excerpt, error, trigger) AS (VALUES \(list)),
+                    updated AS (
+                        UPDATE deliveries d SET attempts = d.attempts + CASE WHEN i.has_attempt THEN 1 ELSE 0 END,
+                            state = i.state, next_attempt_at = coalesce(i.next_at, d.next_attempt_at), updated_at = i.now,
+                            failure_class = i.failure, dead_at = coalesce(i.dead_at, d.dead_at), lease_until = NULL
+                        FROM input i WHERE d.seq = i.seq AND d.attempts = coalesce(i.expected, d.attempts)
+                        RETURNING d.seq, d.attempts
+                    )
                     INSERT INTO attempts (delivery_seq, number, started_at, duration_ms, status_code, failure_class,
                         response_excerpt, error, trigger)
-                    SELECT seq, attempts + 1, ?, ?, ?, ?, ?, ?, ? FROM deliveries
-                    WHERE seq = ? AND attempts = coalesce(?::bigint, attempts)
-                )
-                """
-            values = [.integer(attempt.startedAt.epochMilliseconds), .integer(attempt.durationMilliseconds),
-                      .integer(orNull: attempt.statusCode.map(Int64.init)), .text(orNull: attempt.failureClass?.rawValue),
-                      .blob(attempt.responseExcerpt), .text(orNull: attempt.error), .text(attempt.trigger),
-                      .integer(seq), expected] + update
-        } else {
-            insertAttempt = ""
-            values = update
-        }
-        // One statement: the attempt and the delivery's new state commit together. (This instance's loop wakes
-        // itself for the next delivery of the chain; other instances need no NOTIFY.)
-        try await read { connection in
-            try await connection.query(
-                """
-                \(insertAttempt)
-                UPDATE deliveries SET attempts = attempts + ?, state = ?,
-                    next_attempt_at = coalesce(?::bigint, next_attempt_at), updated_at = ?, failure_class = ?,
-                    dead_at = coalesce(?::bigint, dead_at), lease_until = NULL
-                WHERE seq = ? AND attempts = coalesce(?::bigint, attempts)
-                """, values)
+                    SELECT u.seq, u.attempts, i.started_at, i.duration_ms, i.status_code, i.attempt_failure, i.excerpt,
+                        i.error, i.trigger
+                    FROM updated u JOIN input i ON i.seq = u.seq WHERE i.has_attempt
+                    """, bindings)
+            }
         }
     }
 

@@ -14,37 +14,63 @@ extension SQLiteStore {
                     payload: row.blob(8))
     }
 
-    public func claimDeliveries(now: EventTime, scan: Int, owner: String, leaseUntil: EventTime, excluding: Set<String>,
-                                choose: @escaping @Sendable ([DueDelivery]) -> [DueDelivery]) async throws -> [DueDelivery]
-    {
+    public func dueDeliveries(now: EventTime, limit: Int, excluding: Set<String>) async throws -> [DueDelivery] {
         let excluded = excluding.sorted()
         let exclusion = excluded.isEmpty ? "" : " AND endpoint NOT IN (\(excluded.map { _ in "?" }.joined(separator: ", ")))"
         let excludedValues = excluded.map(SQLiteValue.text)
-        return try await writer.perform { connection in
+        // A read on a reader connection: the writer keeps committing meanwhile. What it reads may be a moment old;
+        // `lease` only takes what is still due. One process delivers from an SQLite file, so its book orders chains.
+        return try await reader.read { connection in
             let nowValue = SQLiteValue.integer(now.epochMilliseconds)
-            let candidates = try connection.query(
+            return try connection.query(
                 """
                 SELECT seq, notification_id, client, endpoint, ordering_key, event_time, next_attempt_at, attempts, trigger
                 FROM deliveries WHERE state = 'pending' AND next_attempt_at <= ?\(exclusion)
                 ORDER BY next_attempt_at, seq LIMIT ?
-                """, [nowValue] + excludedValues + [.integer(Int64(scan))], Self.candidateRow)
+                """, [nowValue] + excludedValues + [.integer(Int64(limit))], Self.candidateRow)
                 + (try connection.query(
                     """
                     SELECT seq, notification_id, client, endpoint, ordering_key, event_time, next_attempt_at, attempts,
                         trigger
                     FROM deliveries WHERE state = 'in_flight' AND lease_until < ?\(exclusion) LIMIT ?
-                    """, [nowValue] + excludedValues + [.integer(Int64(scan))], Self.candidateRow))
-            guard !candidates.isEmpty else { return [] }
-            var chosen = choose(candidates)
-            for index in chosen.indices {
-                try connection.run(
-                    "UPDATE deliveries SET state = 'in_flight', lease_owner = ?, lease_until = ? WHERE seq = ?",
-                    [.text(owner), .integer(leaseUntil.epochMilliseconds), .integer(chosen[index].seq)])
-                chosen[index].payload = try connection.query(
-                    "SELECT n.payload FROM deliveries d JOIN notifications n ON n.seq = d.notification_seq WHERE d.seq = ?",
-                    [.integer(chosen[index].seq)]) { $0.blob(0) }.first ?? []
+                    """, [nowValue] + excludedValues + [.integer(Int64(limit))], Self.candidateRow))
+        }
+    }
+
+    public func lease(_ deliveries: [DueDelivery], owner: String, until: EventTime, now: EventTime) async throws
+        -> [DueDelivery]
+    {
+        guard !deliveries.isEmpty else { return [] }
+        let seqs = deliveries.map { SQLiteValue.integer($0.seq) }
+        let list = Array(repeating: "?", count: seqs.count).joined(separator: ", ")
+        let nowValue = SQLiteValue.integer(now.epochMilliseconds)
+        let leased = try await writer.perform { connection -> [Int64: (attempts: Int, payload: [UInt8], receivedAt: EventTime)] in
+            let taken = try connection.query(
+                """
+                UPDATE deliveries SET state = 'in_flight', lease_owner = ?, lease_until = ?
+                WHERE seq IN (\(list)) AND ((state = 'pending' AND next_attempt_at <= ?)
+                    OR (state = 'in_flight' AND lease_until < ?))
+                RETURNING seq
+                """, [.text(owner), .integer(until.epochMilliseconds)] + seqs + [nowValue, nowValue]) { $0.int(0) }
+            guard !taken.isEmpty else { return [:] }
+            let rows = try connection.query(
+                """
+                SELECT d.seq, d.attempts, n.payload, coalesce(c.received_at, n.created_at)
+                FROM deliveries d JOIN notifications n ON n.seq = d.notification_seq
+                    LEFT JOIN callbacks c ON c.seq = n.callback_seq
+                WHERE d.seq IN (\(Array(repeating: "?", count: taken.count).joined(separator: ", ")))
+                """, taken.map(SQLiteValue.integer)) {
+                ($0.int(0), (Int($0.int(1)), $0.blob(2), EventTime(epochMilliseconds: $0.int(3))))
             }
-            return chosen
+            return Dictionary(rows, uniquingKeysWith: { first, _ in first })
+        }
+        return deliveries.compactMap { delivery in
+            guard let row = leased[delivery.seq] else { return nil }
+            var delivery = delivery
+            delivery.attempts = row.attempts
+            delivery.payload = row.payload
+            delivery.receivedAt = row.receivedAt
+            return delivery
         }
     }
 
@@ -90,51 +116,44 @@ extension SQLiteStore {
         }
     }
 
-    public func complete(delivery seq: Int64, attempt: AttemptRecord?, outcome: DeliveryOutcome, now: EventTime,
-                         expectedAttempts: Int?) async throws
-    {
+    public func complete(_ completions: [Completion]) async throws {
+        guard !completions.isEmpty else { return }
         try await writer.perform { connection in
-            let recorded = try connection.query("SELECT attempts FROM deliveries WHERE seq = ?", [.integer(seq)]) {
-                $0.int(0)
-            }.first ?? 0
-            // Recorded already (or by someone else): nothing changes.
-            if let expectedAttempts, recorded != Int64(expectedAttempts) { return }
-            if let attempt {
-                try connection.run(
-                    """
-                    INSERT INTO attempts (delivery_seq, number, started_at, duration_ms, status_code, failure_class,
-                        response_excerpt, error, trigger)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """,
-                    [.integer(seq), .integer(recorded + 1), .integer(attempt.startedAt.epochMilliseconds),
-                     .integer(attempt.durationMilliseconds), .integer(orNull: attempt.statusCode.map(Int64.init)),
-                     .text(orNull: attempt.failureClass?.rawValue), .blob(attempt.responseExcerpt),
-                     .text(orNull: attempt.error), .text(attempt.trigger)])
-            }
-            let increment: Int64 = attempt == nil ? 0 : 1
-            switch outcome {
-            case .delivered:
-                try connection.run(
-                    "UPDATE deliveries SET state = 'delivered', attempts = attempts + ?, updated_at = ?, failure_class = NULL, lease_until = NULL WHERE seq = ?",
-                    [.integer(increment), .integer(now.epochMilliseconds), .integer(seq)])
-            case .retry(let at, let failure):
-                try connection.run(
-                    """
-                    UPDATE deliveries SET state = 'pending', attempts = attempts + ?, next_attempt_at = ?, updated_at = ?,
-                        failure_class = ?, lease_until = NULL WHERE seq = ?
-                    """,
-                    [.integer(increment), .integer(at.epochMilliseconds), .integer(now.epochMilliseconds),
-                     .text(failure.rawValue), .integer(seq)])
-            case .dead(let failure):
-                try connection.run(
-                    """
-                    UPDATE deliveries SET state = 'dead', attempts = attempts + ?, updated_at = ?, dead_at = ?,
-                        failure_class = ?, lease_until = NULL WHERE seq = ?
-                    """,
-                    [.integer(increment), .integer(now.epochMilliseconds), .integer(now.epochMilliseconds),
-                     .text(failure.rawValue), .integer(seq)])
-            }
+            for completion in completions { try Self.record(completion, connection) }
         }
+    }
+
+    private static func record(_ completion: Completion, _ connection: SQLiteConnection) throws {
+        let seq = SQLiteValue.integer(completion.seq)
+        let recorded = try connection.query("SELECT attempts FROM deliveries WHERE seq = ?", [seq]) { $0.int(0) }.first ?? 0
+        // Recorded already (or by someone else): nothing changes.
+        if let expected = completion.expectedAttempts, recorded != Int64(expected) { return }
+        if let attempt = completion.attempt {
+            try connection.run(
+                """
+                INSERT INTO attempts (delivery_seq, number, started_at, duration_ms, status_code, failure_class,
+                    response_excerpt, error, trigger)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+                [seq, .integer(recorded + 1), .integer(attempt.startedAt.epochMilliseconds),
+                 .integer(attempt.durationMilliseconds), .integer(orNull: attempt.statusCode.map(Int64.init)),
+                 .text(orNull: attempt.failureClass?.rawValue), .blob(attempt.responseExcerpt),
+                 .text(orNull: attempt.error), .text(attempt.trigger)])
+        }
+        let outcome = completion.outcome
+        let now = SQLiteValue.integer(completion.now.epochMilliseconds)
+        var nextAttempt = SQLiteValue.null
+        if case .retry(let at, _) = outcome { nextAttempt = .integer(at.epochMilliseconds) }
+        var deadAt = SQLiteValue.null
+        if case .dead = outcome { deadAt = now }
+        try connection.run(
+            """
+            UPDATE deliveries SET state = ?, attempts = attempts + ?, next_attempt_at = coalesce(?, next_attempt_at),
+                updated_at = ?, dead_at = coalesce(?, dead_at), failure_class = ?, lease_until = NULL
+            WHERE seq = ?
+            """,
+            [.text(outcome.state.rawValue), .integer(completion.attempt == nil ? 0 : 1), nextAttempt, now, deadAt,
+             .text(orNull: outcome.failureClass?.rawValue), seq])
     }
 
     public func disableEndpoint(_ id: String, reason: String, now: EventTime) async throws -> Int {

@@ -38,8 +38,10 @@ public final class DeliveryEngine: Service, Sendable {
     let owner = "relay-\(ProcessInfo.processInfo.processIdentifier)-\(UInt32.random(in: 0...UInt32.max))"
     /// How long a claim lasts: longer than any attempt, so a delivery is taken over only from a stopped process.
     let leaseSeconds: Double
-    /// Finished attempts, committed in batches.
-    let completions: CompletionBatcher
+    /// Finished attempts, committed in batches (one transaction, on PostgreSQL one statement, per batch). A caller
+    /// returns once its batch committed, so the next delivery of a chain never starts before this one's state is
+    /// stored.
+    let completions: GroupCommit<Completion, Void>
     /// The wall clock (injected: tests may move time).
     let clock: @Sendable () -> EventTime
 
@@ -63,7 +65,7 @@ public final class DeliveryEngine: Service, Sendable {
         let configuration = live.current
         let endpoints = live.snapshot.endpoints
         self.store = store
-        self.completions = CompletionBatcher(queue: store)
+        self.completions = GroupCommit(maxBatch: 512)
         self.clock = clock
         self.live = live
         self.wakeup = wakeup
@@ -261,8 +263,8 @@ public final class DeliveryEngine: Service, Sendable {
     func deliver(_ delivery: DueDelivery, sender: WebhookSender) async {
         let startedAt = clock()
         guard let endpoint = endpoints[delivery.endpointId] else {
-            try? await completions.record(Completion(seq: delivery.seq, attempt: nil, outcome: .dead(.endpointRemoved),
-                                                     now: startedAt))
+            try? await recordCompletion(Completion(seq: delivery.seq, attempt: nil, outcome: .dead(.endpointRemoved),
+                                                   now: startedAt))
             finish(delivery, retrying: false)
             return
         }
@@ -359,8 +361,8 @@ public final class DeliveryEngine: Service, Sendable {
         while true {
             tries += 1
             do {
-                try await completions.record(Completion(seq: delivery.seq, attempt: attempt, outcome: outcome, now: now,
-                                                        expectedAttempts: delivery.attempts))
+                try await recordCompletion(Completion(seq: delivery.seq, attempt: attempt, outcome: outcome, now: now,
+                                                      expectedAttempts: delivery.attempts))
                 if tries > 1 {
                     logger.info("delivery attempt recorded after retrying", metadata: [
                         "relay.delivery.seq": "\(delivery.seq)", "relay.tries": "\(tries)",
@@ -384,6 +386,15 @@ public final class DeliveryEngine: Service, Sendable {
                 try? await Task.sleep(for: .milliseconds(pause))
                 pause = min(pause * 2, 5000)
             }
+        }
+    }
+
+    /// Commits one completion, batched with those of attempts finishing at the same time.
+    func recordCompletion(_ completion: Completion) async throws {
+        let store = self.store
+        try await completions.submit(completion) { batch in
+            try await store.complete(batch)
+            return Array(repeating: (), count: batch.count)
         }
     }
 

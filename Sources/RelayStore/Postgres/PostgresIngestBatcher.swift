@@ -1,71 +1,14 @@
 import PostgresNIO
 import RelayCore
-import Synchronization
 
-/// Group commit for callback inserts: callbacks that arrive while a commit runs wait for the next one, which
-/// stores them all with one statement (and one commit), then answers each.
-final class PostgresIngestBatcher: Sendable {
+/// Group commit for callback inserts (`GroupCommit`): callbacks that arrive while a commit runs wait for the next
+/// one, which stores them all with one statement (and one commit), then answers each.
+enum PostgresIngestBatcher {
     struct Pending: Sendable {
         var id: String
         var callback: InboundCallback
         var headers: String
         var key: String
-    }
-
-    private struct Waiting {
-        var pending: Pending
-        var continuation: CheckedContinuation<IngestOutcome, any Error>
-    }
-
-    private struct State {
-        var queue: [Waiting] = []
-        var committing = 0
-    }
-
-    private let state = Mutex(State())
-    let maxBatch: Int
-    /// Commits running at once (each on its own connection): one fills while another commits.
-    let maxCommitting = 2
-
-    init(maxBatch: Int) {
-        self.maxBatch = maxBatch
-    }
-
-    /// Queues a callback and returns once the commit that carried it has finished.
-    func submit(_ pending: Pending,
-                commit: @escaping @Sendable ([Pending]) async throws -> [IngestOutcome]) async throws -> IngestOutcome
-    {
-        try await withCheckedThrowingContinuation { continuation in
-            let start = state.withLock { state -> Bool in
-                state.queue.append(Waiting(pending: pending, continuation: continuation))
-                guard state.committing < maxCommitting else { return false }
-                state.committing += 1
-                return true
-            }
-            if start { Task { await self.drain(commit) } }
-        }
-    }
-
-    private func drain(_ commit: @escaping @Sendable ([Pending]) async throws -> [IngestOutcome]) async {
-        while true {
-            let batch = state.withLock { state -> [Waiting] in
-                let count = min(maxBatch, state.queue.count)
-                guard count > 0 else {
-                    state.committing -= 1
-                    return []
-                }
-                let batch = Array(state.queue.prefix(count))
-                state.queue.removeFirst(count)
-                return batch
-            }
-            guard !batch.isEmpty else { return }
-            do {
-                let outcomes = try await commit(batch.map(\.pending))
-                for (waiting, outcome) in zip(batch, outcomes) { waiting.continuation.resume(returning: outcome) }
-            } catch {
-                for waiting in batch { waiting.continuation.resume(throwing: error) }
-            }
-        }
     }
 
     /// Stores a batch in one statement: new dedup keys, the callback rows (accepted or duplicate) and the

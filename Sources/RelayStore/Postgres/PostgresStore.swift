@@ -19,7 +19,7 @@ public final class PostgresStore: RelayStore {
     let runTask: Task<Void, Never>
     let listenTask = Mutex<Task<Void, Never>?>(nil)
     let listeners = Mutex<[@Sendable () -> Void]>([])
-    let ingestBatcher: PostgresIngestBatcher
+    let ingestBatcher: GroupCommit<PostgresIngestBatcher.Pending, IngestOutcome>
     /// How long one store operation may wait (for a connection, or for PostgreSQL to answer) before it fails, so a
     /// callback is answered 503 rather than held while the database is down.
     let operationTimeout: Duration
@@ -76,7 +76,8 @@ public final class PostgresStore: RelayStore {
         self.operationTimeout = operationTimeout
         self.ingestTimeout = ingestTimeout
         runTask = Task { await client.run() }
-        ingestBatcher = PostgresIngestBatcher(maxBatch: maxBatch)
+        // Two commits at once, each on its own connection: one batch fills while another commits.
+        ingestBatcher = GroupCommit(maxBatch: maxBatch, maxWriters: 2)
     }
 
     public func close() async {

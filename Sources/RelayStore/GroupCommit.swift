@@ -1,0 +1,103 @@
+import Synchronization
+
+/// Group commit without a task of its own: items submitted while `maxWriters` batches are being written wait; the
+/// next submitter (or, when a batch finishes, the oldest waiting item's caller) writes everything waiting, up to
+/// `maxBatch` items, with one call of `commit`. Each caller returns once the batch carrying its item committed, with
+/// that item's result, or with the error that failed the batch.
+///
+/// Used for PostgreSQL ingest (one statement per batch of callbacks) and for recording delivery attempts (one
+/// statement per batch of completions). The number waiting is bounded by the callers: requests in flight, attempts
+/// in flight.
+public final class GroupCommit<Item: Sendable, Output: Sendable>: Sendable {
+    private enum Turn {
+        case done(Output)
+        case write
+    }
+
+    private struct Waiting {
+        var item: Item
+        var continuation: CheckedContinuation<Turn, any Error>
+    }
+
+    private struct State {
+        var writers = 0
+        var waiting: [Waiting] = []
+    }
+
+    private let state = Mutex(State())
+    private let maxBatch: Int
+    private let maxWriters: Int
+
+    /// - Parameter maxWriters: batches written at once (each on its own connection): one fills while another commits.
+    public init(maxBatch: Int, maxWriters: Int = 1) {
+        precondition(maxBatch >= 1 && maxWriters >= 1)
+        self.maxBatch = maxBatch
+        self.maxWriters = maxWriters
+    }
+
+    /// Commits `item` with whatever else is waiting; returns its output.
+    /// - Parameter commit: writes a batch and returns one output per item, in order (run only if this caller's turn
+    ///   comes to write; every caller passes the same).
+    public func submit(_ item: Item, commit: @escaping @Sendable ([Item]) async throws -> [Output]) async throws
+        -> Output
+    {
+        let turn = try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Turn, any Error>) in
+            let write = state.withLock { state -> Bool in
+                guard state.writers < maxWriters else {
+                    state.waiting.append(Waiting(item: item, continuation: continuation))
+                    return false
+                }
+                state.writers += 1
+                return true
+            }
+            if write { continuation.resume(returning: .write) }
+        }
+        switch turn {
+        case .done(let output): return output
+        case .write: return try await write(item, commit: commit)
+        }
+    }
+
+    /// Writes `own` with up to `maxBatch - 1` waiting items, answers their callers, and passes the turn on.
+    private func write(_ own: Item, commit: @escaping @Sendable ([Item]) async throws -> [Output]) async throws
+        -> Output
+    {
+        let batch = state.withLock { state -> [Waiting] in
+            let count = min(maxBatch - 1, state.waiting.count)
+            defer { state.waiting.removeFirst(count) }
+            return Array(state.waiting.prefix(count))
+        }
+        let result: Result<Output, any Error>
+        do {
+            // The batch carries other callers' items: the writing caller's cancellation must not fail it, so the
+            // commit runs in a task of its own (awaiting its value does not pass cancellation on).
+            let items = [own] + batch.map(\.item)
+            let outputs = try await Task { try await commit(items) }.value
+            guard outputs.count == batch.count + 1 else { throw GroupCommitError.outputCount(outputs.count) }
+            for (waiting, output) in zip(batch, outputs.dropFirst()) { waiting.continuation.resume(returning: .done(output)) }
+            result = .success(outputs[0])
+        } catch {
+            for waiting in batch { waiting.continuation.resume(throwing: error) }
+            result = .failure(error)
+        }
+        let next = state.withLock { state -> Waiting? in
+            guard !state.waiting.isEmpty else {
+                state.writers -= 1
+                return nil
+            }
+            return state.waiting.removeFirst()
+        }
+        next?.continuation.resume(returning: .write)
+        return try result.get()
+    }
+}
+
+/// A commit that did not answer every item of its batch (a bug, reported rather than hanging a caller).
+public enum GroupCommitError: Error, CustomStringConvertible {
+    case outputCount(Int)
+
+    public var description: String { "group commit returned \(outputCountText) outputs for its batch" }
+    private var outputCountText: String {
+        switch self { case .outputCount(let count): "\(count)" }
+    }
+}

@@ -1,0 +1,74 @@
+import RelayStore
+import Synchronization
+import Testing
+
+@Suite("Group commit")
+struct GroupCommitTests {
+    struct Planned: Error {}
+
+    final class Probe: Sendable {
+        let batches = Mutex<[Int]>([])
+        let writing = Atomic<Int>(0)
+        let overlapped = Atomic<Bool>(false)
+        let calls = Atomic<Int>(0)
+    }
+
+    @Test("concurrent submits share batches, each caller gets its own output, one writer at a time")
+    func batches() async throws {
+        let group = GroupCommit<Int, Int>(maxBatch: 64)
+        let probe = Probe()
+        let outputs = try await withThrowingTaskGroup(of: (Int, Int).self) { tasks in
+            for index in 0..<300 {
+                tasks.addTask {
+                    let output = try await group.submit(index) { items in
+                        if probe.writing.add(1, ordering: .sequentiallyConsistent).newValue > 1 {
+                            probe.overlapped.store(true, ordering: .relaxed)
+                        }
+                        defer { probe.writing.subtract(1, ordering: .sequentiallyConsistent) }
+                        try await Task.sleep(for: .milliseconds(5))
+                        probe.batches.withLock { $0.append(items.count) }
+                        return items.map { $0 * 2 }
+                    }
+                    return (index, output)
+                }
+            }
+            return try await tasks.reduce(into: [:]) { $0[$1.0] = $1.1 }
+        }
+        #expect(outputs.count == 300)
+        #expect(outputs.allSatisfy { $0.value == $0.key * 2 })
+        let sizes = probe.batches.withLock { $0 }
+        #expect(sizes.reduce(0, +) == 300)
+        #expect(sizes.count < 300, "no batching happened")
+        #expect(sizes.allSatisfy { $0 <= 64 })
+        let overlap = probe.overlapped.load(ordering: .relaxed)
+        #expect(!overlap)
+    }
+
+    @Test("a failed batch fails every caller in it; the next batch is written by a waiting caller")
+    func failure() async throws {
+        let group = GroupCommit<Int, Int>(maxBatch: 8)
+        let probe = Probe()
+        let results = await withTaskGroup(of: Bool.self) { tasks in
+            for index in 0..<40 {
+                tasks.addTask {
+                    do {
+                        _ = try await group.submit(index) { items in
+                            try await Task.sleep(for: .milliseconds(2))
+                            // Every other batch fails.
+                            if probe.calls.add(1, ordering: .relaxed).newValue % 2 == 1 { throw Planned() }
+                            return items
+                        }
+                        return true
+                    } catch {
+                        return false
+                    }
+                }
+            }
+            return await tasks.reduce(into: [Bool]()) { $0.append($1) }
+        }
+        #expect(results.count == 40)
+        #expect(results.contains(true) && results.contains(false))
+        // Still usable afterwards.
+        #expect(try await group.submit(7) { $0 } == 7)
+    }
+}

@@ -152,6 +152,9 @@ struct OperabilityEndToEndTests {
             #expect(line != nil, "no relay_delivery_attempts_total for \(endpoint):\n\(text)")
             #expect(lines.contains { $0.hasPrefix("relay_delivery_attempt_seconds_count{")
                 && $0.contains("endpoint=\"\(endpoint)\"") })
+            // Received → delivered, measured from the callback's receive time.
+            #expect(lines.contains { $0.hasPrefix("relay_delivery_latency_seconds_count{")
+                && $0.contains("endpoint=\"\(endpoint)\"") && !$0.hasSuffix(" 0") })
         }
         #expect(lines.contains { $0.hasPrefix("hb_requests{") && $0.contains("/v1/callbacks/clickpost/") })
         let families = lines.filter { $0.hasPrefix("# TYPE ") }.map { $0.split(separator: " ")[2] }

@@ -93,6 +93,86 @@ struct OpsAnnouncementEndToEndTests {
         await ops.stop()
     }
 
+    /// POSTs with `headers`; returns the status.
+    static func post(_ url: String, headers: [(String, String)], body: String, client: HTTPClient) async throws -> Int {
+        var request = HTTPClientRequest(url: url)
+        request.method = .POST
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        request.body = .bytes(ByteBuffer(string: body))
+        let response = try await client.execute(request, timeout: .seconds(10))
+        _ = try await response.body.collect(upTo: 1 << 20)
+        return Int(response.status.code)
+    }
+
+    @Test("the /ops disable form sends endpoint.disabled too; a replayed dead letter is logged once with its count")
+    func opsPageToggleAndReplayAnnounced() async throws {
+        let receiver = TestReceiver { _, _ in .init(status: .badRequest) }
+        try await receiver.start()
+        let ops = TestReceiver()
+        try await ops.start()
+        let fixture = try RelayFixture(notificationURL: receiver.url + "/n", retrySchedule: "[0.05]", extraConfig: """
+            ops_webhook: { url: "\(ops.url)/ops", signing_secret: "\(Self.secret())", events: [endpoint.disabled] }
+            """)
+        defer { fixture.cleanUp() }
+        let relay = try await fixture.start(arguments: ["--log-format", "json", "--log-level", "info"])
+
+        // given: a dead letter (400 twice)
+        #expect(try await fixture.postClickpost(awb: "ANN0001") != nil)
+        var letters: [JSONValue] = []
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline, letters.isEmpty {
+            try await Task.sleep(for: .milliseconds(100))
+            letters = try await fixture.admin(.GET, "dead-letters").1["items"]?.array ?? []
+        }
+        let letter = try #require(letters.first?["id"]?.text)
+        // when: replayed through the admin API
+        let (replayStatus, _) = try await fixture.admin(.POST, "dead-letters/\(letter)/replay")
+        #expect(replayStatus == 202)
+
+        // when: the endpoint is disabled through the /ops form (session, same origin, CSRF token)
+        var configuration = HTTPClient.Configuration()
+        configuration.redirectConfiguration = .disallow
+        let browser = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        defer { Task { try? await browser.shutdown() } }
+        let cookie = ("cookie", try await fixture.signInToOps(using: browser))
+        var page = HTTPClientRequest(url: "http://127.0.0.1:\(fixture.port)/ops/endpoints")
+        page.headers.add(name: cookie.0, value: cookie.1)
+        let endpointsPage = String(buffer: try await browser.execute(page, timeout: .seconds(10)).body
+            .collect(upTo: 1 << 20))
+        let csrf = try #require(endpointsPage.range(of: #"name="csrf" value=""#).map { range in
+            String(endpointsPage[range.upperBound...].prefix { $0 != "\"" })
+        })
+        let formStatus = try await Self.post(
+            "http://127.0.0.1:\(fixture.port)/ops/endpoints/e2e/notification/disable",
+            headers: [cookie, ("content-type", "application/x-www-form-urlencoded"),
+                      ("origin", "http://127.0.0.1:\(fixture.port)")], body: "csrf=\(csrf)", client: browser)
+        #expect(formStatus == 303)
+
+        // then: endpoint.disabled arrives, from the page
+        let until = Date().addingTimeInterval(30)
+        while Date() < until, !Self.messages(ops).contains(where: { $0["type"]?.text == "endpoint.disabled" }) {
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        let message = try #require(Self.messages(ops).first { $0["type"]?.text == "endpoint.disabled" })
+        let event = try #require(message["data"]?["events"]?.array?.first)
+        #expect(event["endpoint"]?.text == "e2e/notification" && event["actor"]?.text == "admin")
+        #expect(event["reason"]?.text == "disabled by ops")
+
+        _ = await relay.terminate()
+        // and: one info line for each action, saying how it came
+        let log = try String(contentsOfFile: relay.logPath, encoding: .utf8)
+        let lines = log.split(separator: "\n").compactMap { try? JSONValue.parse(Array($0.utf8)) }
+        let replayed = lines.filter { $0["message"]?.text == "dead letters replayed" }
+        #expect(replayed.count == 1, "\(log)")
+        #expect(replayed.first?["count"]?.text == "1" && replayed.first?["dead_letter"]?.text == letter)
+        #expect(replayed.first?["via"]?.text == "api" && replayed.first?["level"]?.text == "info")
+        let disabled = lines.filter { $0["message"]?.text == "endpoint disabled by ops" }
+        #expect(disabled.count == 1, "\(log)")
+        #expect(disabled.first?["via"]?.text == "ops" && disabled.first?["actor"]?.text == "admin")
+        await receiver.stop()
+        await ops.stop()
+    }
+
     /// The value of `family{client="e2e", endpoint=…}` in a /metrics text, if present.
     static func sample(_ text: String, _ family: String, endpoint: String) -> Double? {
         text.split(separator: "\n").first { line in

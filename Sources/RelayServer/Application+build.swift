@@ -69,7 +69,8 @@ public func buildApplication(
         Supervised("normaliser", normaliser, health: health, logger: logger),
         Supervised("retention", RetentionService(store: store, retentionDays: configuration.retentionDays,
                                                  logger: logger), health: health, logger: logger),
-        Supervised("metrics", MetricsSampler(store: store, history: history), health: health, logger: logger),
+        Supervised("metrics", MetricsSampler(store: store, live: live, history: history), health: health,
+                   logger: logger),
         // Before delivery in this list, so it stops after it and sends what the last attempts produced.
         Supervised("ops webhooks", notifier, health: health, logger: logger),
     ]
@@ -100,11 +101,12 @@ public func buildApplication(
         CallbackController(live: live, store: store, queue: queue, metrics: metrics).addRoutes(to: router)
         OMSController(live: live, store: store, wakeup: wakeup).addRoutes(to: router)
     }
-    let jobs = ReplayJobs(store: store, wakeup: wakeup, logger: logger)
-    AdminController(live: live, store: store, wakeup: wakeup, jobs: jobs, queue: queue, reloader: reloader)
-        .addRoutes(to: adminRouter)
-    try OpsController(live: live, store: store, wakeup: wakeup, jobs: jobs, history: history, reloader: reloader)
-        .addRoutes(to: adminRouter)
+    // One set of ops operations behind both the admin API and /ops (audit entry, log line and ops webhook included).
+    let opsService = OpsService(live: live, store: store, wakeup: wakeup,
+                                jobs: ReplayJobs(store: store, wakeup: wakeup, logger: logger), queue: queue,
+                                notifier: notifier, logger: logger)
+    AdminController(service: opsService, reloader: reloader).addRoutes(to: adminRouter)
+    try OpsController(service: opsService, history: history, reloader: reloader).addRoutes(to: adminRouter)
     if let reloader { services.append(Supervised("config reload", reloader, health: health, logger: logger)) }
     if let admin = configuration.server.adminListen {
         var adminApp = Application(

@@ -124,6 +124,11 @@ public protocol RelayStore: Sendable {
     /// Per-endpoint delivery health.
     func endpointStatistics(since: EventTime) async throws -> [String: EndpointStatistics]
 
+    /// Per-endpoint queue gauges, keyed by endpoint id: pending deliveries, the due time of the oldest pending one,
+    /// and dead letters. One grouped query over the pending and dead partial indexes (the metrics sampler's, every
+    /// few seconds); endpoints with neither pending deliveries nor dead letters are absent.
+    func endpointQueueGauges() async throws -> [String: EndpointQueueGauge]
+
     /// Enables or disables an endpoint (disabling does not touch its deliveries; 410 does).
     func setEndpoint(_ id: String, disabled: Bool, reason: String?, now: EventTime) async throws
 

@@ -9,16 +9,15 @@ import RelayStore
 /// The admin JSON API (docs/CONTRACT.md §7), bearer `admin.token` or one of `admin.tokens`: dead letters — list with filters and
 /// cursor pagination, show with every attempt, replay (same `webhook-id`, `webhook-attempt-trigger: manual`),
 /// discard; endpoints; trace; quarantine; the audit log (every state-changing call is recorded with the token's name).
+/// The operations themselves are `OpsService`'s (shared with `/ops`); this type turns them into JSON over HTTP.
 struct AdminController<Context: RequestContext>: Sendable {
-    /// The configuration in force (replaced by a reload); read per request.
-    let live: LiveConfiguration
-    var configuration: RelayConfiguration { live.current }
-    let store: any RelayStore
-    let wakeup: DeliveryWakeup
-    let jobs: ReplayJobs
-    let queue: NormalisationQueue
+    let service: OpsService
     /// Reloads the configuration file (`POST /admin/v1/config/reload`); nil when the relay has no file to reload.
     var reloader: ConfigReloader? = nil
+
+    /// The configuration in force (replaced by a reload); read per request.
+    var live: LiveConfiguration { service.live }
+    var configuration: RelayConfiguration { live.current }
 
     func addRoutes(to router: Router<Context>) {
         let admin = router.group("/admin/v1")
@@ -30,7 +29,7 @@ struct AdminController<Context: RequestContext>: Sendable {
         admin.post("dead-letters/replay") { request, _ in try await authorized(request) { try await bulkReplay(request) } }
         admin.get("replays/:id") { request, context in
             try await authorized(request) {
-                guard let job = jobs.job(context.parameters.decoded("id") ?? "") else {
+                guard let job = service.replayJob(context.parameters.decoded("id") ?? "") else {
                     return JSONResponse.error(.notFound, "not_found", "no replay job with that id")
                 }
                 return JSONResponse.make(.ok, job.json)
@@ -40,10 +39,10 @@ struct AdminController<Context: RequestContext>: Sendable {
             try await authorized(request) { try await show(context.parameters.decoded("id") ?? "") }
         }
         admin.post("dead-letters/:id/replay") { request, context in
-            try await authorized(request) { try await replay(context.parameters.decoded("id") ?? "", actor: tokenName(request)) }
+            try await authorized(request) { try await replay(context.parameters.decoded("id") ?? "", actor: caller(request)) }
         }
         admin.post("dead-letters/:id/discard") { request, context in
-            try await authorized(request) { try await discard(context.parameters.decoded("id") ?? "", actor: tokenName(request)) }
+            try await authorized(request) { try await discard(context.parameters.decoded("id") ?? "", actor: caller(request)) }
         }
         admin.get("endpoints") { request, _ in try await authorized(request) { try await endpoints() } }
         admin.post("endpoints/:client/:name/:action") { request, context in
@@ -67,7 +66,7 @@ struct AdminController<Context: RequestContext>: Sendable {
         admin.get("quarantine") { request, _ in try await authorized(request) { try await quarantine() } }
         admin.post("quarantine/:id/renormalise") { request, context in
             try await authorized(request) {
-                try await renormalise(context.parameters.decoded("id") ?? "", actor: tokenName(request))
+                try await renormalise(context.parameters.decoded("id") ?? "", actor: caller(request))
             }
         }
         admin.get("audit") { request, _ in try await authorized(request) { try await auditLog(request) } }
@@ -82,74 +81,52 @@ struct AdminController<Context: RequestContext>: Sendable {
         guard json.object != nil else { return JSONResponse.error(.badRequest, "invalid_body", "a JSON object is required") }
         var fields: [String: String] = [:]
         for member in json.object ?? JSONObject() { if let text = member.value.text { fields[member.key] = text } }
-        let filter = DeadLetterFilter(fields: fields, limit: 10_000)
-        let letters = try await store.deadLetters(filter)
+        fields = fields.filter { $0.key != "dryRun" && $0.key != "ratePerSecond" }
         if json["dryRun"]?.boolean == true {
-            return JSONResponse.make(.ok, ["dryRun": true, "count": .int(Int64(letters.count)),
-                                           "sample": .array(letters.prefix(10).map(Self.json))])
+            let preview = try await service.bulkReplayPreview(fields: fields)
+            return JSONResponse.make(.ok, ["dryRun": true, "count": .int(Int64(preview.count)),
+                                           "sample": .array(preview.sample.map(Self.json))])
         }
-        let rate = max(1, min(json["ratePerSecond"].flatMap { value -> Double? in
+        let rate = OpsService.rate(json["ratePerSecond"].flatMap { value -> Double? in
             if case .double(let number) = value { return number }
             return value.integer.map(Double.init)
-        } ?? 50, 10_000))
-        let job = jobs.start(seqs: letters.map(\.seq).reversed(), ratePerSecond: rate)
-        try await Audit.record(store, actor: tokenName(request), action: "bulk_replay", target: job.id,
-                               detail: Audit.describe(count: letters.count, filter: fields.filter {
-                                   $0.key != "dryRun" && $0.key != "ratePerSecond"
-                               }, rate: rate), via: "api")
+        })
+        let job = try await service.startBulkReplay(fields: fields, ratePerSecond: rate, by: caller(request))
         return JSONResponse.make(.accepted, job.json)
     }
 
     func endpoints() async throws -> Response {
-        let statistics = try await store.endpointStatistics(since: EventTime(
-            epochMilliseconds: WallClock.now().epochMilliseconds - 3_600_000))
-        var items: [JSONValue] = []
-        for client in configuration.clients {
-            for endpoint in client.endpoints {
-                let stats = statistics[endpoint.id] ?? EndpointStatistics()
-                let rate: JSONValue = stats.recentAttempts == 0 ? .null
-                    : .double(Double(stats.recentFailures) / Double(stats.recentAttempts))
-                items.append([
-                    "id": .string(endpoint.id), "client": .string(client.id), "kind": .string(endpoint.kind.rawValue),
-                    "url": .string(Self.redact(endpoint.url)),
-                    "status": .string(stats.disabled ? "disabled" : "enabled"),
-                    "disabledReason": .string(orNull: stats.disabledReason),
-                    "lastSuccess": .string(orNull: stats.lastSuccess?.iso8601),
-                    "recentAttempts": .int(Int64(stats.recentAttempts)), "recentFailureRate": rate,
-                    "pending": .int(Int64(stats.pending)), "dead": .int(Int64(stats.dead)),
-                    "awaitingOrder": .int(Int64(stats.awaitingOrder)),
-                ])
-            }
+        let items = try await service.endpointHealth().map { health -> JSONValue in
+            let stats = health.statistics
+            return [
+                "id": .string(health.endpoint.id), "client": .string(health.client.id),
+                "kind": .string(health.endpoint.kind.rawValue),
+                "url": .string(OpsService.redact(health.endpoint.url)),
+                "status": .string(stats.disabled ? "disabled" : "enabled"),
+                "disabledReason": .string(orNull: stats.disabledReason),
+                "lastSuccess": .string(orNull: stats.lastSuccess?.iso8601),
+                "recentAttempts": .int(Int64(stats.recentAttempts)),
+                "recentFailureRate": health.recentFailureRate.map { .double($0) } ?? .null,
+                "pending": .int(Int64(stats.pending)), "dead": .int(Int64(stats.dead)),
+                "awaitingOrder": .int(Int64(stats.awaitingOrder)),
+            ]
         }
         return JSONResponse.make(.ok, ["items": .array(items)])
     }
 
-    /// The URL without credentials or query (which can carry tokens).
-    static func redact(_ url: String) -> String {
-        var text = url
-        if let query = text.firstIndex(of: "?") { text = String(text[..<query]) }
-        if let scheme = text.range(of: "://"), let at = text[scheme.upperBound...].firstIndex(of: "@") {
-            text = String(text[..<scheme.upperBound]) + String(text[text.index(after: at)...])
-        }
-        return text
-    }
-
     func endpointAction(_ id: String, _ action: String, request: Request) async throws -> Response {
-        guard configuration.clients.contains(where: { $0.endpoints.contains { $0.id == id } }) else {
+        guard service.client(ofEndpoint: id) != nil else {
             return JSONResponse.error(.notFound, "unknown_endpoint", "no endpoint \(id) is configured")
         }
-        let now = WallClock.now()
         switch action {
         case "test":
             return try await testSend(id, request: request)
-        case "enable":
-            try await store.setEndpoint(id, disabled: false, reason: nil, now: now)
-            try await Audit.record(store, actor: tokenName(request), action: "endpoint_enable", target: id,
-                                   detail: "enabled", via: "api")
-        case "disable":
-            try await store.setEndpoint(id, disabled: true, reason: "disabled by ops", now: now)
-            try await Audit.record(store, actor: tokenName(request), action: "endpoint_disable", target: id,
-                                   detail: "disabled", via: "api")
+        case "enable", "disable":
+            let enabled = action == "enable"
+            guard try await service.setEndpoint(id, enabled: enabled, by: caller(request)) else {
+                return JSONResponse.error(.notFound, "unknown_endpoint", "no endpoint \(id) is configured")
+            }
+            return JSONResponse.make(.ok, ["status": .string(enabled ? "enabled" : "disabled"), "id": .string(id)])
         case "recover":
             var request = request
             let body = try await request.collectBody(upTo: 64 * 1024)
@@ -157,21 +134,18 @@ struct AdminController<Context: RequestContext>: Sendable {
             guard let text = json["since"]?.text, let since = TimestampParser(defaultOffsetSeconds: 0).parse(text) else {
                 return JSONResponse.error(.badRequest, "invalid_body", "since: an ISO-8601 time is required")
             }
-            let replayed = try await store.recover(endpoint: id, since: since, now: now)
-            try await Audit.record(store, actor: tokenName(request), action: "endpoint_recover", target: id,
-                                   detail: "replayed \(replayed) dead letters that died since \(since.iso8601)", via: "api")
-            wakeup.signal()
+            guard let replayed = try await service.recover(id, since: since, by: caller(request)) else {
+                return JSONResponse.error(.notFound, "unknown_endpoint", "no endpoint \(id) is configured")
+            }
             return JSONResponse.make(.accepted, ["status": "recovering", "id": .string(id),
                                                  "replayed": .int(Int64(replayed))])
         default:
             return JSONResponse.error(.notFound, "unknown_action", "use enable, disable, recover or test")
         }
-        wakeup.signal()
-        return JSONResponse.make(.ok, ["status": .string(action == "enable" ? "enabled" : "disabled"), "id": .string(id)])
     }
 
     func trace(_ awb: String, client: String?) async throws -> Response {
-        let entries = try await store.trace(client: client, awb: awb)
+        let entries = try await service.trace(awb: awb, client: client)
         return JSONResponse.make(.ok, [
             "awb": .string(awb),
             "entries": .array(entries.map { entry in
@@ -182,28 +156,20 @@ struct AdminController<Context: RequestContext>: Sendable {
     }
 
     /// Parses a quarantined callback's stored bytes again (after a parser or mapping fix) and normalises it.
-    func renormalise(_ id: String, actor: String) async throws -> Response {
-        guard let (callback, rejected) = try await store.quarantinedCallback(id: id) else {
+    func renormalise(_ id: String, actor: OpsService.Actor) async throws -> Response {
+        switch try await service.renormalise(id, by: actor) {
+        case .notFound:
             return JSONResponse.error(.notFound, "not_found", "no quarantined callback \(id)")
-        }
-        let parsed: ParsedCallback
-        do {
-            parsed = try CallbackParser.parse(aggregator: callback.aggregator, body: callback.body,
-                                              contentType: callback.contentType)
-        } catch {
+        case .stillRejected(let error):
             return JSONResponse.error(.unprocessableContent, error.shortDescription, "still rejected: \(error.detail)")
+        case .requeued(let outcome):
+            return JSONResponse.make(.ok, ["status": .string(outcome.duplicate ? "duplicate" : "accepted"),
+                                           "callbackId": .string(outcome.callbackId)])
         }
-        let outcome = try await store.requeue(quarantined: callback, rejected: rejected, dedupKey: parsed.dedupKey)
-        if !outcome.duplicate { queue.submit(NormalisationInput(callback: callback, parsed: parsed, requeued: true)) }
-        try await Audit.record(store, actor: actor, action: "renormalise", target: id,
-                               detail: outcome.duplicate ? "duplicate of \(outcome.callbackId)" : "accepted as \(outcome.callbackId)",
-                               via: "api")
-        return JSONResponse.make(.ok, ["status": .string(outcome.duplicate ? "duplicate" : "accepted"),
-                                       "callbackId": .string(outcome.callbackId)])
     }
 
     func quarantine() async throws -> Response {
-        let items = try await store.quarantined(limit: 200)
+        let items = try await service.quarantined()
         return JSONResponse.make(.ok, ["items": .array(items.map { item in
             ["id": .string(item.id), "client": .string(item.client), "aggregator": .string(item.aggregator),
              "receivedAt": .string(item.receivedAt.iso8601), "error": .string(item.error), "detail": .string(item.detail),
@@ -250,9 +216,9 @@ struct AdminController<Context: RequestContext>: Sendable {
         return try await body()
     }
 
-    /// The name of the admin token the request presented (the audit log's "who").
-    func tokenName(_ request: Request) -> String {
-        configuration.admin.name(of: request.bearerToken) ?? "unknown"
+    /// The name of the admin token the request presented (the audit log's "who"), through the API.
+    func caller(_ request: Request) -> OpsService.Actor {
+        OpsService.Actor(name: configuration.admin.name(of: request.bearerToken) ?? "unknown", via: "api")
     }
 
     /// `GET /admin/v1/audit?limit=&cursor=`: newest first; `nextCursor` fetches older entries.
@@ -265,9 +231,9 @@ struct AdminController<Context: RequestContext>: Sendable {
             }
             before = seq
         }
-        let entries = try await store.auditLog(before: before, limit: limit)
-        let next: JSONValue = entries.count == limit ? entries.last.map { .string(String($0.seq)) } ?? .null : .null
-        return JSONResponse.make(.ok, ["items": .array(entries.map(Audit.json)), "nextCursor": next])
+        let (entries, next) = try await service.auditLog(before: before, limit: limit)
+        return JSONResponse.make(.ok, ["items": .array(entries.map(Audit.json)),
+                                       "nextCursor": next.map { .string(String($0)) } ?? .null])
     }
 
     static func json(_ letter: DeadLetter) -> JSONValue {
@@ -282,26 +248,25 @@ struct AdminController<Context: RequestContext>: Sendable {
     func list(_ request: Request) async throws -> Response {
         var fields: [String: String] = [:]
         for (name, value) in request.uri.queryParameters where !value.isEmpty { fields[String(name)] = String(value) }
-        var filter = DeadLetterFilter(fields: fields, limit: fields["limit"].flatMap { Int($0) } ?? 50)
-        if let cursor = fields["cursor"] {
-            let parts = cursor.split(separator: ".")
-            guard parts.count == 2, let deadAt = Int64(parts[0]), let seq = Int64(parts[1]) else {
+        var cursor: DeadLetterCursor?
+        if let text = fields["cursor"] {
+            guard let parsed = DeadLetterCursor(text) else {
                 return JSONResponse.error(.badRequest, "bad_cursor", "cursor must come from a previous page's nextCursor")
             }
-            filter.before = (EventTime(epochMilliseconds: deadAt), seq)
+            cursor = parsed
         }
-        let letters = try await store.deadLetters(filter)
-        let next: JSONValue = letters.count == filter.limit
-            ? letters.last.map { .string("\($0.deadAt.epochMilliseconds).\($0.seq)") } ?? .null : .null
-        return JSONResponse.make(.ok, ["items": .array(letters.map(Self.json)), "nextCursor": next])
+        let page = try await service.deadLetters(fields: fields, limit: fields["limit"].flatMap { Int($0) } ?? 50,
+                                                 after: cursor)
+        return JSONResponse.make(.ok, ["items": .array(page.letters.map(Self.json)),
+                                       "nextCursor": page.next.map { .string($0.description) } ?? .null])
     }
 
     func show(_ id: String) async throws -> Response {
         // Only a delivery that is dead now: a discarded (or replayed) one is not a letter.
-        guard let seq = DeadLetter.seq(fromId: id), let letter = try await store.deadLetter(seq: seq), letter.isDead else {
+        guard let letter = try await service.letter(id), letter.isDead else {
             return JSONResponse.error(.notFound, "not_found", "no dead letter \(id)")
         }
-        let attempts = try await store.attempts(delivery: seq)
+        let attempts = try await service.attempts(of: letter)
         var object = Self.json(letter).object ?? JSONObject()
         object["payload"] = (try? JSONValue.parse(letter.payload)) ?? .string(String(decoding: letter.payload, as: UTF8.self))
         object["attemptLog"] = .array(attempts.map { attempt in
@@ -316,25 +281,21 @@ struct AdminController<Context: RequestContext>: Sendable {
         return JSONResponse.make(.ok, .object(object))
     }
 
-    func replay(_ id: String, actor: String) async throws -> Response {
-        guard let seq = DeadLetter.seq(fromId: id) else {
+    func replay(_ id: String, actor: OpsService.Actor) async throws -> Response {
+        switch try await service.replay(id, by: actor) {
+        case .unknown:
             return JSONResponse.error(.notFound, "not_found", "no dead letter \(id)")
-        }
-        guard try await store.replay(deadLetter: seq, now: WallClock.now()) else {
+        case .notDead:
             return JSONResponse.error(.conflict, "not_dead", "\(id) is not a dead letter (already replayed or discarded?)")
+        case .done:
+            return JSONResponse.make(.accepted, ["status": "replaying", "id": .string(id)])
         }
-        try await Audit.record(store, actor: actor, action: "replay", target: "dlv_\(seq)", detail: "replayed", via: "api")
-        wakeup.signal()
-        return JSONResponse.make(.accepted, ["status": "replaying", "id": .string(id)])
     }
 
-    func discard(_ id: String, actor: String) async throws -> Response {
-        guard let seq = DeadLetter.seq(fromId: id),
-            try await store.discard(deadLetter: seq, now: WallClock.now())
-        else {
+    func discard(_ id: String, actor: OpsService.Actor) async throws -> Response {
+        guard try await service.discard(id, by: actor) == .done else {
             return JSONResponse.error(.notFound, "not_dead", "no dead letter \(id)")
         }
-        try await Audit.record(store, actor: actor, action: "discard", target: "dlv_\(seq)", detail: "discarded", via: "api")
         return JSONResponse.make(.ok, ["status": "discarded", "id": .string(id)])
     }
 }

@@ -12,19 +12,20 @@ import RelayStore
 /// Server-rendered (Mustache). Signing in with an admin token starts a server-side session: the cookie holds a
 /// random session id (HttpOnly, SameSite=Strict, `Secure` behind an https `public_url`, 8 h), every state-changing
 /// form carries the session's CSRF token and must come from the relay's own origin, and every page forbids framing.
+/// The operations themselves are `OpsService`'s (shared with the admin API); this type turns them into HTML forms.
 struct OpsController<Context: RequestContext>: Sendable {
-    /// The configuration in force (replaced by a reload); read per request.
-    let live: LiveConfiguration
-    var configuration: RelayConfiguration { live.current }
-    let store: any RelayStore
-    let wakeup: DeliveryWakeup
-    let jobs: ReplayJobs
+    /// The operations behind the page (shared with the admin API).
+    let service: OpsService
     let library: MustacheLibrary
     let sessions: OpsSessions
     /// What this instance handled, per minute (the overview charts).
     let history: OverviewHistory?
     /// The configuration reloader, for the overview's "configuration" line.
     let reloader: ConfigReloader?
+
+    /// The configuration in force (replaced by a reload); read per request.
+    var live: LiveConfiguration { service.live }
+    var configuration: RelayConfiguration { live.current }
 
     static var cookie: String { "relay_ops" }
 
@@ -39,14 +40,11 @@ struct OpsController<Context: RequestContext>: Sendable {
         ]
     }
 
-    init(live: LiveConfiguration, store: any RelayStore, wakeup: DeliveryWakeup, jobs: ReplayJobs,
-         sessions: OpsSessions = OpsSessions(), history: OverviewHistory? = nil, reloader: ConfigReloader? = nil) throws {
-        self.live = live
+    init(service: OpsService, sessions: OpsSessions = OpsSessions(), history: OverviewHistory? = nil,
+         reloader: ConfigReloader? = nil) throws {
+        self.service = service
         self.history = history
         self.reloader = reloader
-        self.store = store
-        self.wakeup = wakeup
-        self.jobs = jobs
         self.sessions = sessions
         var library = MustacheLibrary()
         for (name, text) in [("layout", OpsTemplates.layout), ("signIn", OpsTemplates.signIn),
@@ -96,15 +94,10 @@ struct OpsController<Context: RequestContext>: Sendable {
                     let id = "\(context.parameters.decoded("client") ?? "")/" + (path.contains("/extra/") ? "extra/\(name)" : name)
                     let action = context.parameters.decoded("action") ?? ""
                     // Only configured endpoints and the two known actions; anything else changes nothing.
-                    guard configuration.clients.contains(where: { $0.endpoints.contains { $0.id == id } }),
-                        action == "enable" || action == "disable"
+                    guard action == "enable" || action == "disable",
+                        try await service.setEndpoint(id, enabled: action == "enable",
+                                                      by: .init(name: session.actor, via: "ops"))
                     else { return page("Not found", "trace", [:], status: .notFound) }
-                    let disable = action == "disable"
-                    try await store.setEndpoint(id, disabled: disable, reason: disable ? "disabled by ops" : nil,
-                                                now: WallClock.now())
-                    try await Audit.record(store, actor: session.actor, action: "endpoint_\(action)", target: id,
-                                           detail: disable ? "disabled" : "enabled", via: "ops")
-                    wakeup.signal()
                     return redirect("/ops/endpoints")
                 }
             }
@@ -237,10 +230,6 @@ struct OpsController<Context: RequestContext>: Sendable {
         return fields
     }
 
-    func filter(_ fields: [String: String], limit: Int) -> DeadLetterFilter {
-        DeadLetterFilter(fields: fields, limit: limit)
-    }
-
     static func row(_ letter: DeadLetter) -> [String: Any] {
         ["id": letter.id, "deadAt": letter.deadAt.iso8601, "client": letter.client, "endpoint": letter.endpointId,
          "type": letter.type, "awb": letter.awb ?? "", "failure": letter.failureClass ?? "", "attempts": letter.attempts]
@@ -272,22 +261,17 @@ struct OpsController<Context: RequestContext>: Sendable {
 
     func deadLetters(_ request: Request) async throws -> Response {
         var fields = query(request)
-        var deadLetterFilter = filter(fields, limit: 50)
-        if let cursor = fields["cursor"] {
-            let parts = cursor.split(separator: ".")
-            if parts.count == 2, let deadAt = Int64(parts[0]), let seq = Int64(parts[1]) {
-                deadLetterFilter.before = (EventTime(epochMilliseconds: deadAt), seq)
-            }
-        }
-        let letters = try await store.deadLetters(deadLetterFilter)
-        var object: [String: Any] = ["filter": fields, "letters": letters.map(Self.row)]
-        let held = (try? await store.awaitingOrderCount()) ?? 0
+        // A cursor that does not parse shows the first page.
+        let letters = try await service.deadLetters(fields: fields, limit: 50,
+                                                    after: fields["cursor"].flatMap(DeadLetterCursor.init))
+        var object: [String: Any] = ["filter": fields, "letters": letters.letters.map(Self.row)]
+        let held = (try? await service.awaitingOrderCount()) ?? 0
         if held > 0 {
             object["held"] = true
             object["awaitingOrder"] = held
         }
-        if letters.count == 50, let last = letters.last {
-            fields["cursor"] = "\(last.deadAt.epochMilliseconds).\(last.seq)"
+        if let next = letters.next {
+            fields["cursor"] = next.description
             object["next"] = "/ops?" + fields.sorted { $0.key < $1.key }
                 .map { "\($0.key)=\(URLForm.encode($0.value))" }.joined(separator: "&")
         }
@@ -295,10 +279,10 @@ struct OpsController<Context: RequestContext>: Sendable {
     }
 
     func deadLetter(_ id: String, flash: String?) async throws -> Response {
-        guard let seq = DeadLetter.seq(fromId: id), let letter = try await store.deadLetter(seq: seq) else {
+        guard let letter = try await service.letter(id) else {
             return page("Not found", "trace", [:], status: .notFound)
         }
-        let attempts = try await store.attempts(delivery: seq).map { attempt -> [String: Any] in
+        let attempts = try await service.attempts(of: letter).map { attempt -> [String: Any] in
             ["number": attempt.number, "startedAt": attempt.startedAt.iso8601, "durationMs": attempt.durationMilliseconds,
              "status": attempt.statusCode.map(String.init) ?? "-", "failure": attempt.failureClass ?? "",
              "response": String(decoding: attempt.responseExcerpt.prefix(300), as: UTF8.self)]
@@ -314,53 +298,41 @@ struct OpsController<Context: RequestContext>: Sendable {
 
     func letterAction(_ id: String, _ action: String, actor: String) async throws -> Response {
         // Only the two actions the page offers, on a delivery that exists; anything else is 404 and changes nothing.
-        guard action == "replay" || action == "discard", let seq = DeadLetter.seq(fromId: id),
-            try await store.deadLetter(seq: seq) != nil
-        else { return page("Not found", "trace", [:], status: .notFound) }
-        let now = WallClock.now()
+        guard action == "replay" || action == "discard", try await service.letter(id) != nil else {
+            return page("Not found", "trace", [:], status: .notFound)
+        }
+        let actor = OpsService.Actor(name: actor, via: "ops")
         if action == "replay" {
-            let replayed = try await store.replay(deadLetter: seq, now: now)
-            if replayed {
-                try await Audit.record(store, actor: actor, action: "replay", target: "dlv_\(seq)", detail: "replayed",
-                                       via: "ops")
-            }
-            wakeup.signal()
+            let replayed = try await service.replay(id, by: actor) == .done
             return redirect("/ops?flash=" + URLForm.encode(replayed ? "\(id) is being replayed." : "\(id) is not a dead letter."))
         }
-        let discarded = try await store.discard(deadLetter: seq, now: now)
-        if discarded {
-            try await Audit.record(store, actor: actor, action: "discard", target: "dlv_\(seq)", detail: "discarded",
-                                   via: "ops")
-        }
+        let discarded = try await service.discard(id, by: actor) == .done
         return redirect("/ops?flash=" + URLForm.encode(discarded ? "\(id) discarded." : "\(id) is not a dead letter."))
     }
 
     func bulkReplayPreview(_ request: Request) async throws -> Response {
         let fields = query(request)
-        let letters = try await store.deadLetters(filter(fields, limit: 10_000))
+        let preview = try await service.bulkReplayPreview(fields: fields)
         let description = fields.isEmpty ? "no filter (all dead letters)"
             : fields.sorted { $0.key < $1.key }.map { "\($0.key) = \($0.value)" }.joined(separator: ", ")
         return page("Bulk replay", "bulkReplay", [
-            "count": letters.count, "description": description,
+            "count": preview.count, "description": description,
             "hidden": fields.map { ["name": $0.key, "value": $0.value] },
-            "sample": letters.prefix(10).map(Self.row),
+            "sample": preview.sample.map(Self.row),
         ])
     }
 
     func bulkReplayStart(_ fields: [String: String], actor: String) async throws -> Response {
         var fields = fields
         fields.removeValue(forKey: "csrf")
-        let rate = max(1, min(Double(fields.removeValue(forKey: "ratePerSecond") ?? "") ?? 50, 10_000))
-        let used = fields.filter { !$0.value.isEmpty }
-        let letters = try await store.deadLetters(filter(used, limit: 10_000))
-        let job = jobs.start(seqs: letters.map(\.seq).reversed(), ratePerSecond: rate)
-        try await Audit.record(store, actor: actor, action: "bulk_replay", target: job.id,
-                               detail: Audit.describe(count: letters.count, filter: used, rate: rate), via: "ops")
+        let rate = OpsService.rate(Double(fields.removeValue(forKey: "ratePerSecond") ?? ""))
+        let job = try await service.startBulkReplay(fields: fields.filter { !$0.value.isEmpty }, ratePerSecond: rate,
+                                                    by: .init(name: actor, via: "ops"))
         return redirect("/ops/replays/\(job.id)")
     }
 
     func replayJob(_ id: String) -> Response {
-        guard let job = jobs.job(id) else { return page("Not found", "trace", [:], status: .notFound) }
+        guard let job = service.replayJob(id) else { return page("Not found", "trace", [:], status: .notFound) }
         return page("Replay", "replayJob", [
             "id": job.id, "state": job.finishedAt == nil ? "Running" : "Finished", "done": job.done,
             "failed": job.failed, "total": job.total, "rate": Int(job.ratePerSecond),
@@ -368,35 +340,31 @@ struct OpsController<Context: RequestContext>: Sendable {
     }
 
     func endpoints() async throws -> Response {
-        let statistics = try await store.endpointStatistics(since: EventTime(
-            epochMilliseconds: WallClock.now().epochMilliseconds - 3_600_000))
-        var rows: [[String: Any]] = []
-        for client in configuration.clients {
-            for endpoint in client.endpoints {
-                let stats = statistics[endpoint.id] ?? EndpointStatistics()
-                rows.append([
-                    "id": endpoint.id, "url": AdminController<Context>.redact(endpoint.url),
-                    "status": stats.disabled ? "disabled" : "enabled", "statusClass": stats.disabled ? "bad" : "ok",
-                    "lastSuccess": stats.lastSuccess?.iso8601 ?? "never",
-                    "failureRate": stats.recentAttempts == 0 ? "–"
-                        : "\(stats.recentFailures * 100 / stats.recentAttempts) % of \(stats.recentAttempts)",
-                    "pending": stats.pending, "dead": stats.dead, "toggle": stats.disabled ? "enable" : "disable",
-                    "awaitingOrder": stats.awaitingOrder,
-                    "idQuery": URLForm.encode(endpoint.id),
-                ])
-            }
+        let rows = try await service.endpointHealth().map { health -> [String: Any] in
+            let stats = health.statistics
+            return [
+                "id": health.endpoint.id, "url": OpsService.redact(health.endpoint.url),
+                "status": stats.disabled ? "disabled" : "enabled", "statusClass": stats.disabled ? "bad" : "ok",
+                "lastSuccess": stats.lastSuccess?.iso8601 ?? "never",
+                "failureRate": stats.recentAttempts == 0 ? "–"
+                    : "\(stats.recentFailures * 100 / stats.recentAttempts) % of \(stats.recentAttempts)",
+                "pending": stats.pending, "dead": stats.dead, "toggle": stats.disabled ? "enable" : "disable",
+                "awaitingOrder": stats.awaitingOrder,
+                "idQuery": URLForm.encode(health.endpoint.id),
+            ]
         }
         return page("Endpoints", "endpoints", ["endpoints": rows])
     }
 
     func audit(_ request: Request) async throws -> Response {
-        let before = query(request)["cursor"].flatMap { Int64($0) }
-        let entries = try await store.auditLog(before: before, limit: 100)
+        // A cursor that does not parse shows the newest entries.
+        let (entries, next) = try await service.auditLog(before: query(request)["cursor"].flatMap { Int64($0) },
+                                                         limit: 100)
         var object: [String: Any] = ["entries": entries.map { entry -> [String: Any] in
             ["at": entry.at.iso8601, "actor": entry.actor, "action": entry.action, "target": entry.target,
              "detail": entry.detail, "via": entry.via]
         }]
-        if entries.count == 100, let last = entries.last { object["next"] = "/ops/audit?cursor=\(last.seq)" }
+        if let next { object["next"] = "/ops/audit?cursor=\(next)" }
         return page("Audit log", "audit", object)
     }
 
@@ -405,7 +373,7 @@ struct OpsController<Context: RequestContext>: Sendable {
         var object: [String: Any] = [:]
         if let awb {
             object["awb"] = awb
-            object["entries"] = try await store.trace(client: nil, awb: awb).map { entry -> [String: Any] in
+            object["entries"] = try await service.trace(awb: awb, client: nil).map { entry -> [String: Any] in
                 ["at": entry.at.iso8601, "kind": entry.kind, "id": entry.id, "detail": entry.detail]
             }
         }
@@ -413,7 +381,7 @@ struct OpsController<Context: RequestContext>: Sendable {
     }
 
     func quarantine() async throws -> Response {
-        let items = try await store.quarantined(limit: 200).map { item -> [String: Any] in
+        let items = try await service.quarantined().map { item -> [String: Any] in
             ["id": item.id, "receivedAt": item.receivedAt.iso8601, "client": item.client, "aggregator": item.aggregator,
              "error": item.error, "detail": item.detail, "body": String(decoding: item.body.prefix(500), as: UTF8.self)]
         }

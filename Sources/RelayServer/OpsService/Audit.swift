@@ -1,15 +1,10 @@
 import RelayCore
 import RelayStore
 
-/// Writes the audit log: every replay, bulk replay, discard, endpoint enable/disable/recover and renormalisation,
-/// with the admin token's name, through the admin API (and so the CLI) or the /ops page.
+/// How the audit log reads: every replay, bulk replay, discard, endpoint enable/disable/recover and
+/// renormalisation, with the admin token's name, through the admin API (and so the CLI) or the /ops page. The
+/// entries are written by `OpsService`.
 enum Audit {
-    static func record(_ store: any RelayStore, actor: String, action: String, target: String, detail: String,
-                       via: String) async throws {
-        try await store.recordAudit(AuditEntry(at: WallClock.now(), actor: actor, action: action, target: target,
-                                               detail: detail, via: via))
-    }
-
     /// "40 dead letters (endpoint=acme/notification, since=…) at 50/s".
     static func describe(count: Int, filter: [String: String], rate: Double) -> String {
         let used = filter.filter { !$0.value.isEmpty }.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }

@@ -9,7 +9,7 @@ import ServiceLifecycle
 /// `relay_awaiting_order_deliveries` (deliveries held until their AWB is registered with an order code), and
 /// `relay_ready`: 1 while the store answers the sampling query, 0 when it fails (alert `RelayStorageNotReady`).
 struct MetricsSampler: Service {
-    let store: any RelayStore
+    let store: any DeliveryQueue & ShipmentRegistry
     /// Also told of each sample, for the /ops overview's backlog chart.
     var history: OverviewHistory? = nil
     var interval: Duration = .seconds(10)

@@ -73,17 +73,22 @@ public final class SQLiteWriter: @unchecked Sendable {
         isolated: Bool = true, _ body: @escaping @Sendable (SQLiteConnection) throws -> T
     ) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
-            let job = TypedJob(body: body, continuation: continuation, isolated: isolated)
-            condition.lock()
-            if stopping {
-                condition.unlock()
-                continuation.resume(throwing: SQLiteError(code: 21, message: "the store is closed"))
-                return
+            if !enqueue(TypedJob(body: body, continuation: continuation, isolated: isolated)) {
+                continuation.resume(throwing: Self.closed)
             }
-            queue.append(job)
-            condition.signal()
-            condition.unlock()
         }
+    }
+
+    private static let closed = SQLiteError(code: 21, message: "the store is closed")
+
+    /// Queues `job` for the next batch; false when the writer is stopping (the job will never run).
+    private func enqueue(_ job: any WriterJob) -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        guard !stopping else { return false }
+        queue.append(job)
+        condition.signal()
+        return true
     }
 
     /// Lends the connection to `body` for one job of the next group commit, and returns `body`'s result once that
@@ -95,16 +100,10 @@ public final class SQLiteWriter: @unchecked Sendable {
         let connection = try await withCheckedThrowingContinuation {
             (continuation: CheckedContinuation<LentConnection, any Error>) in
             job.lent = continuation
-            condition.lock()
-            if stopping {
-                condition.unlock()
+            if !enqueue(job) {
                 job.lent = nil
-                continuation.resume(throwing: SQLiteError(code: 21, message: "the store is closed"))
-                return
+                continuation.resume(throwing: Self.closed)
             }
-            queue.append(job)
-            condition.signal()
-            condition.unlock()
         }.connection
         let result: Result<T, any Error>
         do { result = .success(try await body(connection)) } catch { result = .failure(error) }

@@ -132,14 +132,14 @@ public func buildApplication(
 }
 
 /// `GET /healthz`: the process serves (liveness). `GET /readyz`: every service runs and storage answers (readiness).
-func addHealthRoutes(to router: Router<RelayRequestContext>, store: any RelayStore, health: ServiceHealth) {
+func addHealthRoutes(to router: Router<RelayRequestContext>, store: any DeliveryQueue, health: ServiceHealth) {
     router.get("/healthz") { _, _ in JSONResponse.make(.ok, ["status": "ok"]) }
     router.get("/readyz") { _, _ in await Readiness.check(store: store, health: health) }
 }
 
 /// Closes the store when the service group shuts down (after the server stopped taking requests).
 struct StoreCloser: Service {
-    let store: any RelayStore
+    let store: any ClosableStore
 
     func run() async throws {
         try? await gracefulShutdown()

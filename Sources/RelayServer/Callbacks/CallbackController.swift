@@ -11,7 +11,7 @@ struct CallbackController<Context: RequestContext>: Sendable {
     /// The configuration in force (replaced by a reload); read per request.
     let live: LiveConfiguration
     var configuration: RelayConfiguration { live.current }
-    let store: any RelayStore
+    let store: any CallbackInbox
     let queue: NormalisationQueue
     let metrics: RelayMetrics
     /// Storage failures, at most one line per cause every 10 s (a full disk fails every request).

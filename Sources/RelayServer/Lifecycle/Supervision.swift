@@ -152,7 +152,7 @@ final class ShutdownWatchdog: @unchecked Sendable {
 /// `GET /readyz`: 200 while every service runs and the store answers a trivial query within 2 s; else 503 with the
 /// reasons.
 enum Readiness {
-    static func check(store: any RelayStore, health: ServiceHealth) async -> Response {
+    static func check(store: any DeliveryQueue, health: ServiceHealth) async -> Response {
         var problems = health.problems
         let answered = await withTaskGroup(of: Bool?.self) { group in
             group.addTask {

@@ -11,7 +11,7 @@ import ServiceLifecycle
 /// The same per configured endpoint: `relay_endpoint_pending_deliveries`, `relay_endpoint_oldest_due_age_seconds`
 /// and `relay_endpoint_dead_letters`, labelled `client` and `endpoint` like the delivery metrics.
 struct MetricsSampler: Service {
-    let store: any RelayStore
+    let store: any QueueGauges & ShipmentRegistry
     /// The configuration in force: which endpoints get gauges (a reload adds or removes some).
     let live: LiveConfiguration
     /// Also told of each sample, for the /ops overview's backlog chart.

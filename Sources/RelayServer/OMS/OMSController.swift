@@ -11,7 +11,7 @@ struct OMSController<Context: RequestContext>: Sendable {
     /// The configuration in force (replaced by a reload); read per request.
     let live: LiveConfiguration
     var configuration: RelayConfiguration { live.current }
-    let store: any RelayStore
+    let store: any ShipmentRegistry
     let wakeup: DeliveryWakeup
 
     func addRoutes(to router: Router<Context>) {

@@ -6,7 +6,7 @@ import ServiceLifecycle
 /// Deletes data older than `retention_days` in small batches (docs/CONTRACT.md §8), so a long-running relay's store stays
 /// bounded and ingest never waits behind a large delete. Dead letters stay until ops replay or discard them.
 struct RetentionService: Service {
-    let store: any RelayStore
+    let store: any RetentionStore
     let retentionDays: Int
     let logger: Logger
     var interval: Duration = .seconds(600)

@@ -34,7 +34,7 @@ public struct AuditEntry: Sendable {
     }
 }
 
-/// The audit log's SQL, the same text for both stores (`?` placeholders).
+/// The audit log's SQL (`AuditStore+SQL.swift`).
 enum AuditSQL {
     static let insert = "INSERT INTO audit_log (at, actor, action, target, detail, via) VALUES (?, ?, ?, ?, ?, ?)"
 
@@ -43,7 +43,7 @@ enum AuditSQL {
             + (before == nil ? "" : " WHERE seq < ?") + " ORDER BY seq DESC LIMIT ?"
     }
 
-    static func entry(_ row: some StoreRow) -> AuditEntry {
+    static func entry(_ row: some SQLRow) -> AuditEntry {
         AuditEntry(seq: row.int(0), at: EventTime(epochMilliseconds: row.int(1)), actor: row.text(2) ?? "",
                    action: row.text(3) ?? "", target: row.text(4) ?? "", detail: row.text(5) ?? "",
                    via: row.text(6) ?? "")

@@ -1,15 +1,11 @@
 import RelayCore
 
-/// The dead-letter list query for a filter, newest first, with its `?` parameters in order. Both stores run the same
-/// SQL; each binds the parameters in its own value type.
+/// The dead-letter list query for a filter, newest first, with its `?` parameters in order.
 struct DeadLetterQuery {
-    enum Parameter {
-        case text(String)
-        case integer(Int64)
-    }
+    typealias Parameter = SQLValue
 
     let sql: String
-    let parameters: [Parameter]
+    let binds: [SQLValue]
 
     init(_ filter: DeadLetterFilter) {
         var conditions = ["d.state = 'dead'"]
@@ -38,16 +34,6 @@ struct DeadLetterQuery {
             SELECT \(StoreRows.deadLetterColumns) FROM deliveries d JOIN notifications n ON n.seq = d.notification_seq
             WHERE \(conditions.joined(separator: " AND ")) ORDER BY d.dead_at DESC, d.seq DESC LIMIT ?
             """
-        self.parameters = parameters
-    }
-
-    /// The parameters in a store's own value type.
-    func bindings<Value>(text: (String) -> Value, integer: (Int64) -> Value) -> [Value] {
-        parameters.map { parameter in
-            switch parameter {
-            case .text(let value): text(value)
-            case .integer(let value): integer(value)
-            }
-        }
+        binds = parameters
     }
 }

@@ -2,12 +2,38 @@ import RelayCore
 
 /// Rows to models, shared by both stores: each function reads the columns of the queries that use it, in order.
 enum StoreRows {
+    static let callbackColumns = "c.seq, c.id, c.client, c.aggregator, c.received_at, c.content_type, c.body"
+
+    static func callback(_ row: some SQLRow) -> StoredCallback {
+        StoredCallback(seq: row.int(0), id: row.text(1) ?? "", client: row.text(2) ?? "",
+                       aggregator: Aggregator(rawValue: row.text(3) ?? "") ?? .clickpost,
+                       receivedAt: EventTime(epochMilliseconds: row.int(4)), contentType: row.text(5),
+                       body: row.blob(6))
+    }
+
+    static let notificationColumns = "id, client, awb, type, direction, callback_seq, payload"
+
+    static func notification(_ row: some SQLRow) -> StoredNotification {
+        StoredNotification(id: row.text(0) ?? "", client: row.text(1) ?? "", awb: row.text(2), type: row.text(3) ?? "",
+                           direction: row.text(4) ?? "", callbackSeq: row.optionalInt(5), payload: row.blob(6))
+    }
+
+    /// A claim candidate: seq, notification_id, client, endpoint, ordering_key, event_time, next_attempt_at,
+    /// attempts, trigger (no payload yet). For the delivery queue when it moves onto the seam.
+    static func candidate(_ row: some SQLRow) -> DueDelivery {
+        DueDelivery(seq: row.int(0), notificationId: row.text(1) ?? "", client: row.text(2) ?? "",
+                    endpointId: row.text(3) ?? "", orderingKey: row.text(4) ?? "",
+                    eventTime: EventTime(epochMilliseconds: row.int(5)),
+                    nextAttemptAt: EventTime(epochMilliseconds: row.int(6)), attempts: Int(row.int(7)), payload: [],
+                    trigger: row.text(8) ?? "scheduled")
+    }
+
     static let deadLetterColumns = """
         d.seq, d.notification_id, d.client, d.endpoint, n.type, n.awb, d.failure_class, d.attempts, d.dead_at, n.payload,
         d.state
         """
 
-    static func deadLetter(_ row: some StoreRow) -> DeadLetter {
+    static func deadLetter(_ row: some SQLRow) -> DeadLetter {
         DeadLetter(id: "dlv_\(row.int(0))", seq: row.int(0), notificationId: row.text(1) ?? "", client: row.text(2) ?? "",
                    endpointId: row.text(3) ?? "", type: row.text(4) ?? "", awb: row.text(5),
                    failureClass: row.text(6), attempts: Int(row.int(7)),
@@ -15,30 +41,26 @@ enum StoreRows {
                    state: row.text(10) ?? "")
     }
 
-
-    static func delivery(_ row: some StoreRow) -> StoredDelivery {
+    static func delivery(_ row: some SQLRow) -> StoredDelivery {
         StoredDelivery(seq: row.int(0), notificationId: row.text(1) ?? "", endpointId: row.text(2) ?? "",
                        state: row.text(3) ?? "", attempts: Int(row.int(4)), failureClass: row.text(5),
                        nextAttemptAt: EventTime(epochMilliseconds: row.int(6)))
     }
 
-
-    static func attempt(_ row: some StoreRow) -> StoredAttempt {
+    static func attempt(_ row: some SQLRow) -> StoredAttempt {
         StoredAttempt(deliverySeq: row.int(0), number: Int(row.int(1)),
                       startedAt: EventTime(epochMilliseconds: row.int(2)),
                       durationMilliseconds: row.int(3), statusCode: row.optionalInt(4).map { Int($0) },
                       failureClass: row.text(5), responseExcerpt: row.blob(6))
     }
 
-
-    static func event(_ row: some StoreRow) -> StoredEvent {
+    static func event(_ row: some SQLRow) -> StoredEvent {
         StoredEvent(callbackSeq: row.int(0), awb: row.text(1), statusCode: row.text(2) ?? "",
                     role: row.text(3) ?? "", outcome: row.text(4) ?? "", type: row.text(5),
                     notificationId: row.text(6))
     }
 
-
-    static func quarantined(_ row: some StoreRow) -> QuarantinedCallback {
+    static func quarantined(_ row: some SQLRow) -> QuarantinedCallback {
         QuarantinedCallback(id: row.text(0) ?? "", client: row.text(1) ?? "", aggregator: row.text(2) ?? "",
                             receivedAt: EventTime(epochMilliseconds: row.int(3)), error: row.text(4) ?? "",
                             detail: row.text(5) ?? "", body: row.blob(6))

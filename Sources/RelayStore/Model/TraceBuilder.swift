@@ -1,7 +1,7 @@
 import RelayCore
 
-/// Assembles a shipment trace (`RelayStore.trace`) from the rows of its three queries. Both stores run the queries
-/// below, bind `awb` (and `client` when given) in the order of the `?`s, and feed every row here.
+/// Assembles a shipment trace (`TraceStore.trace`) from the rows of its three queries: bind `awb` (and `client` when
+/// given) in the order of the `?`s, and feed every row here.
 struct TraceBuilder {
     private var entries: [TraceEntry] = []
 
@@ -43,40 +43,88 @@ struct TraceBuilder {
         """
 
     /// A row of `eventsSQL`.
-    mutating func addEvent(_ row: some StoreRow) {
-        let callbackId = row.text(0) ?? ""
-        if !entries.contains(where: { $0.kind == "callback" && $0.id == callbackId }) {
-            entries.append(TraceEntry(at: EventTime(epochMilliseconds: row.int(1)), kind: "callback",
-                                      id: callbackId, detail: "\(row.text(2) ?? "") callback (\(row.text(3) ?? ""))"))
+    struct EventRow: Sendable {
+        var callbackId: String, receivedAt: Int64, aggregator: String, status: String, statusCode: String
+        var outcome: String, notificationType: String?, eventTime: Int64?, seq: Int64
+
+        init(_ row: some SQLRow) {
+            callbackId = row.text(0) ?? ""
+            receivedAt = row.int(1)
+            aggregator = row.text(2) ?? ""
+            status = row.text(3) ?? ""
+            statusCode = row.text(4) ?? ""
+            outcome = row.text(5) ?? ""
+            notificationType = row.text(6)
+            eventTime = row.optionalInt(7)
+            seq = row.int(8)
         }
-        let eventTime = row.optionalInt(7).map { EventTime(epochMilliseconds: $0).iso8601 } ?? "?"
-        entries.append(TraceEntry(at: EventTime(epochMilliseconds: row.int(1)), kind: "event", id: "evt_\(row.int(8))",
-                                  detail: "status \(row.text(4) ?? "") at \(eventTime) → \(row.text(5) ?? "")"
-                                      + (row.text(6).map { " \($0)" } ?? "")))
     }
 
-    /// A row of `notificationsSQL`; returns the seq of its delivery, whose attempts come next, if it has one.
-    mutating func addNotification(_ row: some StoreRow) -> Int64? {
-        let id = row.text(0) ?? ""
-        if !entries.contains(where: { $0.kind == "notification" && $0.id == id }) {
-            entries.append(TraceEntry(at: EventTime(epochMilliseconds: row.int(1)), kind: "notification", id: id,
-                                      detail: "\(row.text(2) ?? "") (\(row.text(3) ?? ""))"))
+    /// A row of `notificationsSQL`.
+    struct NotificationRow: Sendable {
+        var id: String, createdAt: Int64, type: String, direction: String, deliverySeq: Int64?, endpoint: String
+        var state: String?, updatedAt: Int64, failureClass: String?
+
+        init(_ row: some SQLRow) {
+            id = row.text(0) ?? ""
+            createdAt = row.int(1)
+            type = row.text(2) ?? ""
+            direction = row.text(3) ?? ""
+            deliverySeq = row.optionalInt(4)
+            endpoint = row.text(5) ?? ""
+            state = row.text(6)
+            updatedAt = row.int(7)
+            failureClass = row.text(8)
         }
-        guard let seq = row.optionalInt(4) else { return nil }
-        entries.append(TraceEntry(at: EventTime(epochMilliseconds: row.int(7)), kind: "delivery", id: "dlv_\(seq)",
-                                  detail: "\(row.text(5) ?? "") \(row.text(6) ?? "")"
-                                      + (row.text(8).map { " (\($0))" } ?? "")
-                                      + (row.text(6) == AwaitingOrder.state
+    }
+
+    /// A row of `attemptsSQL`.
+    struct AttemptRow: Sendable {
+        var number: Int64, startedAt: Int64, durationMilliseconds: Int64, statusCode: Int64?, failureClass: String?
+        var trigger: String?
+
+        init(_ row: some SQLRow) {
+            number = row.int(0)
+            startedAt = row.int(1)
+            durationMilliseconds = row.int(2)
+            statusCode = row.optionalInt(3)
+            failureClass = row.text(4)
+            trigger = row.text(5)
+        }
+    }
+
+    mutating func addEvent(_ row: EventRow) {
+        if !entries.contains(where: { $0.kind == "callback" && $0.id == row.callbackId }) {
+            entries.append(TraceEntry(at: EventTime(epochMilliseconds: row.receivedAt), kind: "callback",
+                                      id: row.callbackId, detail: "\(row.aggregator) callback (\(row.status))"))
+        }
+        let eventTime = row.eventTime.map { EventTime(epochMilliseconds: $0).iso8601 } ?? "?"
+        entries.append(TraceEntry(at: EventTime(epochMilliseconds: row.receivedAt), kind: "event", id: "evt_\(row.seq)",
+                                  detail: "status \(row.statusCode) at \(eventTime) → \(row.outcome)"
+                                      + (row.notificationType.map { " \($0)" } ?? "")))
+    }
+
+    /// Adds a notification row; returns the seq of its delivery, whose attempts come next, if it has one.
+    mutating func addNotification(_ row: NotificationRow) -> Int64? {
+        if !entries.contains(where: { $0.kind == "notification" && $0.id == row.id }) {
+            entries.append(TraceEntry(at: EventTime(epochMilliseconds: row.createdAt), kind: "notification", id: row.id,
+                                      detail: "\(row.type) (\(row.direction))"))
+        }
+        guard let seq = row.deliverySeq else { return nil }
+        entries.append(TraceEntry(at: EventTime(epochMilliseconds: row.updatedAt), kind: "delivery", id: "dlv_\(seq)",
+                                  detail: "\(row.endpoint) \(row.state ?? "")"
+                                      + (row.failureClass.map { " (\($0))" } ?? "")
+                                      + (row.state == AwaitingOrder.state
                                           ? " (no order code: held until the AWB is registered)" : "")))
         return seq
     }
 
-    /// A row of `attemptsSQL` for the delivery `seq`.
-    mutating func addAttempt(_ row: some StoreRow, delivery seq: Int64) {
+    /// Adds an attempt row of the delivery `seq`.
+    mutating func addAttempt(_ row: AttemptRow, delivery seq: Int64) {
         entries.append(TraceEntry(
-            at: EventTime(epochMilliseconds: row.int(1)), kind: "attempt", id: "dlv_\(seq)#\(row.int(0))",
-            detail: "\(row.optionalInt(3).map { "HTTP \($0)" } ?? (row.text(4) ?? "failed")) in \(row.int(2)) ms"
-                + (row.text(5) == "manual" ? " (manual)" : "")))
+            at: EventTime(epochMilliseconds: row.startedAt), kind: "attempt", id: "dlv_\(seq)#\(row.number)",
+            detail: "\(row.statusCode.map { "HTTP \($0)" } ?? (row.failureClass ?? "failed")) in \(row.durationMilliseconds) ms"
+                + (row.trigger == "manual" ? " (manual)" : "")))
     }
 
     /// Everything added, in time order.

@@ -1,4 +1,5 @@
 import Logging
+import NIOCore
 import PostgresNIO
 
 /// One connection inside a store operation (a transaction or a single read).
@@ -8,17 +9,24 @@ struct PGConnection {
 
     /// Runs a statement and returns its rows.
     @discardableResult
-    func query(_ sql: String, _ values: [PGValue] = []) async throws -> [PGRow] {
+    func query(_ sql: String, _ values: [SQLValue] = []) async throws -> [PGRow] {
         try await connection.query(PostgresSQL.query(sql, values), logger: logger).collect().map(PGRow.init)
     }
 
     /// Runs a statement and maps its rows.
-    func query<T>(_ sql: String, _ values: [PGValue] = [], _ map: (PGRow) throws -> T) async throws -> [T] {
+    func query<T>(_ sql: String, _ values: [SQLValue] = [], _ map: (PGRow) throws -> T) async throws -> [T] {
         try await query(sql, values).map(map)
     }
 
     /// Runs a statement ending in `RETURNING …` and counts the rows it touched.
-    func count(_ sql: String, _ values: [PGValue] = []) async throws -> Int {
+    func count(_ sql: String, _ values: [SQLValue] = []) async throws -> Int {
         try await query(sql, values).count
+    }
+
+    /// Runs a statement and returns the rows it changed (from the command tag: no `RETURNING` needed).
+    @discardableResult
+    func execute(_ sql: String, _ values: [SQLValue] = []) async throws -> Int {
+        let result: EventLoopFuture<PostgresQueryResult> = connection.query(PostgresSQL.query(sql, values), logger: logger)
+        return try await result.get().metadata.rows ?? 0
     }
 }

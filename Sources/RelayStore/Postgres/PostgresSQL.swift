@@ -3,7 +3,7 @@ import PostgresNIO
 
 enum PostgresSQL {
     /// Turns SQL written with `?` placeholders into a `PostgresQuery` with `$1…$n` and its bindings.
-    static func query(_ sql: String, _ values: [PGValue]) -> PostgresQuery {
+    static func query(_ sql: String, _ values: [SQLValue]) -> PostgresQuery {
         var text = ""
         text.reserveCapacity(sql.utf8.count + values.count * 3)
         var index = 0
@@ -21,6 +21,7 @@ enum PostgresSQL {
             switch value {
             case .text(let string): bindings.append(string)
             case .integer(let integer): bindings.append(integer)
+            case .double(let double): bindings.append(double)
             case .blob(let bytes): bindings.append(ByteBuffer(bytes: bytes))
             case .bool(let bool): bindings.append(bool)
             case .integers(let integers): bindings.append(integers)

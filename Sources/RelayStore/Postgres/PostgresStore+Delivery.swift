@@ -1,45 +1,8 @@
 public import RelayCore
 
+/// The PostgreSQL delivery queue's writes (the reads are written once, in `DeliveryQueue+SQL`): a batch is leased
+/// with one statement that skips rows another instance is leasing, and a batch of completions is one statement.
 extension PostgresStore {
-    static func candidateRow(_ row: PGRow) -> DueDelivery {
-        DueDelivery(seq: row.int(0), notificationId: row.text(1) ?? "", client: row.text(2) ?? "",
-                    endpointId: row.text(3) ?? "", orderingKey: row.text(4) ?? "",
-                    eventTime: EventTime(epochMilliseconds: row.int(5)),
-                    nextAttemptAt: EventTime(epochMilliseconds: row.int(6)), attempts: Int(row.int(7)), payload: [],
-                    trigger: row.text(8) ?? "scheduled")
-    }
-
-    /// A delivery may leave only as the head of its (endpoint, shipment) chain: no earlier delivery of the chain is
-    /// pending or in flight — on this instance or any other.
-    static let chainHead = """
-        NOT EXISTS (SELECT 1 FROM deliveries e WHERE e.endpoint = d.endpoint AND e.ordering_key = d.ordering_key
-            AND e.state IN ('pending', 'in_flight') AND (e.event_time, e.seq) < (d.event_time, d.seq))
-        """
-
-    public func dueDeliveries(now: EventTime, limit: Int, excluding: Set<String>) async throws -> [DueDelivery] {
-        let excluded = PGValue.texts(excluding.sorted())
-        let nowValue = PGValue.integer(now.epochMilliseconds)
-        let limitValue = PGValue.integer(Int64(limit))
-        // A plain read, no lock and no transaction: `lease` takes only what is still due when it runs. The chain
-        // condition holds across instances: a delivery is due only when no earlier one of its chain is pending or in
-        // flight anywhere, and a chain's head only moves forward when its delivery finishes.
-        return try await read { connection in
-            try await connection.query(
-                """
-                (SELECT seq, notification_id, client, endpoint, ordering_key, event_time, next_attempt_at, attempts,
-                    trigger
-                FROM deliveries d WHERE state = 'pending' AND next_attempt_at <= ? AND endpoint <> ALL(?)
-                    AND \(Self.chainHead)
-                ORDER BY next_attempt_at, seq LIMIT ?)
-                UNION ALL
-                (SELECT seq, notification_id, client, endpoint, ordering_key, event_time, next_attempt_at, attempts,
-                    trigger
-                FROM deliveries d WHERE state = 'in_flight' AND lease_until < ? AND endpoint <> ALL(?)
-                ORDER BY lease_until LIMIT ?)
-                """, [nowValue, excluded, limitValue, nowValue, excluded, limitValue], Self.candidateRow)
-        }
-    }
-
     public func lease(_ deliveries: [DueDelivery], owner: String, until: EventTime, now: EventTime) async throws
         -> [DueDelivery]
     {
@@ -76,40 +39,6 @@ extension PostgresStore {
     /// Leases of a stopped instance cannot be told from those of a running one: in-flight deliveries return to
     /// pending when their lease expires (the claim query takes them then), not on start.
     public func releaseLeases() async throws {}
-
-    public func deliveryGauges() async throws -> (pending: Int, dead: Int, oldestDue: EventTime?) {
-        try await read { connection in
-            let row = try await connection.query(
-                """
-                SELECT (SELECT count(*) FROM deliveries WHERE state = 'pending'),
-                    (SELECT count(*) FROM deliveries WHERE state = 'dead'),
-                    (SELECT min(next_attempt_at) FROM deliveries WHERE state = 'pending')
-                """)[0]
-            return (Int(row.int(0)), Int(row.int(1)), row.optionalInt(2).map(EventTime.init(epochMilliseconds:)))
-        }
-    }
-
-    public func nextDueTime() async throws -> EventTime? {
-        try await read { connection in
-            try await connection.query(
-                """
-                SELECT least((SELECT min(next_attempt_at) FROM deliveries WHERE state = 'pending'),
-                    (SELECT min(lease_until) FROM deliveries WHERE state = 'in_flight'))
-                """
-            ) { $0.optionalInt(0).map(EventTime.init(epochMilliseconds:)) }.first ?? nil
-        }
-    }
-
-    public func nextDueTime(after now: EventTime) async throws -> EventTime? {
-        try await read { connection in
-            try await connection.query(
-                """
-                SELECT least((SELECT min(next_attempt_at) FROM deliveries WHERE state = 'pending' AND next_attempt_at > ?),
-                    (SELECT min(lease_until) FROM deliveries WHERE state = 'in_flight' AND lease_until > ?))
-                """, [.integer(now.epochMilliseconds), .integer(now.epochMilliseconds)]
-            ) { $0.optionalInt(0).map(EventTime.init(epochMilliseconds:)) }.first ?? nil
-        }
-    }
 
     /// Completions per statement (15 values each, well under PostgreSQL's 65,535 bind limit).
     static let completionChunk = 1000
@@ -166,61 +95,6 @@ extension PostgresStore {
                     FROM updated u JOIN input i ON i.seq = u.seq WHERE i.has_attempt
                     """, bindings)
             }
-        }
-    }
-
-    public func disableEndpoint(_ id: String, reason: String, now: EventTime) async throws -> Int {
-        try await transaction { connection in
-            try await connection.query(
-                """
-                INSERT INTO endpoints (id, disabled, disabled_at, reason) VALUES (?, TRUE, ?, ?)
-                ON CONFLICT (id) DO UPDATE SET disabled = TRUE, disabled_at = excluded.disabled_at, reason = excluded.reason
-                """, [.text(id), .integer(now.epochMilliseconds), .text(reason)])
-            return try await connection.count(
-                """
-                UPDATE deliveries SET state = 'dead', dead_at = ?, updated_at = ?, failure_class = 'endpoint_disabled'
-                WHERE state IN ('pending', 'in_flight') AND endpoint = ? RETURNING seq
-                """, [.integer(now.epochMilliseconds), .integer(now.epochMilliseconds), .text(id)])
-        }
-    }
-
-    public func disabledEndpoints() async throws -> Set<String> {
-        try await read { connection in
-            Set(try await connection.query("SELECT id FROM endpoints WHERE disabled") { $0.text(0) ?? "" })
-        }
-    }
-
-    public func retryingDeliveries() async throws -> [DueDelivery] {
-        try await read { connection in
-            try await connection.query(
-                """
-                SELECT d.seq, d.notification_id, d.client, d.endpoint, d.ordering_key, d.event_time, d.next_attempt_at,
-                    d.attempts, d.trigger
-                FROM deliveries d WHERE d.state = 'pending' AND d.attempts > 0 ORDER BY d.seq
-                """, [], Self.candidateRow)
-        }
-    }
-
-    public func deliveries(notificationId: String?, limit: Int) async throws -> [StoredDelivery] {
-        try await read { connection in
-            let filter = notificationId == nil ? "" : "WHERE notification_id = ?"
-            var bindings: [PGValue] = notificationId.map { [.text($0)] } ?? []
-            bindings.append(.integer(Int64(limit)))
-            return try await connection.query(
-                """
-                SELECT seq, notification_id, endpoint, state, attempts, failure_class, next_attempt_at FROM deliveries
-                \(filter) ORDER BY seq LIMIT ?
-                """, bindings, StoreRows.delivery)
-        }
-    }
-
-    public func attempts(delivery seq: Int64) async throws -> [StoredAttempt] {
-        try await read { connection in
-            try await connection.query(
-                """
-                SELECT delivery_seq, number, started_at, duration_ms, status_code, failure_class, response_excerpt
-                FROM attempts WHERE delivery_seq = ? ORDER BY number
-                """, [.integer(seq)], StoreRows.attempt)
         }
     }
 }

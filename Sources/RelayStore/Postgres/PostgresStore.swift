@@ -11,8 +11,11 @@ import Synchronization
 /// commit ran); deliveries are claimed with `FOR UPDATE SKIP LOCKED` and a lease, so each delivery is sent by one
 /// instance at a time and an instance that dies hands its deliveries over when their leases expire; new deliveries
 /// are announced with `NOTIFY`, and every instance's delivery loop also polls as a backstop.
-public final class PostgresStore: RelayStore {
+public final class PostgresStore: RelayStore, SQLBackedStore {
     let client: PostgresClient
+    /// The SQL seam: transactions and reads with the operation timeout.
+    let database: PGDatabase
+    public var seam: SQLSeam { SQLSeam(database: database) }
     /// The schema used instead of `public`, if any.
     let schema: String?
     let logger: Logger
@@ -75,6 +78,8 @@ public final class PostgresStore: RelayStore {
         self.logger = logger
         self.operationTimeout = operationTimeout
         self.ingestTimeout = ingestTimeout
+        database = PGDatabase(client: client, logger: logger, operationTimeout: operationTimeout,
+                              normalisationLockKey: PostgresSchema.lockKey(PostgresSchema.normalisationLock, schema: schema))
         runTask = Task { await client.run() }
         // Two commits at once, each on its own connection: one batch fills while another commits.
         ingestBatcher = GroupCommit(maxBatch: maxBatch, maxWriters: 2)
@@ -85,7 +90,7 @@ public final class PostgresStore: RelayStore {
         runTask.cancel()
         // The pool closes its connections; an exit never waits more than a few seconds for that.
         let runTask = self.runTask
-        try? await withDeadline(.seconds(5)) { await runTask.value }
+        try? await PGDatabase.withDeadline(.seconds(5)) { await runTask.value }
     }
 
     // MARK: Running statements
@@ -95,52 +100,13 @@ public final class PostgresStore: RelayStore {
     func transaction<T: Sendable>(timeout: Duration? = nil,
                                   _ body: @escaping @Sendable (PGConnection) async throws -> T) async throws -> T
     {
-        let client = self.client
-        let logger = self.logger
-        return try await withDeadline(timeout ?? operationTimeout) {
-            try await client.withTransaction(logger: logger) { connection in
-                try await body(PGConnection(connection: connection, logger: logger))
-            }
-        }
+        try await database.transaction(timeout: timeout, body)
     }
 
     /// Runs `body` on a pooled connection outside a transaction (each statement commits by itself).
     @discardableResult
     func read<T: Sendable>(_ body: @escaping @Sendable (PGConnection) async throws -> T) async throws -> T {
-        let client = self.client
-        let logger = self.logger
-        return try await withDeadline(operationTimeout) {
-            try await client.withConnection { connection in
-                try await body(PGConnection(connection: connection, logger: logger))
-            }
-        }
-    }
-
-    /// Runs `operation`, failing with `unavailable` after `timeout`. The caller never waits longer, even when the
-    /// operation ignores cancellation (a connection request during an outage); the operation is cancelled and its
-    /// late result dropped. (A late commit is harmless: the caller answered 503 and the aggregator's retry is a
-    /// duplicate.)
-    func withDeadline<T: Sendable>(_ timeout: Duration, _ operation: @escaping @Sendable () async throws -> T)
-        async throws -> T
-    {
-        let outcome = DeadlineOutcome<T>()
-        return try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { continuation in
-                outcome.start(continuation)
-                let work = Task {
-                    do { outcome.finish(.success(try await operation())) } catch { outcome.finish(.failure(error)) }
-                }
-                let timer = Task {
-                    try await Task.sleep(for: timeout)
-                    if outcome.finish(.failure(PostgresStoreError.unavailable("PostgreSQL did not answer within \(timeout)"))) {
-                        work.cancel()
-                    }
-                }
-                outcome.onFinish { timer.cancel() }
-            }
-        } onCancel: {
-            outcome.finish(.failure(CancellationError()))
-        }
+        try await database.withConnection(body)
     }
 
     // MARK: Delivery wake-ups across instances
@@ -185,7 +151,7 @@ public final class PostgresStore: RelayStore {
         let key = DedupKey.make([callback.client, callback.aggregator.rawValue, dedupKey])
         let pending = PostgresIngestBatcher.Pending(
             id: Identifier.make(prefix: "cb", epochMilliseconds: callback.receivedAt.epochMilliseconds),
-            callback: callback, headers: SQLiteStore.headersJSON(callback.headers), key: key)
+            callback: callback, headers: InboundCallback.headersJSON(callback.headers), key: key)
         return try await ingestBatcher.submit(pending) { batch in
             // Callbacks are answered quickly either way: committed, or 503 so the aggregator retries.
             try await self.transaction(timeout: self.ingestTimeout) { connection in
@@ -194,37 +160,24 @@ public final class PostgresStore: RelayStore {
         }
     }
 
-    public func quarantine(_ callback: InboundCallback, error: String, detail: String) async throws -> String {
-        let id = Identifier.make(prefix: "cb", epochMilliseconds: callback.receivedAt.epochMilliseconds)
-        let headers = SQLiteStore.headersJSON(callback.headers)
-        try await transaction { connection in
-            try await connection.query(
-                """
-                INSERT INTO callbacks (id, client, aggregator, received_at, content_type, headers, body, status, error, detail)
-                VALUES (?, ?, ?, ?, ?, ?, ?, 'rejected', ?, ?)
-                """,
-                [.text(id), .text(callback.client), .text(callback.aggregator.rawValue),
-                 .integer(callback.receivedAt.epochMilliseconds), .text(orNull: callback.contentType), .text(headers),
-                 .blob(callback.body), .text(error), .text(detail)])
-        }
-        return id
-    }
-
-    static func callbackRow(_ row: PGRow) -> StoredCallback {
-        StoredCallback(seq: row.int(0), id: row.text(1) ?? "", client: row.text(2) ?? "",
-                       aggregator: Aggregator(rawValue: row.text(3) ?? "") ?? .clickpost,
-                       receivedAt: EventTime(epochMilliseconds: row.int(4)), contentType: row.text(5),
-                       body: row.blob(6))
-    }
-
-    public func unnormalisedCallbacks(afterSeq: Int64, limit: Int) async throws -> [StoredCallback] {
-        try await read { connection in
-            try await connection.query(
-                """
-                SELECT c.seq, c.id, c.client, c.aggregator, c.received_at, c.content_type, c.body
-                FROM unnormalised u JOIN callbacks c ON c.seq = u.seq
-                WHERE u.seq > ? ORDER BY u.seq LIMIT ?
-                """, [.integer(afterSeq), .integer(Int64(limit))], Self.callbackRow)
+    public func requeue(quarantined callback: StoredCallback, rejected: Bool, dedupKey: String) async throws
+        -> IngestOutcome
+    {
+        let key = DedupKey.make([callback.client, callback.aggregator.rawValue, dedupKey])
+        return try await transaction { connection in
+            var duplicate = false
+            if rejected {
+                duplicate = try await connection.execute(
+                    "INSERT INTO callback_keys (key) VALUES (?) ON CONFLICT DO NOTHING", [.text(key)]) == 0
+                try await connection.execute(
+                    "UPDATE callbacks SET status = ?, dedup_key = ?, error = NULL, detail = NULL WHERE seq = ?",
+                    [.text(duplicate ? "duplicate" : "accepted"), .text(key), .integer(callback.seq)])
+            }
+            if !duplicate {
+                try await connection.execute("INSERT INTO unnormalised (seq) VALUES (?) ON CONFLICT DO NOTHING",
+                                             [.integer(callback.seq)])
+            }
+            return IngestOutcome(callbackId: callback.id, seq: callback.seq, duplicate: duplicate)
         }
     }
 
@@ -237,69 +190,6 @@ public final class PostgresStore: RelayStore {
             try await PostgresNormalisation.run(batch, using: normalise, connection: connection,
                                                 lockKey: PostgresSchema.lockKey(PostgresSchema.normalisationLock,
                                                                                 schema: self.schema))
-        }
-    }
-
-    public func counts() async throws -> StoreCounts {
-        try await read { connection in
-            let row = try await connection.query(
-                """
-                SELECT (SELECT count(*) FROM callbacks WHERE status != 'rejected'),
-                    (SELECT count(*) FROM callbacks WHERE status = 'duplicate'),
-                    (SELECT count(*) FROM callbacks WHERE status = 'rejected'),
-                    (SELECT count(*) FROM unnormalised),
-                    (SELECT count(*) FROM events),
-                    (SELECT count(*) FROM notifications),
-                    (SELECT count(*) FROM deliveries),
-                    (SELECT count(*) FROM deliveries WHERE state = 'pending')
-                """)[0]
-            return StoreCounts(callbacks: Int(row.int(0)), duplicates: Int(row.int(1)), quarantined: Int(row.int(2)),
-                               unnormalised: Int(row.int(3)), events: Int(row.int(4)),
-                               notifications: Int(row.int(5)), deliveries: Int(row.int(6)),
-                               pendingDeliveries: Int(row.int(7)))
-        }
-    }
-
-    static func notificationRow(_ row: PGRow) -> StoredNotification {
-        StoredNotification(id: row.text(0) ?? "", client: row.text(1) ?? "", awb: row.text(2), type: row.text(3) ?? "",
-                           direction: row.text(4) ?? "", callbackSeq: row.optionalInt(5), payload: row.blob(6))
-    }
-
-    public func notifications(client: String, awb: String) async throws -> [StoredNotification] {
-        try await read { connection in
-            try await connection.query(
-                """
-                SELECT id, client, awb, type, direction, callback_seq, payload FROM notifications
-                WHERE client = ? AND (awb = ? OR shipment = ?) ORDER BY seq
-                """, [.text(client), .text(awb), .text(awb)], Self.notificationRow)
-        }
-    }
-
-    public func allNotifications(limit: Int) async throws -> [StoredNotification] {
-        try await read { connection in
-            try await connection.query(
-                "SELECT id, client, awb, type, direction, callback_seq, payload FROM notifications ORDER BY seq LIMIT ?",
-                [.integer(Int64(limit))], Self.notificationRow)
-        }
-    }
-
-    public func events(client: String, awb: String) async throws -> [StoredEvent] {
-        try await read { connection in
-            try await connection.query(
-                """
-                SELECT callback_seq, awb, status_code, role, outcome, notification_type, notification_id FROM events
-                WHERE client = ? AND awb = ? ORDER BY seq
-                """, [.text(client), .text(awb)], StoreRows.event)
-        }
-    }
-
-    public func quarantined(limit: Int) async throws -> [QuarantinedCallback] {
-        try await read { connection in
-            try await connection.query(
-                """
-                SELECT id, client, aggregator, received_at, error, detail, body FROM callbacks
-                WHERE status = 'rejected' OR error = 'unmapped' ORDER BY seq DESC LIMIT ?
-                """, [.integer(Int64(limit))], StoreRows.quarantined)
         }
     }
 }

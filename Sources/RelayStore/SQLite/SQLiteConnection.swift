@@ -106,18 +106,6 @@ public final class SQLiteConnection: @unchecked Sendable {
     var lastMessage: String { String(cString: sqlite3_errmsg(handle)) }
 }
 
-/// A value bound to a statement parameter.
-public enum SQLiteValue: Sendable {
-    case null
-    case integer(Int64)
-    case double(Double)
-    case text(String)
-    case blob([UInt8])
-
-    public static func text(orNull value: String?) -> SQLiteValue { value.map(SQLiteValue.text) ?? .null }
-    public static func integer(orNull value: Int64?) -> SQLiteValue { value.map(SQLiteValue.integer) ?? .null }
-}
-
 /// A prepared statement owned by a connection.
 public final class SQLiteStatement {
     let pointer: OpaquePointer
@@ -145,6 +133,13 @@ public final class SQLiteStatement {
             case .integer(let number): result = sqlite3_bind_int64(pointer, index, number)
             case .double(let number): result = sqlite3_bind_double(pointer, index, number)
             case .text(let text): result = sqlite3_bind_text(pointer, index, text, -1, sqliteTransient)
+            case .bool(let flag): result = sqlite3_bind_int64(pointer, index, flag ? 1 : 0)
+            // Arrays are read back with `json_each(?)` (`SQLDialect.anyOf`).
+            case .integers(let numbers):
+                result = sqlite3_bind_text(pointer, index, "[" + numbers.map(String.init).joined(separator: ",") + "]",
+                                           -1, sqliteTransient)
+            case .texts(let texts):
+                result = sqlite3_bind_text(pointer, index, Self.jsonArray(texts), -1, sqliteTransient)
             case .blob(let bytes):
                 result = bytes.withUnsafeBytes { buffer in
                     sqlite3_bind_blob(pointer, index, buffer.baseAddress ?? UnsafeRawPointer(bitPattern: 1),
@@ -153,6 +148,27 @@ public final class SQLiteStatement {
             }
             guard result == SQLITE_OK else { throw SQLiteError(code: result, message: connection.lastMessage) }
         }
+    }
+
+    /// `["a","b"]`: strings as a JSON array, for `json_each`.
+    static func jsonArray(_ strings: [String]) -> String {
+        var json = "["
+        for (offset, string) in strings.enumerated() {
+            if offset > 0 { json += "," }
+            json += "\""
+            for scalar in string.unicodeScalars {
+                switch scalar {
+                case "\"": json += "\\\""
+                case "\\": json += "\\\\"
+                case _ where scalar.value < 0x20:
+                    let hex = String(scalar.value, radix: 16)
+                    json += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+                default: json.unicodeScalars.append(scalar)
+                }
+            }
+            json += "\""
+        }
+        return json + "]"
     }
 
     /// Advances; true while a row is available.

@@ -4,7 +4,7 @@ public import RelayCore
 
 /// The embedded store: one SQLite file in WAL mode with `synchronous=FULL`, one group-committing writer thread and
 /// one reader connection.
-public final class SQLiteStore: RelayStore {
+public final class SQLiteStore: RelayStore, SQLBackedStore {
     let writer: SQLiteWriter
     /// Touched only on the writer thread.
     let dedupIndex: SQLiteDedupIndex
@@ -13,6 +13,8 @@ public final class SQLiteStore: RelayStore {
     let logger: Logger
     /// The database file.
     public let path: String
+    /// The SQL seam: reads on `reader`, writes lent the writer's connection.
+    public let seam: SQLSeam
 
     /// Opens (creating and migrating) the database.
     /// - Parameters:
@@ -51,6 +53,7 @@ public final class SQLiteStore: RelayStore {
             }
         }
         reader = try SQLiteReader(path: configuration.path)
+        seam = SQLSeam(database: SQLiteDatabase(writer: writer, reader: reader))
         checkpointer = try SQLiteCheckpointer(path: configuration.path)
         self.logger = logger
         writer.start()
@@ -69,12 +72,8 @@ public final class SQLiteStore: RelayStore {
         ])
     }
 
-    static func headersJSON(_ headers: [(name: String, value: String)]) -> String {
-        JSONValue.object(JSONObject(headers.map { (key: $0.name, value: JSONValue.string($0.value)) })).serialized()
-    }
-
     public func ingest(_ callback: InboundCallback, dedupKey: String) async throws -> IngestOutcome {
-        let headers = Self.headersJSON(callback.headers)
+        let headers = InboundCallback.headersJSON(callback.headers)
         let key = DedupKey.make([callback.client, callback.aggregator.rawValue, dedupKey])
         let dedupIndex = self.dedupIndex
         // Not isolated: the statements below fail only when the database does, and then the batch fails whole.
@@ -101,36 +100,24 @@ public final class SQLiteStore: RelayStore {
         }
     }
 
-    public func quarantine(_ callback: InboundCallback, error: String, detail: String) async throws -> String {
-        let headers = Self.headersJSON(callback.headers)
+    public func requeue(quarantined callback: StoredCallback, rejected: Bool, dedupKey: String) async throws
+        -> IngestOutcome
+    {
+        let key = DedupKey.make([callback.client, callback.aggregator.rawValue, dedupKey])
+        let dedupIndex = self.dedupIndex
         return try await writer.perform { connection in
-            let id = Identifier.make(prefix: "cb", epochMilliseconds: callback.receivedAt.epochMilliseconds)
-            try connection.run(
-                """
-                INSERT INTO callbacks (id, client, aggregator, received_at, content_type, headers, body, status, error, detail)
-                VALUES (?, ?, ?, ?, ?, ?, ?, 'rejected', ?, ?)
-                """,
-                [.text(id), .text(callback.client), .text(callback.aggregator.rawValue),
-                 .integer(callback.receivedAt.epochMilliseconds), .text(orNull: callback.contentType), .text(headers),
-                 .blob(callback.body), .text(error), .text(detail)])
-            return id
-        }
-    }
-
-    public func unnormalisedCallbacks(afterSeq: Int64, limit: Int) async throws -> [StoredCallback] {
-        try await reader.read { connection in
-            try connection.query(
-                """
-                SELECT c.seq, c.id, c.client, c.aggregator, c.received_at, c.content_type, c.body
-                FROM unnormalised u JOIN callbacks c ON c.seq = u.seq
-                WHERE u.seq > ? ORDER BY u.seq LIMIT ?
-                """, [.integer(afterSeq), .integer(Int64(limit))]
-            ) { row in
-                StoredCallback(seq: row.int(0), id: row.text(1) ?? "", client: row.text(2) ?? "",
-                               aggregator: Aggregator(rawValue: row.text(3) ?? "") ?? .clickpost,
-                               receivedAt: EventTime(epochMilliseconds: row.int(4)), contentType: row.text(5),
-                               body: row.blob(6))
+            var duplicate = false
+            if rejected {
+                duplicate = try dedupIndex.find(key, connection: connection) != nil
+                try connection.run(
+                    "UPDATE callbacks SET status = ?, dedup_key = ?, error = NULL, detail = NULL WHERE seq = ?",
+                    [.text(duplicate ? "duplicate" : "accepted"), .text(key), .integer(callback.seq)])
+                if !duplicate { dedupIndex.add(key, seq: callback.seq) }
             }
+            if !duplicate {
+                try connection.run("INSERT OR IGNORE INTO unnormalised (seq) VALUES (?)", [.integer(callback.seq)])
+            }
+            return IngestOutcome(callbackId: callback.id, seq: callback.seq, duplicate: duplicate)
         }
     }
 
@@ -247,66 +234,6 @@ public final class SQLiteStore: RelayStore {
         FROM (SELECT ?8 = 1 OR EXISTS (SELECT 1 FROM deliveries WHERE state = 'awaiting_order' AND ordering_key = ?5
             AND endpoint = ?4) AS held) h
         """
-
-    public func counts() async throws -> StoreCounts {
-        try await reader.read { connection in
-            func count(_ sql: String) throws -> Int {
-                Int(try connection.query(sql) { $0.int(0) }.first ?? 0)
-            }
-            return StoreCounts(
-                callbacks: try count("SELECT count(*) FROM callbacks WHERE status != 'rejected'"),
-                duplicates: try count("SELECT count(*) FROM callbacks WHERE status = 'duplicate'"),
-                quarantined: try count("SELECT count(*) FROM callbacks WHERE status = 'rejected'"),
-                unnormalised: try count("SELECT count(*) FROM unnormalised"),
-                events: try count("SELECT count(*) FROM events"),
-                notifications: try count("SELECT count(*) FROM notifications"),
-                deliveries: try count("SELECT count(*) FROM deliveries"),
-                pendingDeliveries: try count("SELECT count(*) FROM deliveries WHERE state = 'pending'"))
-        }
-    }
-
-    static func notificationRow(_ row: SQLiteStatement) -> StoredNotification {
-        StoredNotification(id: row.text(0) ?? "", client: row.text(1) ?? "", awb: row.text(2), type: row.text(3) ?? "",
-                           direction: row.text(4) ?? "", callbackSeq: row.optionalInt(5), payload: row.blob(6))
-    }
-
-    public func notifications(client: String, awb: String) async throws -> [StoredNotification] {
-        try await reader.read { connection in
-            try connection.query(
-                """
-                SELECT id, client, awb, type, direction, callback_seq, payload FROM notifications
-                WHERE client = ? AND (awb = ? OR shipment = ?) ORDER BY seq
-                """, [.text(client), .text(awb), .text(awb)], Self.notificationRow)
-        }
-    }
-
-    public func allNotifications(limit: Int) async throws -> [StoredNotification] {
-        try await reader.read { connection in
-            try connection.query(
-                "SELECT id, client, awb, type, direction, callback_seq, payload FROM notifications ORDER BY seq LIMIT ?",
-                [.integer(Int64(limit))], Self.notificationRow)
-        }
-    }
-
-    public func events(client: String, awb: String) async throws -> [StoredEvent] {
-        try await reader.read { connection in
-            try connection.query(
-                """
-                SELECT callback_seq, awb, status_code, role, outcome, notification_type, notification_id FROM events
-                WHERE client = ? AND awb = ? ORDER BY seq
-                """, [.text(client), .text(awb)], StoreRows.event)
-        }
-    }
-
-    public func quarantined(limit: Int) async throws -> [QuarantinedCallback] {
-        try await reader.read { connection in
-            try connection.query(
-                """
-                SELECT id, client, aggregator, received_at, error, detail, body FROM callbacks
-                WHERE status = 'rejected' OR error = 'unmapped' ORDER BY seq DESC LIMIT ?
-                """, [.integer(Int64(limit))], StoreRows.quarantined)
-        }
-    }
 }
 
 /// The SQLite file (or its directory) cannot be written: the relay does not start.

@@ -73,17 +73,43 @@ public final class SQLiteWriter: @unchecked Sendable {
         isolated: Bool = true, _ body: @escaping @Sendable (SQLiteConnection) throws -> T
     ) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
-            let job = TypedJob(body: body, continuation: continuation, isolated: isolated)
-            condition.lock()
-            if stopping {
-                condition.unlock()
-                continuation.resume(throwing: SQLiteError(code: 21, message: "the store is closed"))
-                return
+            if !enqueue(TypedJob(body: body, continuation: continuation, isolated: isolated)) {
+                continuation.resume(throwing: Self.closed)
             }
-            queue.append(job)
-            condition.signal()
-            condition.unlock()
         }
+    }
+
+    private static let closed = SQLiteError(code: 21, message: "the store is closed")
+
+    /// Queues `job` for the next batch; false when the writer is stopping (the job will never run).
+    private func enqueue(_ job: any WriterJob) -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        guard !stopping else { return false }
+        queue.append(job)
+        condition.signal()
+        return true
+    }
+
+    /// Lends the connection to `body` for one job of the next group commit, and returns `body`'s result once that
+    /// commit is durable. The writer thread waits while `body` runs its statements on the calling thread, inside the
+    /// job's savepoint: when `body` throws, only its own writes are undone. `body` must not wait for the writer
+    /// (another `perform` or `lend`): it holds it.
+    public func lend<T: Sendable>(_ body: @escaping @Sendable (SQLiteConnection) async throws -> T) async throws -> T {
+        let job = LentJob()
+        let connection = try await withCheckedThrowingContinuation {
+            (continuation: CheckedContinuation<LentConnection, any Error>) in
+            job.lent = continuation
+            if !enqueue(job) {
+                job.lent = nil
+                continuation.resume(throwing: Self.closed)
+            }
+        }.connection
+        let result: Result<T, any Error>
+        do { result = .success(try await body(connection)) } catch { result = .failure(error) }
+        job.bodyFinished(error: result.failureValue)
+        try await job.committed()
+        return try result.get()
     }
 
     private func loop() {
@@ -199,5 +225,90 @@ private final class TypedJob<T: Sendable>: WriterJob {
 
     func fail(_ error: any Error) {
         continuation.resume(throwing: error)
+    }
+}
+
+/// The writer's connection while it is lent (`SQLiteWriter.lend`): used by one task at a time, while the writer
+/// thread waits.
+struct LentConnection: @unchecked Sendable {
+    let connection: SQLiteConnection
+}
+
+/// A job whose body runs on the task that submitted it (`SQLiteWriter.lend`).
+private final class LentJob: WriterJob, @unchecked Sendable {
+    let isolated = true
+    /// Resumed by the writer thread when the job's turn comes (or with the error of a batch that never began).
+    var lent: CheckedContinuation<LentConnection, any Error>?
+    private let lock = NSLock()
+    private let bodyDone = DispatchSemaphore(value: 0)
+    private var bodyError: (any Error)?
+    private var commit: CheckedContinuation<Void, any Error>?
+    private var commitOutcome: Result<Void, any Error>?
+
+    var error: (any Error)? { locked { bodyError } }
+
+    private func locked<R>(_ body: () throws -> R) rethrows -> R {
+        lock.lock()
+        defer { lock.unlock() }
+        return try body()
+    }
+
+    func run(_ connection: SQLiteConnection) -> Bool {
+        let continuation = locked { () -> CheckedContinuation<LentConnection, any Error>? in
+            defer { lent = nil }
+            return lent
+        }
+        continuation?.resume(returning: LentConnection(connection: connection))
+        bodyDone.wait()
+        return locked { bodyError == nil }
+    }
+
+    /// Called by the borrowing task when its body returned or threw: the writer thread goes on.
+    func bodyFinished(error: (any Error)?) {
+        locked { bodyError = error }
+        bodyDone.signal()
+    }
+
+    /// Waits for the commit (or rollback) of the job's batch.
+    func committed() async throws {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            let outcome = locked { () -> Result<Void, any Error>? in
+                if commitOutcome == nil { commit = continuation }
+                return commitOutcome
+            }
+            if let outcome { continuation.resume(with: outcome) }
+        }
+    }
+
+    func complete() { finish(.success(())) }
+
+    func fail(_ error: any Error) {
+        // A batch that could not begin fails its jobs before they ran: the borrower is still waiting for the
+        // connection.
+        let waiting = locked { () -> CheckedContinuation<LentConnection, any Error>? in
+            defer { lent = nil }
+            return lent
+        }
+        if let waiting {
+            waiting.resume(throwing: error)
+            return
+        }
+        finish(.failure(error))
+    }
+
+    private func finish(_ outcome: Result<Void, any Error>) {
+        let continuation = locked { () -> CheckedContinuation<Void, any Error>? in
+            commitOutcome = outcome
+            defer { commit = nil }
+            return commit
+        }
+        continuation?.resume(with: outcome)
+    }
+}
+
+extension Result {
+    fileprivate var failureValue: Failure? {
+        if case .failure(let error) = self { return error }
+        return nil
     }
 }

@@ -1,0 +1,57 @@
+/// The SQL seam over SQLite: reads run on the reader connection's queue; writes borrow the single writer's
+/// connection for one job of its next group commit (`SQLiteWriter.lend`), so they stay serialised with ingest and
+/// share its fsync.
+struct SQLiteDatabase: SQLDatabase {
+    let writer: SQLiteWriter
+    let reader: SQLiteReader
+
+    var dialect: SQLDialect { .sqlite }
+
+    func read<T: Sendable>(_ body: @escaping @Sendable (any SQLSession) async throws -> T) async throws -> T {
+        try await body(SQLiteSession(mode: .reader(reader)))
+    }
+
+    func write<T: Sendable>(_ body: @escaping @Sendable (any SQLSession) async throws -> T) async throws -> T {
+        try await writer.lend { connection in try await body(SQLiteSession(mode: .lent(connection))) }
+    }
+
+    func execute(_ sql: String, _ binds: [SQLValue]) async throws -> Int {
+        // One statement needs no lending: it runs on the writer thread like any other job.
+        try await writer.perform { connection in try connection.run(sql, binds) }
+    }
+}
+
+/// The statements of one SQLite read (each on the reader's queue) or write (on the lent writer connection, on the
+/// borrowing task, while the writer thread waits).
+struct SQLiteSession: SQLSession {
+    enum Mode: Sendable {
+        case reader(SQLiteReader)
+        case lent(SQLiteConnection)
+    }
+
+    let mode: Mode
+
+    var dialect: SQLDialect { .sqlite }
+
+    func query<T: Sendable>(_ sql: String, _ binds: [SQLValue], _ map: @escaping @Sendable (any SQLRow) throws -> T)
+        async throws -> [T]
+    {
+        switch mode {
+        case .reader(let reader):
+            return try await reader.read { connection in try connection.query(sql, binds) { try map($0) } }
+        case .lent(let connection):
+            return try connection.query(sql, binds) { try map($0) }
+        }
+    }
+
+    func execute(_ sql: String, _ binds: [SQLValue]) async throws -> Int {
+        switch mode {
+        case .reader(let reader): return try await reader.read { connection in try connection.run(sql, binds) }
+        case .lent(let connection): return try connection.run(sql, binds)
+        }
+    }
+
+    func announceDeliveries() async throws {}
+
+    func excludeNormalisation() async throws {}
+}

@@ -1,0 +1,50 @@
+import RelayCore
+
+/// The inbox's quarantine and reads, written once over the SQL seam. Ingest and requeue stay with each backend:
+/// they go through its group-commit writer and its dedup index.
+extension CallbackInbox where Self: SQLBackedStore {
+    public func quarantine(_ callback: InboundCallback, error: String, detail: String) async throws -> String {
+        let id = Identifier.make(prefix: "cb", epochMilliseconds: callback.receivedAt.epochMilliseconds)
+        try await seam.database.execute(
+            """
+            INSERT INTO callbacks (id, client, aggregator, received_at, content_type, headers, body, status, error, detail)
+            VALUES (?, ?, ?, ?, ?, ?, ?, 'rejected', ?, ?)
+            """,
+            [.text(id), .text(callback.client), .text(callback.aggregator.rawValue),
+             .integer(callback.receivedAt.epochMilliseconds), .text(orNull: callback.contentType),
+             .text(InboundCallback.headersJSON(callback.headers)), .blob(callback.body), .text(error), .text(detail)])
+        return id
+    }
+
+    public func unnormalisedCallbacks(afterSeq: Int64, limit: Int) async throws -> [StoredCallback] {
+        try await seam.database.read { session in
+            try await session.query(
+                """
+                SELECT \(StoreRows.callbackColumns)
+                FROM unnormalised u JOIN callbacks c ON c.seq = u.seq
+                WHERE u.seq > ? ORDER BY u.seq LIMIT ?
+                """, [.integer(afterSeq), .integer(Int64(limit))]) { StoreRows.callback($0) }
+        }
+    }
+
+    public func quarantined(limit: Int) async throws -> [QuarantinedCallback] {
+        try await seam.database.read { session in
+            try await session.query(
+                """
+                SELECT id, client, aggregator, received_at, error, detail, body FROM callbacks
+                WHERE status = 'rejected' OR error = 'unmapped' ORDER BY seq DESC LIMIT ?
+                """, [.integer(Int64(limit))]) { StoreRows.quarantined($0) }
+        }
+    }
+
+    public func quarantinedCallback(id: String) async throws -> (callback: StoredCallback, rejected: Bool)? {
+        try await seam.database.read { session in
+            try await session.query(
+                """
+                SELECT \(StoreRows.callbackColumns), c.status FROM callbacks c
+                WHERE c.id = ? AND (c.status = 'rejected' OR c.error = 'unmapped')
+                """, [.text(id)]
+            ) { row in (StoreRows.callback(row), row.text(7) == "rejected") }.first
+        }
+    }
+}

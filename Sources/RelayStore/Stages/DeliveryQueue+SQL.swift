@@ -1,0 +1,98 @@
+public import RelayCore
+
+/// The reading half of the delivery queue, written once over the SQL seam. Leasing and recording outcomes are
+/// per backend (`SQLiteStore+Delivery`, `PostgresStore+Delivery`): there the statements must differ (PostgreSQL
+/// takes a batch with one statement and `SKIP LOCKED`; SQLite's single writer needs neither).
+extension DeliveryQueue where Self: SQLBackedStore {
+    public func dueDeliveries(now: EventTime, limit: Int, excluding: Set<String>) async throws -> [DueDelivery] {
+        let nowValue = SQLValue.integer(now.epochMilliseconds)
+        let limitValue = SQLValue.integer(Int64(limit))
+        let excluded = SQLValue.texts(excluding.sorted())
+        // Only a shared store needs the chain condition in SQL: several processes deliver, so a delivery is due only
+        // when no earlier one of its (endpoint, shipment) chain is pending or in flight anywhere (a chain's head moves
+        // forward only when its delivery finishes). One process on an SQLite file orders chains in its book.
+        let chainHead = isShared ? """
+             AND NOT EXISTS (SELECT 1 FROM deliveries e WHERE e.endpoint = d.endpoint
+                AND e.ordering_key = d.ordering_key AND e.state IN ('pending', 'in_flight')
+                AND (e.event_time < d.event_time OR (e.event_time = d.event_time AND e.seq < d.seq)))
+            """ : ""
+        // A plain read, no lock: `lease` takes only what is still due when it runs.
+        return try await seam.database.read { session in
+            let notExcluded = "NOT (\(session.dialect.anyOf("endpoint")))"
+            return try await session.query(
+                """
+                SELECT * FROM (SELECT seq, notification_id, client, endpoint, ordering_key, event_time, next_attempt_at,
+                    attempts, trigger
+                FROM deliveries d WHERE state = 'pending' AND next_attempt_at <= ? AND \(notExcluded)\(chainHead)
+                ORDER BY next_attempt_at, seq LIMIT ?) AS due
+                UNION ALL
+                SELECT * FROM (SELECT seq, notification_id, client, endpoint, ordering_key, event_time, next_attempt_at,
+                    attempts, trigger
+                FROM deliveries d WHERE state = 'in_flight' AND lease_until < ? AND \(notExcluded)
+                ORDER BY lease_until LIMIT ?) AS expired
+                """, [nowValue, excluded, limitValue, nowValue, excluded, limitValue]) { StoreRows.candidate($0) }
+        }
+    }
+
+    public func nextDueTime(after now: EventTime) async throws -> EventTime? {
+        let nowValue = SQLValue.integer(now.epochMilliseconds)
+        return try await seam.database.read { session in
+            try await session.query(
+                """
+                SELECT min(t) FROM (
+                    SELECT min(next_attempt_at) AS t FROM deliveries WHERE state = 'pending' AND next_attempt_at > ?
+                    UNION ALL
+                    SELECT min(lease_until) FROM deliveries WHERE state = 'in_flight' AND lease_until > ?
+                ) AS times
+                """, [nowValue, nowValue]
+            ) { $0.optionalInt(0).map(EventTime.init(epochMilliseconds:)) }.first ?? nil
+        }
+    }
+
+    public func retryingDeliveries() async throws -> [DueDelivery] {
+        try await seam.database.read { session in
+            try await session.query(
+                """
+                SELECT seq, notification_id, client, endpoint, ordering_key, event_time, next_attempt_at, attempts, trigger
+                FROM deliveries WHERE state = 'pending' AND attempts > 0 ORDER BY seq
+                """, []) { StoreRows.candidate($0) }
+        }
+    }
+}
+
+/// The queue's gauges, written once over the SQL seam. Each branch reads only the rows of one partial index
+/// (`deliveries_due`, `deliveries_dead`), never the delivered history.
+extension QueueGauges where Self: SQLBackedStore {
+    public func deliveryGauges() async throws -> (pending: Int, dead: Int, oldestDue: EventTime?) {
+        try await seam.database.read { session in
+            let row = try await session.query(
+                """
+                SELECT (SELECT count(*) FROM deliveries WHERE state = 'pending'),
+                    (SELECT count(*) FROM deliveries WHERE state = 'dead'),
+                    (SELECT min(next_attempt_at) FROM deliveries WHERE state = 'pending')
+                """, []
+            ) { (Int($0.int(0)), Int($0.int(1)), $0.optionalInt(2).map(EventTime.init(epochMilliseconds:))) }
+            return row.first ?? (0, 0, nil)
+        }
+    }
+
+    public func endpointQueueGauges() async throws -> [String: EndpointQueueGauge] {
+        try await seam.database.read { session in
+            let rows = try await session.query(
+                """
+                SELECT endpoint, sum(pending), min(due), sum(dead) FROM (
+                    SELECT endpoint, 1 AS pending, next_attempt_at AS due, 0 AS dead FROM deliveries
+                    WHERE state = 'pending'
+                    UNION ALL
+                    SELECT endpoint, 0, NULL, 1 FROM deliveries WHERE state = 'dead'
+                ) AS queue GROUP BY endpoint
+                """, []
+            ) { row in
+                (row.text(0) ?? "", EndpointQueueGauge(
+                    pending: Int(row.int(1)), oldestDue: row.optionalInt(2).map(EventTime.init(epochMilliseconds:)),
+                    dead: Int(row.int(3))))
+            }
+            return Dictionary(rows, uniquingKeysWith: { first, _ in first })
+        }
+    }
+}

@@ -1,0 +1,73 @@
+public import RelayCore
+
+/// The delivery queue (normaliser → **queue** → sender → attempts): what is due, leases, outcomes, wake-ups.
+///
+/// The engine asks and the queue answers; no closure of the engine runs inside a queue transaction: it reads what is
+/// due, chooses with its own book, leases what it chose with one conditional statement, and records outcomes in
+/// batches (docs/ARCHITECTURE.md).
+public protocol DeliveryQueue: Sendable {
+    /// Due deliveries, oldest due first, without payloads: pending ones whose time has come and that head their
+    /// (endpoint, shipment) chain in the store, and in-flight ones whose lease expired. A plain read: nothing is
+    /// claimed; the delivery engine chooses among them (`lease` then claims).
+    /// - Parameter excluding: endpoints whose deliveries wait (disabled, or at their in-flight cap).
+    func dueDeliveries(now: EventTime, limit: Int, excluding: Set<String>) async throws -> [DueDelivery]
+
+    /// Claims the given deliveries until `until` with one conditional statement: only those still due (pending and
+    /// due, or in flight with an expired lease) and not being claimed by another process are taken. Returns those
+    /// taken, with their payload, attempts and receive time filled in.
+    func lease(_ deliveries: [DueDelivery], owner: String, until: EventTime, now: EventTime) async throws
+        -> [DueDelivery]
+
+    /// Records finished attempts and their deliveries' new states: the whole batch in one transaction (one statement
+    /// on PostgreSQL). A completion whose `expectedAttempts` no longer matches changes nothing.
+    func complete(_ completions: [Completion]) async throws
+
+    /// Returns every in-flight delivery to pending (a single delivering process starting after a crash).
+    func releaseLeases() async throws
+
+    /// The earliest time after `now` at which a delivery falls due (what an idle delivery loop waits for when
+    /// everything due now is waiting for its endpoint or its chain).
+    func nextDueTime(after now: EventTime) async throws -> EventTime?
+
+    /// Pending deliveries that failed before (their chains wait for them), for rebuilding order on start.
+    func retryingDeliveries() async throws -> [DueDelivery]
+
+    /// Whether several relay processes share this store (PostgreSQL): leases expire instead of being released on
+    /// start, and each process also catches up on callbacks another process stored but did not normalise.
+    var isShared: Bool { get }
+
+    /// Calls `handler` whenever another process may have stored due deliveries (a shared store's wake-up).
+    func onDeliveriesChanged(_ handler: @escaping @Sendable () -> Void)
+}
+
+extension DeliveryQueue {
+    public var isShared: Bool { false }
+    public func onDeliveriesChanged(_ handler: @escaping @Sendable () -> Void) {}
+
+    /// When the next pending delivery falls due (or the next lease ends), if any.
+    public func nextDueTime() async throws -> EventTime? {
+        try await nextDueTime(after: EventTime(epochMilliseconds: 0))
+    }
+
+    /// Records one attempt and the delivery's new state.
+    public func complete(delivery seq: Int64, attempt: AttemptRecord?, outcome: DeliveryOutcome, now: EventTime,
+                         expectedAttempts: Int? = nil) async throws
+    {
+        try await complete([Completion(seq: seq, attempt: attempt, outcome: outcome, now: now,
+                                       expectedAttempts: expectedAttempts)])
+    }
+
+    /// Reads due deliveries, lets `choose` pick those that may leave now, and leases them (for tests and tools; the
+    /// delivery engine does the same with its book). Not atomic: a chosen delivery another process leased first is
+    /// left out of the result.
+    public func claimDeliveries(now: EventTime, scan: Int, owner: String, leaseUntil: EventTime,
+                                excluding: Set<String>, choose: ([DueDelivery]) -> [DueDelivery]) async throws
+        -> [DueDelivery]
+    {
+        let candidates = try await dueDeliveries(now: now, limit: scan, excluding: excluding)
+        guard !candidates.isEmpty else { return [] }
+        let chosen = choose(candidates)
+        guard !chosen.isEmpty else { return [] }
+        return try await lease(chosen, owner: owner, until: leaseUntil, now: now)
+    }
+}

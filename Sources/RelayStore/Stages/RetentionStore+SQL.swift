@@ -1,0 +1,47 @@
+public import RelayCore
+
+/// Retention, written once over the SQL seam.
+extension RetentionStore where Self: SQLBackedStore {
+    public func cleanup(olderThan cutoff: EventTime, batch: Int) async throws -> Int {
+        let time = SQLValue.integer(cutoff.epochMilliseconds)
+        let limit = SQLValue.integer(Int64(batch))
+        return try await seam.database.write { session in
+            // Rows are scanned from the oldest seq, so each statement stops after `batch` old rows and one call
+            // stays short.
+            let keys = try await session.query(
+                """
+                DELETE FROM callbacks WHERE seq IN (SELECT c.seq FROM callbacks c WHERE c.received_at < ?
+                    AND NOT EXISTS (SELECT 1 FROM unnormalised u WHERE u.seq = c.seq) ORDER BY c.seq LIMIT ?)
+                RETURNING dedup_key
+                """, [time, limit]) { $0.text(0) }
+            var deleted = keys.count
+            let oldest = try await session.query("SELECT min(seq) FROM callbacks") { $0.optionalInt(0) }.first ?? nil
+            let keep = oldest ?? Int64.max
+            // Dedup keys of deleted callbacks can no longer be confirmed against their row: they go too.
+            if let (sql, binds) = session.dialect.forgetCallbackKeys(keys.compactMap { $0 }, below: keep,
+                                                                      limit: Int64(batch)) {
+                deleted += try await session.execute(sql, binds)
+            }
+            deleted += try await session.execute(
+                "DELETE FROM events WHERE seq IN (SELECT seq FROM events WHERE callback_seq < ? ORDER BY seq LIMIT ?)",
+                [.integer(keep), limit])
+            deleted += try await session.execute(
+                """
+                DELETE FROM attempts WHERE seq IN (SELECT a.seq FROM attempts a WHERE a.started_at < ?
+                    AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.seq = a.delivery_seq AND d.state = 'dead')
+                    ORDER BY a.seq LIMIT ?)
+                """, [time, limit])
+            deleted += try await session.execute(
+                """
+                DELETE FROM deliveries WHERE seq IN (SELECT seq FROM deliveries WHERE updated_at < ?
+                    AND state IN ('delivered', 'discarded') ORDER BY seq LIMIT ?)
+                """, [time, limit])
+            deleted += try await session.execute(
+                """
+                DELETE FROM notifications WHERE seq IN (SELECT n.seq FROM notifications n WHERE n.created_at < ?
+                    AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.notification_seq = n.seq) ORDER BY n.seq LIMIT ?)
+                """, [time, limit])
+            return deleted
+        }
+    }
+}

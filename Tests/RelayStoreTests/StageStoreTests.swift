@@ -1,0 +1,129 @@
+import Foundation
+import RelayCore
+@testable import RelayStore
+import Testing
+
+/// Each stage store through its own protocol, and the SQL seam under them, once per backend.
+@Suite("Stage stores and the SQL seam (SQLite and PostgreSQL)")
+struct StageStoreTests {
+    struct Planned: Error {}
+
+    @Test("a write whose body throws leaves nothing; ingest beside it commits", arguments: StoreBackend.available)
+    func writeRollsBack(_ backend: StoreBackend) async throws {
+        try await backend.withStore { store in
+            let database = try #require(store as? any SQLBackedStore).seam.database
+            // given a write that inserts, then fails
+            async let failing: Void = database.write { session in
+                try await session.execute("INSERT INTO endpoints (id, disabled) VALUES (?, ?)",
+                                          [.text("doomed"), .bool(true)])
+                throw Planned()
+            }
+            let (inbound, parsed) = StoreTests.callback(awb: "S1")
+            async let ingested = store.ingest(inbound, dedupKey: parsed.dedupKey)
+            // then its insert is gone, and the callback is stored
+            var failed = false
+            do { try await failing } catch is Planned { failed = true }
+            #expect(failed)
+            #expect(try await !ingested.duplicate)
+            let ids = try await database.read { session in
+                try await session.query("SELECT id FROM endpoints", []) { $0.text(0) ?? "" }
+            }
+            #expect(ids.isEmpty)
+            #expect(try await store.counts().callbacks == 1)
+        }
+    }
+
+    @Test("the seam: rows changed, RETURNING, booleans and array placeholders", arguments: StoreBackend.available)
+    func seamStatements(_ backend: StoreBackend) async throws {
+        try await backend.withStore { store in
+            let database = try #require(store as? any SQLBackedStore).seam.database
+            let (inserted, changed, returned) = try await database.write { session in
+                let inserted = try await session.execute(
+                    "INSERT INTO endpoints (id, disabled, reason) VALUES (?, ?, ?), (?, ?, ?), (?, ?, ?)",
+                    [.text("a"), .bool(true), .text("x \"quoted\""), .text("b"), .bool(false), .null,
+                     .text("c\u{1}"), .bool(true), .null])
+                let changed = try await session.execute(
+                    "UPDATE endpoints SET reason = ? WHERE \(session.dialect.anyOf("id"))",
+                    [.text("r"), .texts(["a", "c\u{1}", "zz"])])
+                let returned = try await session.query(
+                    "DELETE FROM endpoints WHERE \(session.dialect.isTrue("disabled")) RETURNING id", []
+                ) { $0.text(0) ?? "" }
+                return (inserted, changed, returned)
+            }
+            #expect(inserted == 3)
+            #expect(changed == 2)
+            #expect(Set(returned) == ["a", "c\u{1}"])
+            let left = try await database.read { session in
+                try await session.query("SELECT id, disabled FROM endpoints WHERE \(session.dialect.anyOf("id"))",
+                                        [.texts(["a", "b"])]) { ($0.text(0) ?? "", $0.bool(1)) }
+            }
+            #expect(left.map(\.0) == ["b"] && left.map(\.1) == [false])
+        }
+    }
+
+    @Test("migrations: every version applied once, in order", arguments: StoreBackend.available)
+    func migrations(_ backend: StoreBackend) async throws {
+        try await backend.withStore { store in
+            let database = try #require(store as? any SQLBackedStore).seam.database
+            let versions = try await database.read { session in
+                try await session.query("SELECT version FROM schema_migrations ORDER BY version", []) { Int($0.int(0)) }
+            }
+            let expected = backend == .sqlite ? SQLiteSchema.migrations.map(\.version)
+                : PostgresSchema.migrations.map(\.version)
+            #expect(versions == expected)
+            #expect(expected == Array(1...expected.count))
+        }
+    }
+
+    @Test("TraceStore: a shipment's trace, its notifications and events, and the counts",
+          arguments: StoreBackend.available)
+    func traceStore(_ backend: StoreBackend) async throws {
+        try await backend.withStore { store in
+            try await StoreDeliveryTests.deliver(store, awb: "T1")
+            let traces: any TraceStore = store
+            let trace = try await traces.trace(client: nil, awb: "T1")
+            #expect(trace.map(\.kind).prefix(2) == ["callback", "event"])
+            // Delivered (code 8): the notification endpoint and the extra one for delivered notifications.
+            #expect(trace.filter { $0.kind == "delivery" }.count == 2)
+            #expect(try await traces.trace(client: "other", awb: "T1").isEmpty)
+            #expect(try await traces.notifications(client: "acme", awb: "T1").count == 1)
+            #expect(try await traces.events(client: "acme", awb: "T1").count == 1)
+            #expect(try await traces.allNotifications(limit: 10).count == 1)
+            let counts = try await traces.counts()
+            #expect(counts.callbacks == 1 && counts.unnormalised == 0 && counts.events == 1)
+            #expect(counts.notifications == 1 && counts.deliveries == 2 && counts.pendingDeliveries == 2)
+        }
+    }
+
+    @Test("EndpointStore: the switch and its reason show in the statistics", arguments: StoreBackend.available)
+    func endpointStore(_ backend: StoreBackend) async throws {
+        try await backend.withStore { store in
+            try await StoreDeliveryTests.deliver(store, awb: "P1")
+            let endpoints: any EndpointStore = store
+            try await endpoints.setEndpoint("acme/notification", disabled: true, reason: "maintenance", now: WallClock.now())
+            var statistics = try await endpoints.endpointStatistics(since: EventTime(epochMilliseconds: 0))
+            #expect(statistics["acme/notification"]?.disabled == true)
+            #expect(statistics["acme/notification"]?.disabledReason == "maintenance")
+            #expect(statistics["acme/notification"]?.pending == 1)
+            #expect(try await endpoints.disabledEndpoints() == ["acme/notification"])
+            try await endpoints.setEndpoint("acme/notification", disabled: false, reason: nil, now: WallClock.now())
+            statistics = try await endpoints.endpointStatistics(since: EventTime(epochMilliseconds: 0))
+            #expect(statistics["acme/notification"]?.disabled == false)
+            #expect(try await endpoints.disabledEndpoints().isEmpty)
+        }
+    }
+
+    @Test("ShipmentRegistry and RetentionStore: nothing held, nothing to expire or delete",
+          arguments: StoreBackend.available)
+    func registryAndRetention(_ backend: StoreBackend) async throws {
+        try await backend.withStore { store in
+            let registry: any ShipmentRegistry = store
+            let retention: any RetentionStore = store
+            #expect(try await registry.awaitingOrderCount() == 0)
+            let expired = try await registry.expireAwaitingOrder(heldBefore: WallClock.now(), now: WallClock.now())
+            #expect(expired.dead == 0 && expired.released == 0)
+            #expect(try await registry.registration(client: "acme", awb: "none") == nil)
+            #expect(try await retention.cleanup(olderThan: WallClock.now(), batch: 10) == 0)
+        }
+    }
+}

@@ -1,6 +1,7 @@
 import Foundation
 import RelayCore
 import RelayStore
+import Synchronization
 import Testing
 
 /// The delivery queue's read → choose → lease → complete cycle, the same tests on each backend.
@@ -74,6 +75,43 @@ struct DeliveryQueueTests {
             // The others are still leased: untouched.
             for delivery in all.dropFirst(3) { #expect(states[delivery.seq]?.state == DeliveryState.inFlight.rawValue) }
             #expect(try await store.deadLetters(DeadLetterFilter()).map(\.seq) == [leased[2].seq])
+        }
+    }
+}
+
+/// The queue announces its own changes: a write that makes deliveries due wakes the delivery loop without the caller
+/// remembering to.
+@Suite("Delivery announcements (SQLite and PostgreSQL)")
+struct DeliveryAnnouncementTests {
+    final class Count: Sendable {
+        let value = Atomic<Int>(0)
+    }
+
+    static func waitFor(_ count: Count, above: Int) async -> Bool {
+        let deadline = ContinuousClock.now + .seconds(5)
+        while ContinuousClock.now < deadline {
+            if count.value.load(ordering: .relaxed) > above { return true }
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+        return false
+    }
+
+    @Test("replaying a dead letter and enabling an endpoint announce deliveries", arguments: StoreBackend.available)
+    func replayAnnounces(_ backend: StoreBackend) async throws {
+        try await backend.withStore { store in
+            let count = Count()
+            store.onDeliveriesChanged { count.value.add(1, ordering: .relaxed) }
+            try await StoreDeliveryTests.deliver(store, awb: "A1")
+            let leased = try await StoreDeliveryTests.claimAll(store)
+            try await store.complete(delivery: leased[0].seq, attempt: StoreDeliveryTests.failed,
+                                     outcome: .dead(.http5xx), now: WallClock.now())
+            try await Task.sleep(for: .milliseconds(100))
+            let before = count.value.load(ordering: .relaxed)
+            #expect(try await store.replay(deadLetter: leased[0].seq, now: WallClock.now()))
+            #expect(await Self.waitFor(count, above: before))
+            let afterReplay = count.value.load(ordering: .relaxed)
+            try await store.setEndpoint(leased[0].endpointId, disabled: false, reason: nil, now: WallClock.now())
+            #expect(await Self.waitFor(count, above: afterReplay))
         }
     }
 }

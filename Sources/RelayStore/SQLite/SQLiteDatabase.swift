@@ -4,6 +4,8 @@
 struct SQLiteDatabase: SQLDatabase {
     let writer: SQLiteWriter
     let reader: SQLiteReader
+    /// Told after the commit of a write that made deliveries due (`SQLiteStore.onDeliveriesChanged`).
+    let announcer: DeliveryAnnouncer
 
     var dialect: SQLDialect { .sqlite }
 
@@ -12,7 +14,13 @@ struct SQLiteDatabase: SQLDatabase {
     }
 
     func write<T: Sendable>(_ body: @escaping @Sendable (any SQLSession) async throws -> T) async throws -> T {
-        try await writer.lend { connection in try await body(SQLiteSession(mode: .lent(connection))) }
+        let announced = AnnouncementFlag()
+        let result = try await writer.lend { connection in
+            try await body(SQLiteSession(mode: .lent(connection, announced)))
+        }
+        // Durable now: the delivery loop may read what this write made due.
+        if announced.isRaised { announcer.announce() }
+        return result
     }
 
     func execute(_ sql: String, _ binds: [SQLValue]) async throws -> Int {
@@ -26,7 +34,7 @@ struct SQLiteDatabase: SQLDatabase {
 struct SQLiteSession: SQLSession {
     enum Mode: Sendable {
         case reader(SQLiteReader)
-        case lent(SQLiteConnection)
+        case lent(SQLiteConnection, AnnouncementFlag)
     }
 
     let mode: Mode
@@ -39,7 +47,7 @@ struct SQLiteSession: SQLSession {
         switch mode {
         case .reader(let reader):
             return try await reader.read { connection in try connection.query(sql, binds) { try map($0) } }
-        case .lent(let connection):
+        case .lent(let connection, _):
             return try connection.query(sql, binds) { try map($0) }
         }
     }
@@ -47,11 +55,13 @@ struct SQLiteSession: SQLSession {
     func execute(_ sql: String, _ binds: [SQLValue]) async throws -> Int {
         switch mode {
         case .reader(let reader): return try await reader.read { connection in try connection.run(sql, binds) }
-        case .lent(let connection): return try connection.run(sql, binds)
+        case .lent(let connection, _): return try connection.run(sql, binds)
         }
     }
 
-    func announceDeliveries() async throws {}
+    func announceDeliveries() async throws {
+        if case .lent(_, let announced) = mode { announced.raise() }
+    }
 
     func excludeNormalisation() async throws {}
 }

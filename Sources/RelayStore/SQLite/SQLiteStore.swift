@@ -15,6 +15,8 @@ public final class SQLiteStore: RelayStore, SQLBackedStore {
     public let path: String
     /// The SQL seam: reads on `reader`, writes lent the writer's connection.
     public let seam: SQLSeam
+    /// Told after each commit that made deliveries due.
+    let announcer = DeliveryAnnouncer()
 
     /// Opens (creating and migrating) the database.
     /// - Parameters:
@@ -53,7 +55,7 @@ public final class SQLiteStore: RelayStore, SQLBackedStore {
             }
         }
         reader = try SQLiteReader(path: configuration.path)
-        seam = SQLSeam(database: SQLiteDatabase(writer: writer, reader: reader))
+        seam = SQLSeam(database: SQLiteDatabase(writer: writer, reader: reader, announcer: announcer))
         checkpointer = try SQLiteCheckpointer(path: configuration.path)
         self.logger = logger
         writer.start()
@@ -62,6 +64,12 @@ public final class SQLiteStore: RelayStore, SQLBackedStore {
 
     /// Group-commit statistics: transactions committed and writes they carried.
     public var commitStatistics: (commits: Int, writes: Int) { (writer.commits, writer.committedJobs) }
+
+    /// Calls `handler` after every commit that made deliveries due (new notifications, held ones released, replays,
+    /// an endpoint enabled again).
+    public func onDeliveriesChanged(_ handler: @escaping @Sendable () -> Void) {
+        announcer.observe(handler)
+    }
 
     public func close() async {
         writer.stop()

@@ -99,11 +99,11 @@ public func buildApplication(
     }
     if options.ingest {
         CallbackController(live: live, store: store, queue: queue, metrics: metrics).addRoutes(to: router)
-        OMSController(live: live, store: store, wakeup: wakeup).addRoutes(to: router)
+        OMSController(live: live, store: store).addRoutes(to: router)
     }
     // One set of ops operations behind both the admin API and /ops (audit entry, log line and ops webhook included).
-    let opsService = OpsService(live: live, store: store, wakeup: wakeup,
-                                jobs: ReplayJobs(store: store, wakeup: wakeup, logger: logger), queue: queue,
+    let opsService = OpsService(live: live, store: store,
+                                jobs: ReplayJobs(store: store, logger: logger), queue: queue,
                                 notifier: notifier, logger: logger)
     AdminController(service: opsService, reloader: reloader).addRoutes(to: adminRouter)
     try OpsController(service: opsService, history: history, reloader: reloader).addRoutes(to: adminRouter)

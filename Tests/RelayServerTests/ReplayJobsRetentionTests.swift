@@ -36,7 +36,7 @@ struct ReplayJobsRetentionTests {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let store = try SQLiteStore(configuration: .init(path: directory.appendingPathComponent("r.sqlite").path),
                                     logger: Logger(label: "jobs"))
-        let jobs = ReplayJobs(store: store, wakeup: DeliveryWakeup(), logger: Logger(label: "jobs"),
+        let jobs = ReplayJobs(store: store, logger: Logger(label: "jobs"),
                               retention: .milliseconds(300), maxJobs: 100)
         let job = jobs.start(seqs: [], ratePerSecond: 10)
         var finished = false

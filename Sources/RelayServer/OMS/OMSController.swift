@@ -12,7 +12,6 @@ struct OMSController<Context: RequestContext>: Sendable {
     let live: LiveConfiguration
     var configuration: RelayConfiguration { live.current }
     let store: any ShipmentRegistry
-    let wakeup: DeliveryWakeup
 
     func addRoutes(to router: Router<Context>) {
         let clients = router.group("/v1/clients/:clientId")
@@ -84,7 +83,6 @@ struct OMSController<Context: RequestContext>: Sendable {
         }
         do {
             let stored = try await store.storeMessage(message, client: client.id, endpointIds: endpoints, receivedAt: now)
-            if !stored.duplicate { wakeup.signal() }
             return JSONResponse.make(.accepted, [
                 "status": .string(stored.duplicate ? "duplicate" : "accepted"),
                 "notificationId": .string(stored.notificationId),
@@ -125,7 +123,6 @@ struct OMSController<Context: RequestContext>: Sendable {
         }
         let released = try await store.register(registration, client: client.id, now: WallClock.now())
         // Notifications held for want of an order code leave now, in order.
-        if released > 0 { wakeup.signal() }
         return JSONResponse.make(.ok, ["status": "registered", "awb": .string(awb),
                                        "releasedDeliveries": .int(Int64(released))])
     }

@@ -52,7 +52,6 @@ extension OpsService {
         notifier?.emit(.init(type: enabled ? .endpointEnabled : .endpointDisabled, at: at, data: [
             "client": client.id, "endpoint": id, "reason": reason, "actor": actor.name,
         ]))
-        wakeup.signal()
         return true
     }
 
@@ -67,7 +66,6 @@ extension OpsService {
             "relay.client": "\(client.id)", "relay.endpoint": "\(id)", "relay.count": "\(replayed)",
             "relay.since": "\(since.iso8601)",
         ]))
-        wakeup.signal()
         return replayed
     }
 

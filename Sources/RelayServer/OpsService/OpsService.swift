@@ -29,7 +29,6 @@ struct OpsService: Sendable {
     /// The configuration in force (replaced by a reload); read per call.
     let live: LiveConfiguration
     let store: any RelayStore
-    let wakeup: DeliveryWakeup
     let jobs: ReplayJobs
     let queue: NormalisationQueue
     /// Operational webhooks for endpoint toggles (nil when none are configured).
@@ -76,7 +75,6 @@ struct OpsService: Sendable {
         logger.info("dead letters replayed", metadata: Self.metadata(actor, [
             "relay.dead_letter": "dlv_\(seq)", "relay.count": "1",
         ]))
-        wakeup.signal()
         return .done
     }
 

@@ -30,17 +30,15 @@ final class ReplayJobs: Sendable {
 
     private let jobs = Mutex<[String: Job]>([:])
     let store: any RelayStore
-    let wakeup: DeliveryWakeup
     let logger: Logger
     /// A finished job is forgotten this long after it finished (its progress answers 404 afterwards).
     let retention: Duration
     /// At most this many jobs are remembered; the oldest finished ones go first.
     let maxJobs: Int
 
-    init(store: any RelayStore, wakeup: DeliveryWakeup, logger: Logger, retention: Duration = .seconds(24 * 3600),
+    init(store: any RelayStore, logger: Logger, retention: Duration = .seconds(24 * 3600),
          maxJobs: Int = 1_000) {
         self.store = store
-        self.wakeup = wakeup
         self.logger = logger
         self.retention = retention
         self.maxJobs = maxJobs
@@ -77,7 +75,6 @@ final class ReplayJobs: Sendable {
             jobs[id] = job
         }
         let store = self.store
-        let wakeup = self.wakeup
         Task { [jobs = self] in
             let clock = ContinuousClock()
             let start = clock.now
@@ -87,7 +84,6 @@ final class ReplayJobs: Sendable {
                 if due > clock.now { try? await Task.sleep(until: due, clock: clock) }
                 let replayed = (try? await store.replay(deadLetter: seq, now: WallClock.now())) ?? false
                 jobs.update(id) { replayed ? ($0.done += 1) : ($0.failed += 1) }
-                wakeup.signal()
             }
             jobs.update(id) { $0.finishedAt = WallClock.now() }
         }

@@ -1,8 +1,8 @@
 public import RelayCore
 
 /// Durable storage of callbacks, events, notifications and deliveries. Implemented by `SQLiteStore` (embedded)
-/// and, for scale-out, PostgreSQL.
-public protocol RelayStore: Sendable {
+/// and, for scale-out, PostgreSQL. Normalisation is its own stage (`NormalisationStore`).
+public protocol RelayStore: NormalisationStore {
     /// Commits a callback (group-committed with concurrent ones) and says whether it was a duplicate.
     /// Returns only once the row is durable.
     func ingest(_ callback: InboundCallback, dedupKey: String) async throws -> IngestOutcome
@@ -12,14 +12,6 @@ public protocol RelayStore: Sendable {
 
     /// Accepted callbacks not yet normalised, oldest first, after `afterSeq`.
     func unnormalisedCallbacks(afterSeq: Int64, limit: Int) async throws -> [StoredCallback]
-
-    /// Normalises callbacks in one transaction: each callback is marked normalised together with the events,
-    /// notifications, deliveries and shipment states it produced, so a crash never loses or doubles one.
-    /// - Parameter normalise: the pure step, run inside the transaction with a context reading committed state.
-    func normalise(
-        _ batch: [NormalisationInput],
-        using normalise: @escaping @Sendable (NormalisationInput, any NormalisationContext) -> NormalisationResult?
-    ) async throws -> NormalisationSummary
 
     /// Whole-store counts.
     func counts() async throws -> StoreCounts

@@ -159,6 +159,11 @@ enum PostgresSchema {
             via TEXT NOT NULL
         );
         """),
+        // Shipment-state versions: a normalisation commit writes only over the version it read (optimistic
+        // concurrency; 0 stands for "no row", so existing rows start at 1). 4 is taken by another branch.
+        (5, """
+        ALTER TABLE shipment_states ADD COLUMN version BIGINT NOT NULL DEFAULT 1;
+        """),
     ]
 
     /// Applies every migration not yet applied, under the migration lock.

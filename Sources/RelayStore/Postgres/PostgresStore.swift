@@ -2,7 +2,7 @@ import Foundation
 public import Logging
 import NIOCore
 import PostgresNIO
-public import RelayCore
+import RelayCore
 import Synchronization
 
 /// The shared store: one PostgreSQL database that several relay instances use at once (docs/CONTRACT.md §8 scale-out).
@@ -224,18 +224,6 @@ public final class PostgresStore: RelayStore {
                 FROM unnormalised u JOIN callbacks c ON c.seq = u.seq
                 WHERE u.seq > ? ORDER BY u.seq LIMIT ?
                 """, [.integer(afterSeq), .integer(Int64(limit))], Self.callbackRow)
-        }
-    }
-
-    public func normalise(
-        _ batch: [NormalisationInput],
-        using normalise: @escaping @Sendable (NormalisationInput, any NormalisationContext) -> NormalisationResult?
-    ) async throws -> NormalisationSummary {
-        guard !batch.isEmpty else { return NormalisationSummary() }
-        return try await transaction { connection in
-            try await PostgresNormalisation.run(batch, using: normalise, connection: connection,
-                                                lockKey: PostgresSchema.lockKey(PostgresSchema.normalisationLock,
-                                                                                schema: self.schema))
         }
     }
 

@@ -158,6 +158,11 @@ enum SQLiteSchema {
             via TEXT NOT NULL
         );
         """),
+        // Shipment-state versions: a normalisation commit writes only over the version it read (optimistic
+        // concurrency; 0 stands for "no row", so existing rows start at 1). 10 is taken by another branch.
+        (11, """
+        ALTER TABLE shipment_states ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
+        """),
     ]
 
     /// Applies the pragmas and every migration not yet applied.

@@ -59,7 +59,9 @@ extension SQLiteStore {
 
     public func registration(client: String, awb: String) async throws -> ShipmentRegistration? {
         try await reader.read { connection in
-            SQLiteNormalisationContext(connection: connection).registration(client: client, awb: awb)
+            let rows = try connection.query(Self.registrationSQL, [.text(client), .text(awb)]) { $0.text(0) }
+            guard let text = rows.first ?? nil, let json = try? JSONValue.parse(text) else { return nil }
+            return ShipmentRegistration(json: json, awb: awb)
         }
     }
 

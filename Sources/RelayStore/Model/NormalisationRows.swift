@@ -137,7 +137,8 @@ struct NormalisationRows {
             version = excluded.version
         """
 
-    /// Reads a state: columns newest_relayed, terminal, rto_raised (0/1), notification_keys, version from `first`.
+    /// Reads a state: columns newest_relayed, terminal, rto_raised (as an integer 0/1: PostgreSQL casts its boolean),
+    /// notification_keys, version from `first`.
     static func state(_ row: some StoreRow, from first: Int) -> VersionedShipmentState {
         VersionedShipmentState(
             state: ShipmentState(newestRelayed: row.optionalInt(first).map(EventTime.init(epochMilliseconds:)),

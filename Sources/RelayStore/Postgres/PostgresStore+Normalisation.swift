@@ -1,3 +1,4 @@
+import PostgresNIO
 public import RelayCore
 
 /// Normalisation on the shared store.
@@ -20,7 +21,7 @@ extension PostgresStore {
             if !stateKeys.isEmpty {
                 let rows = try await connection.query(
                     """
-                    SELECT client, shipment, leg, newest_relayed, terminal, rto_raised, notification_keys, version
+                    SELECT client, shipment, leg, newest_relayed, terminal, rto_raised::int::bigint, notification_keys, version
                     FROM shipment_states WHERE (client, shipment, leg) IN (SELECT * FROM unnest(?::text[], ?::text[], ?::text[]))
                     """, Self.keyArrays(stateKeys))
                 for row in rows {
@@ -49,6 +50,10 @@ extension PostgresStore {
                 return try await Self.commit(rows, connection: connection)
             })
         } catch let conflict as NormalisationConflictError {
+            return .conflict(conflict.conflict)
+        } catch let error as PostgresTransactionError {
+            // The transaction was rolled back because of the conflict the closure found.
+            guard let conflict = error.closureError as? NormalisationConflictError else { throw error }
             return .conflict(conflict.conflict)
         }
     }

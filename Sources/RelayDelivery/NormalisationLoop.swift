@@ -68,6 +68,11 @@ public struct NormalisationLoop: Sendable {
     func normalise(_ requests: [NormalisationRequest?], snapshot: inout NormalisationSnapshot) async throws
         -> (results: [NormalisationResult?], reads: NormalisationSnapshot)
     {
+        // A first read of the keys the batch will most likely need spares a normalisation that only learns them.
+        if snapshot.states.isEmpty, snapshot.registrations.isEmpty {
+            let keys = Normaliser().likelyKeys(of: requests)
+            if !keys.isEmpty { snapshot.merge(try await store.snapshot(for: keys)) }
+        }
         for _ in 0..<maxReads {
             switch Normaliser().normalise(batch: requests, snapshot: snapshot) {
             case .needs(let keys):

@@ -54,4 +54,17 @@ struct BatchNormaliserTests {
         #expect(results[1]?.events.map { $0.outcome.rawValue } == ["stale"])
         #expect(reads.states[Self.key]?.version == 7)
     }
+
+    @Test("the likely keys of a batch are what it reads in the common case: one snapshot, one normalisation")
+    func likelyKeys() throws {
+        let batch = [try Self.request(code: 5, time: "2024-03-08T01:00:00Z"), nil]
+        let keys = Normaliser().likelyKeys(of: batch)
+        #expect(keys == NormalisationKeys(states: [Self.key], registrations: [Self.registration]))
+        let snapshot = NormalisationSnapshot(states: [Self.key: .absent],
+                                             registrations: [Self.registration: ShipmentRegistration?.none])
+        guard case .complete = Normaliser().normalise(batch: batch, snapshot: snapshot) else {
+            Issue.record("the likely keys were not enough")
+            return
+        }
+    }
 }

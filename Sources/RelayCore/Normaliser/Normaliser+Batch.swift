@@ -54,6 +54,27 @@ extension Normaliser {
     }
 }
 
+extension Normaliser {
+    /// The keys a batch will most likely read, found without normalising it: the registration of every driving
+    /// event's AWB and the shipment state of the leg its mapping names. A first snapshot of these usually lets one
+    /// `normalise(batch:snapshot:)` complete; what the guess misses (a registered return, a return order's time)
+    /// that call asks for.
+    public func likelyKeys(of batch: [NormalisationRequest?]) -> NormalisationKeys {
+        var keys = NormalisationKeys()
+        for case let request? in batch {
+            for event in request.events where event.role == .driving {
+                guard case .mapped(let mapping) = event.mapping else { continue }
+                if let awb = event.awb {
+                    keys.registrations.insert(ShipmentRegistrationKey(client: request.client.id, awb: awb))
+                }
+                let shipment = event.awb ?? (event.returnOrderId ?? event.orderId).map { "order:\($0)" } ?? "unknown"
+                keys.states.insert(ShipmentKey(client: request.client.id, shipment: shipment, leg: mapping.direction.leg))
+            }
+        }
+        return keys
+    }
+}
+
 /// The normaliser's view of the past during a batch: states produced by earlier callbacks of the batch, else the
 /// snapshot; what the snapshot does not answer is recorded as missing (and read as nothing for now).
 final class SnapshotNormalisationContext: NormalisationContext {

@@ -115,7 +115,7 @@ let package = Package(
         ),
         .testTarget(
             name: "RelayStoreTests",
-            dependencies: ["RelayCore", "RelayStore"],
+            dependencies: ["RelayCore", "RelayStore", "RelayDelivery"],
             swiftSettings: swiftSettings
         ),
         .target(

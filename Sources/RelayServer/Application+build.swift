@@ -57,8 +57,11 @@ public func buildApplication(
     let wakeup = DeliveryWakeup()
     // Another instance on a shared store committed deliveries: look for due ones now rather than at the next poll.
     store.onDeliveriesChanged { wakeup.signal() }
-    let normaliser = NormalisationService(store: store, queue: queue, live: live, logger: logger,
-                                          metrics: metrics, wakeup: wakeup, delay: options.normaliseDelay)
+    let normaliser = NormalisationService(store: store, queue: queue, live: live, logger: logger, wakeup: wakeup,
+                                          delay: options.normaliseDelay) { summary in
+        metrics.normalised(notifications: summary.notifications, deliveries: summary.deliveries)
+        for (outcome, count) in summary.outcomes { metrics.events(outcome, count: count) }
+    }
     // Graceful shutdown runs in reverse order: the server stops first, then delivery finishes its attempts, then the
     // normaliser drains, then the store closes. A service that fails stops the relay (logged at error level; the
     // process exits non-zero) and /readyz answers 503 while any is not running.

@@ -45,9 +45,8 @@ final class DeliveryHarness: @unchecked Sendable {
         let stored = StoredCallback(seq: outcome.seq, id: outcome.callbackId, client: "acme", aggregator: .clickpost,
                                     receivedAt: inbound.receivedAt, contentType: "application/json", body: body)
         let client = self.client
-        _ = try await store.normalise([NormalisationInput(callback: stored, parsed: parsed)]) { input, context in
-            Normaliser().normalise(events: input.parsed!.events, client: client, receivedAt: input.callback.receivedAt,
-                                   context: context)
+        _ = try await NormalisationLoop(store: store).run([NormalisationInput(callback: stored, parsed: parsed)]) {
+            NormalisationRequest(events: parsed.events, client: client, receivedAt: $0.callback.receivedAt)
         }
         wakeup.signal()
         return try await store.notifications(client: "acme", awb: awb).map(\.id)

@@ -47,6 +47,36 @@ enum StoreBackend: String, CaseIterable, Sendable, CustomTestStringConvertible {
         }
     }
 
+    /// `count` stores on one fresh database: on PostgreSQL each is an instance of its own; SQLite has one store per
+    /// file, so there every entry is the same store (its batches still run at once).
+    func withStores(_ count: Int, _ body: ([any RelayStore]) async throws -> Void) async throws {
+        switch self {
+        case .sqlite:
+            try await withStore { store in try await body(Array(repeating: store, count: count)) }
+        case .postgres:
+            try await Self.withPostgresSchema { schema in
+                var stores: [PostgresStore] = []
+                do {
+                    for _ in 0..<count { stores.append(try await Self.openPostgres(schema: schema)) }
+                    try await body(stores)
+                } catch {
+                    for store in stores { await store.close() }
+                    throw error
+                }
+                for store in stores { await store.close() }
+            }
+        }
+    }
+
+    /// Runs a statement on a store of this kind behind its back (to plant data the store would never write).
+    func execute(_ sql: String, on store: any RelayStore) async throws {
+        if let sqlite = store as? SQLiteStore {
+            _ = try await sqlite.writer.perform { try $0.run(sql) }
+        } else if let postgres = store as? PostgresStore {
+            try await postgres.transaction { try await $0.query(sql) }
+        }
+    }
+
     /// A schema of its own in the test database, dropped afterwards; stores opened on it see only their tables.
     static func withPostgresSchema(_ body: (String) async throws -> Void) async throws {
         let url = try #require(postgresURL)

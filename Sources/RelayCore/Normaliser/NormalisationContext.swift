@@ -1,6 +1,7 @@
 /// What the normaliser reads about the past: shipment state (with the notifications already produced) and
 /// registrations.
-/// The store implements it inside its write transaction; `InMemoryNormalisationContext` serves the CLI and tests.
+/// A batch reads a snapshot of the store through one (`Normaliser.normalise(batch:snapshot:)`);
+/// `InMemoryNormalisationContext` serves the CLI and tests.
 public protocol NormalisationContext {
     /// The remembered state of a shipment timeline.
     func state(for key: ShipmentKey) -> ShipmentState?

@@ -2,6 +2,7 @@ import Hummingbird
 import Logging
 import NIOCore
 import RelayCore
+import RelayDelivery
 import RelayStore
 
 /// The aggregator callback routes (docs/CONTRACT.md §3): `POST /v1/callbacks/{segment}/{clientId}` for each aggregator, plus

@@ -1,5 +1,6 @@
 import Logging
 import RelayCore
+import RelayDelivery
 import RelayStore
 
 extension OpsService {

@@ -18,6 +18,7 @@ enum PostgresSchema {
         PostgresMigrations.v0001,
         PostgresMigrations.v0002,
         PostgresMigrations.v0003,
+        PostgresMigrations.v0004,
     ]
 
     /// Applies every migration not yet applied, under the migration lock.

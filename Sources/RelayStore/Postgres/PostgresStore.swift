@@ -2,7 +2,7 @@ import Foundation
 public import Logging
 import NIOCore
 import PostgresNIO
-public import RelayCore
+import RelayCore
 import Synchronization
 
 /// The shared store: one PostgreSQL database that several relay instances use at once (docs/CONTRACT.md §8 scale-out).
@@ -178,18 +178,6 @@ public final class PostgresStore: RelayStore, SQLBackedStore {
                                              [.integer(callback.seq)])
             }
             return IngestOutcome(callbackId: callback.id, seq: callback.seq, duplicate: duplicate)
-        }
-    }
-
-    public func normalise(
-        _ batch: [NormalisationInput],
-        using normalise: @escaping @Sendable (NormalisationInput, any NormalisationContext) -> NormalisationResult?
-    ) async throws -> NormalisationSummary {
-        guard !batch.isEmpty else { return NormalisationSummary() }
-        return try await transaction { connection in
-            try await PostgresNormalisation.run(batch, using: normalise, connection: connection,
-                                                lockKey: PostgresSchema.lockKey(PostgresSchema.normalisationLock,
-                                                                                schema: self.schema))
         }
     }
 }

@@ -10,6 +10,7 @@ enum SQLiteSchema {
         SQLiteMigrations.v0007,
         SQLiteMigrations.v0008,
         SQLiteMigrations.v0009,
+        SQLiteMigrations.v0010,
     ]
 
     /// Applies the pragmas and every migration not yet applied.

@@ -1,13 +1,26 @@
 public import RelayCore
 
-/// The normaliser's store: turns inbox callbacks into events, notifications, deliveries and shipment states in one
-/// transaction (inbox → **normaliser** → queue).
+/// The normaliser's stage of the store: it answers what the pure normaliser asks for, and commits what it
+/// returned. Nothing runs inside the store's transaction but the store's own statements.
+///
+/// The pipeline reads a `snapshot(for:)` of the keys the batch needs (looping while `Normaliser` asks for more),
+/// normalises without I/O, and `commit(_:reads:)`s the results. Optimistic concurrency: a commit whose reads are no
+/// longer what is stored (another instance, or another batch, wrote a shipment state or a registration since), or
+/// one that carries a callback already normalised elsewhere, writes nothing and reports a conflict; the pipeline
+/// reads again and normalises again.
 public protocol NormalisationStore: Sendable {
-    /// Normalises callbacks in one transaction: each callback is marked normalised together with the events,
-    /// notifications, deliveries and shipment states it produced, so a crash never loses or doubles one.
-    /// - Parameter normalise: the pure step, run inside the transaction with a context reading committed state.
-    func normalise(
-        _ batch: [NormalisationInput],
-        using normalise: @escaping @Sendable (NormalisationInput, any NormalisationContext) -> NormalisationResult?
-    ) async throws -> NormalisationSummary
+    /// Reads the shipment states (each with its version) and registrations of `keys`. Every key is answered,
+    /// with `.absent` / nil when nothing is stored for it. Throws when the store cannot be read: a snapshot is
+    /// never partial.
+    func snapshot(for keys: NormalisationKeys) async throws -> NormalisationSnapshot
+
+    /// In one transaction: marks the callbacks normalised and writes the events, notifications, deliveries and
+    /// shipment states their results produced, provided every state and registration in `reads` is still as read
+    /// and every callback is still unnormalised. Otherwise it writes nothing for the whole batch and returns the
+    /// conflict.
+    /// - Parameters:
+    ///   - results: one entry per callback, in the order they were normalised (a nil result only marks it).
+    ///   - reads: the snapshot entries the results rest on (`BatchNormalisation.complete`'s `reads`).
+    func commit(_ results: [CommittedNormalisation], reads: NormalisationSnapshot) async throws
+        -> NormalisationCommit
 }

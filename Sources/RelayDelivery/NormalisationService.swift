@@ -1,45 +1,56 @@
-import Logging
-import RelayCore
-import RelayDelivery
-import RelayStore
-import ServiceLifecycle
+public import Logging
+public import RelayCore
+public import RelayStore
+public import ServiceLifecycle
 import Synchronization
 
-/// Normalises committed callbacks in batches, after their 2xx was sent (docs/CONTRACT.md §3: answer fast, work from storage).
+/// Normalises committed callbacks in batches, after their 2xx was sent (docs/CONTRACT.md §3: answer fast, work from
+/// storage).
 ///
 /// On start it first catches up on callbacks stored but not normalised (a crash between answer and
-/// normalisation loses nothing); then it takes what the routes hand over. Each batch is one store transaction, so
-/// a callback is marked normalised together with what it produced.
-final class NormalisationService: Service, Sendable {
-    let store: any RelayStore
+/// normalisation loses nothing); then it takes what the routes hand over. Each batch goes through a
+/// `NormalisationLoop` (snapshot → pure normalise → one commit), so a callback is marked normalised together with
+/// what it produced.
+public final class NormalisationService: Service, Sendable {
+    /// Where unnormalised callbacks are read back from.
+    let inbox: any RelayStore
+    let loop: NormalisationLoop
     let queue: NormalisationQueue
-    /// The configuration in force (replaced by a reload); read per request.
+    /// The configuration in force (replaced by a reload); read per batch.
     let live: LiveConfiguration
-    var configuration: RelayConfiguration { live.current }
     let logger: Logger
-    let metrics: RelayMetrics
     let batchLimit = 128
     let sweepInterval = Duration.seconds(10)
     let failedBatches = Atomic<Int>(0)
     /// Failed batches, at most one line every 10 s (a full disk fails every batch).
     let errors: RateLimitedLogger
-
     let delay: Duration
     let wakeup: DeliveryWakeup
+    let onBatch: @Sendable (NormalisationSummary) -> Void
 
-    init(store: any RelayStore, queue: NormalisationQueue, live: LiveConfiguration, logger: Logger,
-         metrics: RelayMetrics, wakeup: DeliveryWakeup, delay: Duration = .zero) {
-        self.wakeup = wakeup
-        self.metrics = metrics
-        self.delay = delay
-        self.store = store
+    /// - Parameters:
+    ///   - store: the callbacks' store; also the normalisation stage unless `normalisationStore` is given.
+    ///   - normalisationStore: the store batches are snapshotted from and committed to (tests put one in front).
+    ///   - delay: a pause before each batch (fault injection for crash tests).
+    ///   - onBatch: called with what each committed batch wrote (metrics).
+    public init(store: any RelayStore, normalisationStore: (any NormalisationStore)? = nil, queue: NormalisationQueue,
+                live: LiveConfiguration, logger: Logger, wakeup: DeliveryWakeup, delay: Duration = .zero,
+                onBatch: @escaping @Sendable (NormalisationSummary) -> Void = { _ in }) {
+        self.inbox = store
+        self.loop = NormalisationLoop(store: normalisationStore ?? store)
         self.queue = queue
         self.live = live
         self.logger = logger
         self.errors = RateLimitedLogger(logger: logger)
+        self.delay = delay
+        self.wakeup = wakeup
+        self.onBatch = onBatch
     }
 
-    func run() async throws {
+    /// Batches that failed since the last sweep (the sweep then catches up even on an unshared store).
+    public var failedBatchCount: Int { failedBatches.load(ordering: .relaxed) }
+
+    public func run() async throws {
         let queue = self.queue
         try await withGracefulShutdownHandler {
             try await catchUp()
@@ -65,7 +76,7 @@ final class NormalisationService: Service, Sendable {
     func sweep() async {
         while !Task.isCancelled {
             do { try await Task.sleep(for: sweepInterval) } catch { return }
-            guard store.isShared || failedBatches.exchange(0, ordering: .relaxed) > 0 else { continue }
+            guard inbox.isShared || failedBatches.exchange(0, ordering: .relaxed) > 0 else { continue }
             do {
                 try await catchUp()
             } catch {
@@ -75,11 +86,11 @@ final class NormalisationService: Service, Sendable {
     }
 
     /// Normalises every stored, accepted, not yet normalised callback.
-    func catchUp() async throws {
+    public func catchUp() async throws {
         var after: Int64 = 0
         var total = 0
         while true {
-            let callbacks = try await store.unnormalisedCallbacks(afterSeq: after, limit: batchLimit)
+            let callbacks = try await inbox.unnormalisedCallbacks(afterSeq: after, limit: batchLimit)
             guard let last = callbacks.last else { break }
             after = last.seq
             total += callbacks.count
@@ -88,45 +99,40 @@ final class NormalisationService: Service, Sendable {
         if total > 0 { logger.info("normalised stored callbacks (catch-up)", metadata: ["relay.callbacks": "\(total)"]) }
     }
 
-    func normalise(_ items: [NormalisationInput]) async {
+    /// Normalises one batch. A batch that fails (the store cannot be read or written) is logged and left
+    /// unnormalised in the store: the next sweep (or start) retries it.
+    public func normalise(_ items: [NormalisationInput]) async {
         if delay > .zero { try? await Task.sleep(for: delay) }
-        let configuration = self.configuration
+        let configuration = live.current
         let logger = self.logger
-        let prepared = items.map { input -> NormalisationInput in
-            guard input.parsed == nil else { return input }
-            var input = input
-            input.parsed = try? CallbackParser.parse(aggregator: input.callback.aggregator, body: input.callback.body,
-                                                     contentType: input.callback.contentType)
-            return input
-        }
         do {
-            let summary = try await store.normalise(prepared) { input, context in
-                Self.normalise(input, context: context, configuration: configuration, logger: logger)
+            let summary = try await loop.run(items) { input in
+                Self.request(input, configuration: configuration, logger: logger)
             }
-            metrics.normalised(notifications: summary.notifications, deliveries: summary.deliveries)
+            onBatch(summary)
             if summary.deliveries > 0 { wakeup.signal() }
-            for (outcome, count) in summary.outcomes { metrics.events(outcome, count: count) }
         } catch {
-            // Left unnormalised in the store: the next sweep (or start) retries them.
             failedBatches.add(1, ordering: .relaxed)
             errors.error("normalisation batch failed", cause: "normalise",
                          metadata: ["error": "\(error)", "relay.batch.size": "\(items.count)"])
         }
     }
 
-    static func normalise(_ input: NormalisationInput, context: any NormalisationContext,
-                          configuration: RelayConfiguration, logger: Logger) -> NormalisationResult? {
+    /// What the normaliser gets for a callback: its events (parsed again from the stored bytes when the route did
+    /// not hand them over) and its client; nil, with a warning, when there is nothing to normalise.
+    static func request(_ input: NormalisationInput, configuration: RelayConfiguration, logger: Logger)
+        -> NormalisationRequest?
+    {
         guard let client = configuration.client(id: input.callback.client) else {
             logger.warning("callback for a client no longer configured", metadata: ["relay.callback.id": "\(input.callback.id)"])
             return nil
         }
-        guard let parsed = input.parsed else {
+        let parsed = input.parsed ?? (try? CallbackParser.parse(
+            aggregator: input.callback.aggregator, body: input.callback.body, contentType: input.callback.contentType))
+        guard let parsed else {
             logger.warning("stored callback no longer parses", metadata: ["relay.callback.id": "\(input.callback.id)"])
             return nil
         }
-        let receivedAt = input.callback.receivedAt
-        return Normaliser().normalise(
-            events: parsed.events, client: client, receivedAt: receivedAt, context: context,
-            makeId: { Identifier.make(prefix: "ntf", epochMilliseconds: receivedAt.epochMilliseconds) })
+        return NormalisationRequest(events: parsed.events, client: client, receivedAt: input.callback.receivedAt)
     }
 }

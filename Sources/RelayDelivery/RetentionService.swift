@@ -1,18 +1,27 @@
-import Logging
+public import Logging
 import RelayCore
-import RelayStore
-import ServiceLifecycle
+public import RelayStore
+public import ServiceLifecycle
 
 /// Deletes data older than `retention_days` in small batches (docs/CONTRACT.md §8), so a long-running relay's store stays
 /// bounded and ingest never waits behind a large delete. Dead letters stay until ops replay or discard them.
-struct RetentionService: Service {
+public struct RetentionService: Service {
     let store: any RetentionStore
     let retentionDays: Int
     let logger: Logger
-    var interval: Duration = .seconds(600)
-    var batch = 1000
+    /// How long it waits between runs.
+    public var interval: Duration = .seconds(600)
+    /// Rows deleted per statement.
+    public var batch = 1000
 
-    func run() async throws {
+    /// A service deleting what is older than `retentionDays`.
+    public init(store: any RetentionStore, retentionDays: Int, logger: Logger) {
+        self.store = store
+        self.retentionDays = retentionDays
+        self.logger = logger
+    }
+
+    public func run() async throws {
         try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(30)) }
         while !Task.isCancelled, !Task.isShuttingDownGracefully {
             let cutoff = EventTime(epochMilliseconds: WallClock.now().epochMilliseconds

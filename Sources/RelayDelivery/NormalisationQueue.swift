@@ -1,9 +1,9 @@
 import Synchronization
-import RelayStore
+public import RelayStore
 
 /// Hands committed callbacks from the routes to the normaliser without waiting. Bounded: past `capacity` it drops
 /// the in-memory copy and raises `overflowed`, and the normaliser reads those callbacks back from the store.
-final class NormalisationQueue: Sendable {
+public final class NormalisationQueue: Sendable {
     private struct State {
         var items: [NormalisationInput] = []
         var waiter: CheckedContinuation<Void, Never>?
@@ -12,14 +12,16 @@ final class NormalisationQueue: Sendable {
     }
 
     private let state = Mutex(State())
-    let capacity: Int
+    /// How many callbacks it holds before it drops them (they are read back from the store).
+    public let capacity: Int
 
-    init(capacity: Int = 100_000) {
+    /// A queue holding at most `capacity` callbacks.
+    public init(capacity: Int = 100_000) {
         self.capacity = capacity
     }
 
     /// Queues a committed callback.
-    func submit(_ input: NormalisationInput) {
+    public func submit(_ input: NormalisationInput) {
         let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
             if state.items.count >= capacity {
                 state.overflowed = true
@@ -34,7 +36,7 @@ final class NormalisationQueue: Sendable {
     }
 
     /// Wakes the consumer so it can notice shutdown.
-    func finish() {
+    public func finish() {
         let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
             state.finished = true
             let waiter = state.waiter
@@ -47,7 +49,7 @@ final class NormalisationQueue: Sendable {
     /// Takes up to `limit` queued items, waiting while there are none. Returns `nil` once finished and empty, or
     /// when the calling task is cancelled (the service group is stopping after a failure: never wait forever).
     /// `overflowed` tells whether items were dropped since the last call.
-    func next(limit: Int) async -> (items: [NormalisationInput], overflowed: Bool)? {
+    public func next(limit: Int) async -> (items: [NormalisationInput], overflowed: Bool)? {
         while true {
             let taken = state.withLock { state -> (items: [NormalisationInput], overflowed: Bool)? in
                 guard !state.items.isEmpty || state.overflowed else { return nil }

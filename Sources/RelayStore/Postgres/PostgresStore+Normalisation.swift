@@ -1,0 +1,191 @@
+import PostgresNIO
+public import RelayCore
+
+/// Normalisation on the shared store.
+///
+/// Snapshots are plain reads (one statement for the states, one for the registrations), taken without locks. A
+/// commit runs under the normalisation advisory lock, so commits of all instances, registrations and the expiry of
+/// held deliveries take turns (a registration commits either before a commit, which then sees it changed, or after
+/// it, and then releases what it held); inside it, the versions read are compared with what is stored, so a state
+/// written by another instance since the snapshot is never overwritten (the batch is normalised again), and a
+/// callback another instance normalised is never normalised twice. What a batch produced is written with a handful
+/// of multi-row statements.
+extension PostgresStore {
+    public func snapshot(for keys: NormalisationKeys) async throws -> NormalisationSnapshot {
+        guard !keys.isEmpty else { return NormalisationSnapshot() }
+        return try await read { connection in
+            var snapshot = NormalisationSnapshot()
+            for key in keys.states { snapshot.states[key] = .absent }
+            for key in keys.registrations { snapshot.registrations.updateValue(nil, forKey: key) }
+            let stateKeys = Array(keys.states)
+            if !stateKeys.isEmpty {
+                let rows = try await connection.query(
+                    """
+                    SELECT client, shipment, leg, newest_relayed, terminal, rto_raised::int::bigint, notification_keys, version
+                    FROM shipment_states WHERE (client, shipment, leg) IN (SELECT * FROM unnest(?::text[], ?::text[], ?::text[]))
+                    """, Self.keyArrays(stateKeys))
+                for row in rows {
+                    snapshot.states[try Self.shipmentKey(row)] = NormalisationRows.state(row, from: 3)
+                }
+            }
+            let registrationKeys = Array(keys.registrations)
+            if !registrationKeys.isEmpty {
+                for (key, registration) in try await Self.registrations(registrationKeys, connection: connection) {
+                    snapshot.registrations.updateValue(registration, forKey: key)
+                }
+            }
+            return snapshot
+        }
+    }
+
+    public func commit(_ results: [CommittedNormalisation], reads: NormalisationSnapshot) async throws
+        -> NormalisationCommit
+    {
+        guard !results.isEmpty else { return .committed(NormalisationSummary()) }
+        let rows = NormalisationRows(results, reads: reads)
+        let lockKey = PostgresSchema.lockKey(PostgresSchema.normalisationLock, schema: schema)
+        do {
+            return .committed(try await transaction { connection in
+                try await connection.query("SELECT pg_advisory_xact_lock(?)", [.integer(lockKey)])
+                return try await Self.commit(rows, connection: connection)
+            })
+        } catch let conflict as NormalisationConflictError {
+            return .conflict(conflict.conflict)
+        } catch let error as PostgresTransactionError {
+            // The transaction was rolled back because of the conflict the closure found.
+            guard let conflict = error.closureError as? NormalisationConflictError else { throw error }
+            return .conflict(conflict.conflict)
+        }
+    }
+
+    static func commit(_ rows: NormalisationRows, connection: PGConnection) async throws -> NormalisationSummary {
+        let claimed = Set(try await connection.query(
+            "DELETE FROM unnormalised WHERE seq = ANY(?) RETURNING seq", [.integers(rows.seqs)]) { $0.int(0) })
+        // Under the lock no other commit runs, and each statement sees what earlier ones committed.
+        var versions: [ShipmentKey: Int64] = [:]
+        if !rows.stateReads.isEmpty {
+            let found = try await connection.query(
+                """
+                SELECT client, shipment, leg, version FROM shipment_states
+                WHERE (client, shipment, leg) IN (SELECT * FROM unnest(?::text[], ?::text[], ?::text[]))
+                """, keyArrays(rows.stateReads.map(\.key)))
+            for row in found { versions[try shipmentKey(row)] = row.int(3) }
+        }
+        var registrations: [ShipmentRegistrationKey: ShipmentRegistration] = [:]
+        if !rows.registrationReads.isEmpty {
+            registrations = try await Self.registrations(rows.registrationReads.map(\.key), connection: connection)
+        }
+        if let conflict = rows.conflict(claimed: claimed, versions: versions, registrations: registrations) {
+            throw NormalisationConflictError(conflict: conflict)
+        }
+        var summary = NormalisationSummary()
+        summary.callbacks = rows.seqs.count
+        summary.outcomes = rows.outcomes
+        let now = WallClock.now().epochMilliseconds
+        try await insertEvents(rows.callbacks.flatMap(\.events), connection: connection)
+        let notifications = rows.callbacks.flatMap { callback in callback.notifications.map { ($0, callback.seq) } }
+        try await insertNotifications(notifications, now: now, connection: connection, summary: &summary)
+        if !rows.stateWrites.isEmpty {
+            let list = PostgresSQL.valuesList(rows: rows.stateWrites.count, casts: [
+                "text", "text", "text", "bigint", "text", "boolean", "text", "bigint",
+            ])
+            try await connection.query(
+                """
+                INSERT INTO shipment_states (\(NormalisationRows.stateColumns)) VALUES \(list)
+                \(NormalisationRows.stateUpsert)
+                """, rows.stateWrites.flatMap { NormalisationRows.stateRow($0) })
+        }
+        for callback in rows.callbacks {
+            if let mark = callback.mark { try await connection.query(NormalisationRows.markSQL, mark) }
+        }
+        return summary
+    }
+
+    static let chunk = 1000
+
+    static func insertEvents(_ events: [[SQLValue]], connection: PGConnection) async throws {
+        var start = 0
+        while start < events.count {
+            let slice = events[start..<min(events.count, start + chunk)]
+            start += slice.count
+            let list = PostgresSQL.valuesList(rows: slice.count, casts: [
+                "bigint", "text", "text", "text", "text", "text", "bigint", "text", "text", "text", "text", "text",
+            ])
+            try await connection.query(
+                "INSERT INTO events (\(NormalisationRows.eventColumns)) VALUES \(list)",
+                Array(slice.joined()))
+        }
+    }
+
+    static func insertNotifications(_ notifications: [(draft: NotificationDraft, callbackSeq: Int64)], now: Int64,
+                                    connection: PGConnection, summary: inout NormalisationSummary) async throws {
+        var start = 0
+        var heldChains = Set<String>()
+        while start < notifications.count {
+            let slice = notifications[start..<min(notifications.count, start + chunk)]
+            start += slice.count
+            let list = PostgresSQL.valuesList(rows: slice.count, casts: [
+                "text", "text", "text", "text", "text", "text", "text", "bigint", "bigint", "bigint", "bytea", "boolean",
+            ])
+            let inserted = try await connection.query(
+                """
+                INSERT INTO notifications (\(NormalisationRows.notificationColumns))
+                VALUES \(list) ON CONFLICT (id) DO NOTHING RETURNING id, seq
+                """,
+                slice.flatMap {
+                    NormalisationRows.notificationRow($0.draft, callbackSeq: $0.callbackSeq, now: now)
+                })
+            var seqs: [String: Int64] = [:]
+            for row in inserted { seqs[row.text(0) ?? ""] = row.int(1) }
+            summary.notifications += seqs.count
+            var values: [PGValue] = []
+            var rows = 0
+            for (draft, _) in slice {
+                // The first draft of an id carries its deliveries (a later one in the batch is a repeat).
+                guard let notificationSeq = seqs.removeValue(forKey: draft.id) else { continue }
+                for endpoint in draft.endpointIds {
+                    // Rows of one statement do not see each other: a chain held earlier in the batch holds too.
+                    let chain = "\(endpoint)\u{1F}\(NormalisationRows.orderingKey(draft))"
+                    let held = draft.awaitingOrder || heldChains.contains(chain)
+                    if held { heldChains.insert(chain) }
+                    values += NormalisationRows.deliveryRow(draft, notificationSeq: notificationSeq, endpoint: endpoint,
+                                                            now: now, held: held)
+                    rows += 1
+                }
+            }
+            if rows > 0 {
+                try await PostgresDeliveries.insert(rows: rows, values: values, connection: connection)
+                summary.deliveries += rows
+            }
+        }
+    }
+
+    static func keyArrays(_ keys: [ShipmentKey]) -> [PGValue] {
+        [.texts(keys.map(\.client)), .texts(keys.map(\.shipment)), .texts(keys.map(\.leg.rawValue))]
+    }
+
+    static func shipmentKey(_ row: PGRow) throws -> ShipmentKey {
+        guard let leg = ShipmentLeg(rawValue: row.text(2) ?? "") else {
+            throw NormalisationReadError(detail: "a stored shipment state has an unknown leg")
+        }
+        return ShipmentKey(client: row.text(0) ?? "", shipment: row.text(1) ?? "", leg: leg)
+    }
+
+    /// The stored registrations of `keys` (a key without one is left out).
+    static func registrations(_ keys: [ShipmentRegistrationKey], connection: PGConnection) async throws
+        -> [ShipmentRegistrationKey: ShipmentRegistration]
+    {
+        let rows = try await connection.query(
+            """
+            SELECT client, awb, data FROM shipment_registry
+            WHERE (client, awb) IN (SELECT * FROM unnest(?::text[], ?::text[]))
+            """, [.texts(keys.map(\.client)), .texts(keys.map(\.awb))])
+        var found: [ShipmentRegistrationKey: ShipmentRegistration] = [:]
+        for row in rows {
+            let key = ShipmentRegistrationKey(client: row.text(0) ?? "", awb: row.text(1) ?? "")
+            found[key] = try NormalisationRows.registration(data: row.text(2), awb: key.awb)
+        }
+        return found
+    }
+}
+

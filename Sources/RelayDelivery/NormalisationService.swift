@@ -25,7 +25,6 @@ public final class NormalisationService: Service, Sendable {
     /// Failed batches, at most one line every 10 s (a full disk fails every batch).
     let errors: RateLimitedLogger
     let delay: Duration
-    let wakeup: DeliveryWakeup
     let onBatch: @Sendable (NormalisationSummary) -> Void
 
     /// - Parameters:
@@ -34,7 +33,7 @@ public final class NormalisationService: Service, Sendable {
     ///   - delay: a pause before each batch (fault injection for crash tests).
     ///   - onBatch: called with what each committed batch wrote (metrics).
     public init(store: any RelayStore, normalisationStore: (any NormalisationStore)? = nil, queue: NormalisationQueue,
-                live: LiveConfiguration, logger: Logger, wakeup: DeliveryWakeup, delay: Duration = .zero,
+                live: LiveConfiguration, logger: Logger, delay: Duration = .zero,
                 onBatch: @escaping @Sendable (NormalisationSummary) -> Void = { _ in }) {
         self.inbox = store
         self.loop = NormalisationLoop(store: normalisationStore ?? store)
@@ -43,7 +42,6 @@ public final class NormalisationService: Service, Sendable {
         self.logger = logger
         self.errors = RateLimitedLogger(logger: logger)
         self.delay = delay
-        self.wakeup = wakeup
         self.onBatch = onBatch
     }
 
@@ -110,7 +108,6 @@ public final class NormalisationService: Service, Sendable {
                 Self.request(input, configuration: configuration, logger: logger)
             }
             onBatch(summary)
-            if summary.deliveries > 0 { wakeup.signal() }
         } catch {
             failedBatches.add(1, ordering: .relaxed)
             errors.error("normalisation batch failed", cause: "normalise",

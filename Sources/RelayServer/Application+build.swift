@@ -57,7 +57,7 @@ public func buildApplication(
     let wakeup = DeliveryWakeup()
     // Another instance on a shared store committed deliveries: look for due ones now rather than at the next poll.
     store.onDeliveriesChanged { wakeup.signal() }
-    let normaliser = NormalisationService(store: store, queue: queue, live: live, logger: logger, wakeup: wakeup,
+    let normaliser = NormalisationService(store: store, queue: queue, live: live, logger: logger,
                                           delay: options.normaliseDelay) { summary in
         metrics.normalised(notifications: summary.notifications, deliveries: summary.deliveries)
         for (outcome, count) in summary.outcomes { metrics.events(outcome, count: count) }

@@ -205,8 +205,7 @@ struct NormalisationStageTests {
             let configuration = RelayConfiguration(clients: [StoreTests.client])
             let failing = FailingSnapshots(base: store)
             let service = NormalisationService(store: store, normalisationStore: failing, queue: NormalisationQueue(),
-                                               live: LiveConfiguration(configuration), logger: logger,
-                                               wakeup: DeliveryWakeup())
+                                               live: LiveConfiguration(configuration), logger: logger)
             await service.normalise([input])
             #expect(service.failedBatchCount == 1)
             #expect(lines.messages.contains { $0.level == .error && $0.message.contains("normalisation batch failed") })
@@ -235,7 +234,7 @@ struct NormalisationStageTests {
             logger.logLevel = .warning
             let service = NormalisationService(store: store, normalisationStore: interfering,
                                                queue: NormalisationQueue(), live: LiveConfiguration(configuration),
-                                               logger: logger, wakeup: DeliveryWakeup())
+                                               logger: logger)
             await service.normalise([mine])
             #expect(service.failedBatchCount == 0)
             #expect(interfering.commits.load(ordering: .relaxed) == 2)  // a conflict, then the commit

@@ -29,9 +29,12 @@ extension SQLiteStore {
         let rows = NormalisationRows(results, reads: reads)
         do {
             // Isolated: a conflict throws, and only this batch's writes are undone.
-            return .committed(try await writer.perform(isolated: true) { connection in
+            let summary = try await writer.perform(isolated: true) { connection in
                 try Self.commit(rows, connection: connection)
-            })
+            }
+            // Durable now: the delivery loop may take the new deliveries.
+            if summary.deliveries > 0 { announcer.announce() }
+            return .committed(summary)
         } catch let conflict as NormalisationConflictError {
             return .conflict(conflict.conflict)
         }

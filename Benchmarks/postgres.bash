@@ -127,14 +127,14 @@ pg_stat_enable() {
 pg_stat_reset() { pg_sql "$1" "$PG_HARNESS_TAG select pg_stat_statements_reset()" >/dev/null; }
 
 # pg_stat_top DB N: the N statements of DB with the most total execution time since the last reset, as markdown
-# table rows `| calls | total ms | mean µs | rows | query |` (query: whitespace folded, first 120 characters, `|`
+# table rows `| calls | total ms | mean µs | rows | query |` (query: whitespace folded, first 160 characters, `|`
 # escaped), then one row with the sums over all of DB's statements; the harness's tagged queries left out.
 pg_stat_top() {
     local db="$1" n="$2" where
     where="dbid = (select oid from pg_database where datname = '$db') and query not like '%bench-harness%'"
     pg_sql "$db" "$PG_HARNESS_TAG select format('| %s | %s | %s | %s | \`%s\` |', calls, round(total_exec_time::numeric, 1),
         round((1000 * mean_exec_time)::numeric, 0), rows,
-        replace(left(regexp_replace(query, '\s+', ' ', 'g'), 120), '|', '\|'))
+        replace(left(regexp_replace(query, '\s+', ' ', 'g'), 160), '|', '\|'))
         from pg_stat_statements where $where order by total_exec_time desc limit $n"
     pg_sql "$db" "$PG_HARNESS_TAG select format('| %s | %s | | %s | all %s statements of the relay |',
         coalesce(sum(calls), 0), coalesce(round(sum(total_exec_time)::numeric, 1), 0), coalesce(sum(rows), 0), count(*))

@@ -127,16 +127,20 @@ pg_stat_enable() {
 pg_stat_reset() { pg_sql "$1" "$PG_HARNESS_TAG select pg_stat_statements_reset()" >/dev/null; }
 
 # pg_stat_top DB N: the N statements of DB with the most total execution time since the last reset, as markdown
-# table rows `| calls | total ms | mean µs | rows | query |` (query: whitespace folded, first 160 characters, `|`
-# escaped), then one row with the sums over all of DB's statements; the harness's tagged queries left out.
+# table rows `| calls | total ms | mean µs | rows | variants | statement |`. Statement = the normalised text with
+# whitespace folded, its first 160 characters (`|` escaped); entries with the same first 160 characters are summed
+# and counted as variants (pg_stat_statements gives a multi-row VALUES list of each length its own entry). Then one
+# row with the sums over all of DB's statements; the harness's tagged queries are left out.
 pg_stat_top() {
     local db="$1" n="$2" where
     where="dbid = (select oid from pg_database where datname = '$db') and query not like '%bench-harness%'"
-    pg_sql "$db" "$PG_HARNESS_TAG select format('| %s | %s | %s | %s | \`%s\` |', calls, round(total_exec_time::numeric, 1),
-        round((1000 * mean_exec_time)::numeric, 0), rows,
-        replace(left(regexp_replace(query, '\s+', ' ', 'g'), 160), '|', '\|'))
-        from pg_stat_statements where $where order by total_exec_time desc limit $n"
-    pg_sql "$db" "$PG_HARNESS_TAG select format('| %s | %s | | %s | all %s statements of the relay |',
+    pg_sql "$db" "$PG_HARNESS_TAG select format('| %s | %s | %s | %s | %s | \`%s\` |', calls, round(t::numeric, 1),
+        round((1000 * t / greatest(calls, 1))::numeric, 0), r, variants, replace(q, '|', '\|'))
+        from (select left(regexp_replace(query, '\s+', ' ', 'g'), 160) q, count(*) variants, sum(calls) calls,
+              sum(total_exec_time) t, sum(rows) r
+              from pg_stat_statements where $where group by 1) s
+        order by t desc limit $n"
+    pg_sql "$db" "$PG_HARNESS_TAG select format('| %s | %s | | %s | %s | all statements of the relay |',
         coalesce(sum(calls), 0), coalesce(round(sum(total_exec_time)::numeric, 1), 0), coalesce(sum(rows), 0), count(*))
         from pg_stat_statements where $where"
 }

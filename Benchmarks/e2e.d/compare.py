@@ -96,6 +96,8 @@ def main():
             f"{fmt(g.get('drain_delivered'))} / {g.get('drain_dead', 'n/a')}", "", "all / 0", "")
         row("drain: time to 0 pending (s)", s.get("drain_elapsed", "n/a"), g.get("drain_elapsed", "n/a"),
             ratio(g.get("drain_elapsed"), s.get("drain_elapsed")), "", "")
+        row("drain: CPU outside the benchmark's processes (other work, kernel; 2 CPUs = 200 %)",
+            f"{s.get('drain_other_pct', 'n/a')} %", f"{g.get('drain_other_pct', 'n/a')} %", "", "low, or the run is noise", "")
         row("backlog build: callbacks/s accepted (closed loop, no delivery)", fmt(s.get("backlog_rate")),
             fmt(g.get("backlog_rate")), ratio(g.get("backlog_rate"), s.get("backlog_rate")), "", "")
     if "p95_ms" in s or "p95_ms" in g:
@@ -114,6 +116,8 @@ def main():
             f"PostgreSQL < {PG_P95_MS:g} ms", verdict(None if p95 is None else p95 < PG_P95_MS))
         row("end to end: p99 ms", s.get("p99_ms", "n/a"), g.get("p99_ms", "n/a"), ratio(g.get("p99_ms"), s.get("p99_ms")),
             f"PostgreSQL < {PG_P99_MS:g} ms", verdict(None if p99 is None else p99 < PG_P99_MS))
+        row("end to end: CPU outside the benchmark's processes (other work, kernel; 2 CPUs = 200 %)",
+            f"{s.get('lat_other_pct', 'n/a')} %", f"{g.get('lat_other_pct', 'n/a')} %", "", "low, or the run is noise", "")
         row("end to end: max ms", s.get("max_ms", "n/a"), g.get("max_ms", "n/a"), "", "", "")
         ws = g.get("window_s") or s.get("window_s") or "?"
         gflat = g.get("flat", "n/a").replace("_", " ")

@@ -9,8 +9,8 @@ Every callback of a run has its own waybill and so exactly one notification: a w
 one webhook-id (`awb_multi_ids`) means one callback was normalised twice (e.g. by two instances). Both must be 0;
 with several instances they are the exactly-once check. With a `target` column in the sent records (several
 instances), `by_target` gives, per target, callbacks accepted and the latency p50/p99 of those delivered.
-Prints `key=value` lines (values without spaces or `=`); --windows FILE gets a markdown table of the latency per
-time window of the run (by send time).
+Prints `key=value` lines (values without spaces or `=`; `window_p95_ms` is the comma-separated p95 of each time
+window of --window-seconds, by send time); --windows FILE gets a markdown table of the latency per time window.
 """
 import argparse
 import collections
@@ -149,11 +149,12 @@ def main():
                               f"p50:{ms(pct(lat_by_target[t], 50))}:p99:{ms(pct(lat_by_target[t], 99))}"
                               for t in sorted(set(accepted_by_target) | set(lat_by_target))) or "-",
     }
+    w = args.window_seconds
+    out["window_p95_ms"] = ",".join(ms(pct(sorted(by_window[k]), 95)) for k in sorted(by_window)) or "n/a"
     for k, v in out.items():
         print(f"{k}={v}")
 
     if args.windows:
-        w = args.window_seconds
         with open(args.windows, "w") as f:
             f.write("| sent at s | delivered | p50 ms | p95 ms | p99 ms | max ms |\n")
             f.write("| --- | ---: | ---: | ---: | ---: | ---: |\n")

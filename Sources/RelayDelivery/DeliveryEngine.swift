@@ -38,6 +38,8 @@ public final class DeliveryEngine: Service, Sendable {
     let owner = "relay-\(ProcessInfo.processInfo.processIdentifier)-\(UInt32.random(in: 0...UInt32.max))"
     /// How long a claim lasts: longer than any attempt, so a delivery is taken over only from a stopped process.
     let leaseSeconds: Double
+    /// When the loop last read the queue although every endpoint was at its cap.
+    let lastFullScan = Mutex(ContinuousClock.now)
     /// Finished attempts, committed in batches (one transaction, on PostgreSQL one statement, per batch). A caller
     /// returns once its batch committed, so the next delivery of a chain never starts before this one's state is
     /// stored.
@@ -212,32 +214,44 @@ public final class DeliveryEngine: Service, Sendable {
         // Deliveries of disabled endpoints wait (not sent, not dead) until ops enable the endpoint again; endpoints
         // at their cap are left out of the scan too, so a backlog of a stalled endpoint never hides the due
         // deliveries of the others. Free slots: the sum over the endpoints that still have some.
-        let (disabled, free) = book.withLock { book -> (Set<String>, Int) in
+        let (disabled, open) = book.withLock { book -> (Set<String>, [String: Int]) in
             var excluded = book.disabledEndpoints
-            var free = 0
+            var open: [String: Int] = [:]
             for (id, endpoint) in endpoints where !excluded.contains(id) {
-                let open = (endpoint.maxInFlight ?? defaultCap) - book.endpointInFlight[id, default: 0]
-                if open > 0 { free += open } else { excluded.insert(id) }
+                let slots = (endpoint.maxInFlight ?? defaultCap) - book.endpointInFlight[id, default: 0]
+                if slots > 0 { open[id] = slots } else { excluded.insert(id) }
             }
             for (id, count) in book.endpointInFlight where endpoints[id] == nil && count >= defaultCap {
                 excluded.insert(id)
             }
-            // Deliveries of endpoints no longer configured are claimed only to be dead-lettered.
-            return (excluded, max(free, 1))
+            return (excluded, open)
         }
+        // Deliveries of endpoints no longer configured are claimed only to be dead-lettered: looked for once a second.
+        let lookAtOthers = lastFullScan.withLock { last -> Bool in
+            let now = ContinuousClock.now
+            guard now - last >= .seconds(1) else { return false }
+            last = now
+            return true
+        }
+        let otherLimit = lookAtOthers ? 32 : 0
+        // Every endpoint at its cap (or disabled), and not the time to look at others: nothing may leave.
+        guard !open.isEmpty || otherLimit > 0 else { return ([], false) }
+        let slots = max(1, open.values.reduce(0, +))
         let now = clock()
         let lease = EventTime(epochMilliseconds: now.epochMilliseconds + Int64(leaseSeconds * 1000))
-        // Scan a few candidates per free slot: enough to step over chains that wait, without re-reading a large
-        // backlog each time a single slot frees up.
-        let scan = min(512, max(32, free * 4))
-        let candidates = try await store.dueDeliveries(now: now, limit: scan, excluding: disabled)
+        // Per endpoint, a few candidates per free slot: enough to step over chains that wait, without re-reading a
+        // large backlog each time a single slot frees up. An endpoint at its cap is not read at all, so however
+        // large its backlog, the others' reads stay small.
+        let limits = open.mapValues { min(512, max(16, $0 * 2)) }
+        let candidates = try await store.dueDeliveries(now: now, limits: limits, otherLimit: otherLimit,
+                                                       excluding: disabled)
         guard !candidates.isEmpty else { return ([], false) }
         // The pure choice, outside any store transaction: earlier events of a chain first, one delivery per chain,
         // endpoints up to their caps. What is chosen enters the book now, so a concurrent claim cannot choose it too.
         let ordered = candidates.sorted { ($0.eventTime, $0.seq) < ($1.eventTime, $1.seq) }
         let chosen = book.withLock { book in
             var chosen: [DueDelivery] = []
-            for delivery in ordered where chosen.count < free {
+            for delivery in ordered where chosen.count < slots {
                 let cap = endpoints[delivery.endpointId]?.maxInFlight ?? defaultCap
                 if !book.disabledEndpoints.contains(delivery.endpointId), book.mayClaim(delivery, cap: cap) {
                     book.claim(delivery)
@@ -256,8 +270,11 @@ public final class DeliveryEngine: Service, Sendable {
             if !orphans.isEmpty { book.withLock { book in for delivery in orphans { book.release(delivery) } } }
         }
         leased = try await store.lease(chosen, owner: owner, until: lease, now: now)
-        // A full page that yielded deliveries: more may be due at once.
-        return (leased, candidates.count >= scan && !leased.isEmpty)
+        // An endpoint whose page was full and that yielded deliveries: more may be due at once.
+        var read: [String: Int] = [:]
+        for candidate in candidates { read[candidate.endpointId, default: 0] += 1 }
+        let full = limits.contains { read[$0.key, default: 0] >= $0.value }
+        return (leased, full && !leased.isEmpty)
     }
 
     func deliver(_ delivery: DueDelivery, sender: WebhookSender) async {

@@ -41,6 +41,27 @@ struct DeliveryQueueTests {
         }
     }
 
+    @Test("per endpoint: only the endpoints asked for are read, each up to its limit; others only when asked",
+          arguments: StoreBackend.available)
+    func perEndpoint(_ backend: StoreBackend) async throws {
+        try await backend.withStore { store in
+            for index in 0..<4 { try await StoreDeliveryTests.deliver(store, awb: "P\(index)") }
+            let all = try await store.dueDeliveries(now: Self.later(1), limit: 100, excluding: [])
+            let endpoints = Set(all.map(\.endpointId)).sorted()
+            #expect(endpoints.count >= 2)
+            let first = endpoints[0]
+            let one = try await store.dueDeliveries(now: Self.later(1), limits: [first: 2], otherLimit: 0, excluding: [])
+            #expect(one.count == 2 && one.allSatisfy { $0.endpointId == first })
+            #expect(one.map(\.seq) == all.filter { $0.endpointId == first }.prefix(2).map(\.seq))
+            let others = try await store.dueDeliveries(now: Self.later(1), limits: [first: 0], otherLimit: 100,
+                                                       excluding: [])
+            #expect(others.count == all.filter { $0.endpointId != first }.count)
+            #expect(!others.contains { $0.endpointId == first })
+            let none = try await store.dueDeliveries(now: Self.later(1), limits: [:], otherLimit: 0, excluding: [])
+            #expect(none.isEmpty)
+        }
+    }
+
     @Test("one batch of completions: delivered, retry and dead commit with their attempts; a stale repeat changes nothing",
           arguments: StoreBackend.available)
     func batchCompletion(_ backend: StoreBackend) async throws {

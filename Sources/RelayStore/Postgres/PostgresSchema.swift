@@ -19,6 +19,7 @@ enum PostgresSchema {
         PostgresMigrations.v0002,
         PostgresMigrations.v0003,
         PostgresMigrations.v0004,
+        PostgresMigrations.v0005,
     ]
 
     /// Applies every migration not yet applied, under the migration lock.

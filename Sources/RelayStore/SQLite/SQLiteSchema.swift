@@ -11,6 +11,7 @@ enum SQLiteSchema {
         SQLiteMigrations.v0008,
         SQLiteMigrations.v0009,
         SQLiteMigrations.v0010,
+        SQLiteMigrations.v0011,
     ]
 
     /// Applies the pragmas and every migration not yet applied.

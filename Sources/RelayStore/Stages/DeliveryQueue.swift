@@ -12,6 +12,12 @@ public protocol DeliveryQueue: Sendable {
     /// - Parameter excluding: endpoints whose deliveries wait (disabled, or at their in-flight cap).
     func dueDeliveries(now: EventTime, limit: Int, excluding: Set<String>) async throws -> [DueDelivery]
 
+    /// The same read, endpoint by endpoint: up to `limits[id]` due deliveries of each endpoint `id` (each read from
+    /// an index of its own endpoint, so a large backlog of an endpoint not asked for costs nothing), up to
+    /// `otherLimit` of endpoints not named (0: none), and expired leases of any endpoint but `excluding`.
+    func dueDeliveries(now: EventTime, limits: [String: Int], otherLimit: Int, excluding: Set<String>) async throws
+        -> [DueDelivery]
+
     /// Claims the given deliveries until `until` with one conditional statement: only those still due (pending and
     /// due, or in flight with an expired lease) and not being claimed by another process are taken. Returns those
     /// taken, with their payload, attempts and receive time filled in.

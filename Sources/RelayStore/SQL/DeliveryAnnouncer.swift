@@ -14,11 +14,3 @@ final class DeliveryAnnouncer: Sendable {
         for handler in handlers.withLock({ $0 }) { handler() }
     }
 }
-
-/// Set by a write that announced deliveries; read once the write committed.
-final class AnnouncementFlag: Sendable {
-    private let raised = Atomic<Bool>(false)
-
-    func raise() { raised.store(true, ordering: .relaxed) }
-    var isRaised: Bool { raised.load(ordering: .relaxed) }
-}

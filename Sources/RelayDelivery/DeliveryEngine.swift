@@ -40,10 +40,6 @@ public final class DeliveryEngine: Service, Sendable {
     let leaseSeconds: Double
     /// When the loop last read the queue although every endpoint was at its cap.
     let lastFullScan = Mutex(ContinuousClock.now)
-    /// Finished attempts, committed in batches (one transaction, on PostgreSQL one statement, per batch). A caller
-    /// returns once its batch committed, so the next delivery of a chain never starts before this one's state is
-    /// stored.
-    let completions: GroupCommit<Completion, Void>
     /// The wall clock (injected: tests may move time).
     let clock: @Sendable () -> EventTime
 
@@ -67,7 +63,6 @@ public final class DeliveryEngine: Service, Sendable {
         let configuration = live.current
         let endpoints = live.snapshot.endpoints
         self.store = store
-        self.completions = GroupCommit(maxBatch: 512)
         self.clock = clock
         self.live = live
         self.wakeup = wakeup
@@ -406,13 +401,10 @@ public final class DeliveryEngine: Service, Sendable {
         }
     }
 
-    /// Commits one completion, batched with those of attempts finishing at the same time.
+    /// Commits one completion; the store batches it with those of attempts finishing at the same time. It returns
+    /// once committed, so the next delivery of a chain never starts before this one's state is stored.
     func recordCompletion(_ completion: Completion) async throws {
-        let store = self.store
-        try await completions.submit(completion) { batch in
-            try await store.complete(batch)
-            return Array(repeating: (), count: batch.count)
-        }
+        try await store.complete([completion])
     }
 
     /// Metric labels of an endpoint: its client and its name within the client (`notification`, `return_ack`,

@@ -20,6 +20,10 @@ struct PGDatabase: SQLDatabase {
         }
     }
 
+    func hotRead<T: Sendable>(_ body: @escaping @Sendable (any SQLSession) async throws -> T) async throws -> T {
+        try await read(body)
+    }
+
     func write<T: Sendable>(_ body: @escaping @Sendable (any SQLSession) async throws -> T) async throws -> T {
         let lockKey = normalisationLockKey
         do {

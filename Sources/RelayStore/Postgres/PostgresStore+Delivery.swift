@@ -45,6 +45,15 @@ extension PostgresStore {
 
     public func complete(_ completions: [Completion]) async throws {
         guard !completions.isEmpty else { return }
+        // Completions arriving while a batch commits wait and go together in the next one.
+        try await completionBatcher.submit(completions) { [self] batches in
+            try await write(Array(batches.joined()))
+            return Array(repeating: (), count: batches.count)
+        }
+    }
+
+    /// Writes completions, `completionChunk` per statement.
+    private func write(_ completions: [Completion]) async throws {
         var start = 0
         while start < completions.count {
             let chunk = completions[start..<min(completions.count, start + Self.completionChunk)]

@@ -23,6 +23,8 @@ public final class PostgresStore: RelayStore, SQLBackedStore {
     let listenTask = Mutex<Task<Void, Never>?>(nil)
     let listeners = Mutex<[@Sendable () -> Void]>([])
     let ingestBatcher: GroupCommit<PostgresIngestBatcher.Pending, IngestOutcome>
+    /// Finished attempts, one statement per batch (River's completer, graphile-worker's `completeJobs`).
+    let completionBatcher = GroupCommit<[Completion], Void>(maxBatch: 512)
     /// How long one store operation may wait (for a connection, or for PostgreSQL to answer) before it fails, so a
     /// callback is answered 503 rather than held while the database is down.
     let operationTimeout: Duration

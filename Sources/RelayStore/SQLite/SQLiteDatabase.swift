@@ -13,6 +13,10 @@ struct SQLiteDatabase: SQLDatabase {
         try await body(SQLiteSession(mode: .reader(reader)))
     }
 
+    func hotRead<T: Sendable>(_ body: @escaping @Sendable (any SQLSession) async throws -> T) async throws -> T {
+        try await body(SQLiteSession(mode: .now(reader)))
+    }
+
     func write<T: Sendable>(_ body: @escaping @Sendable (any SQLSession) async throws -> T) async throws -> T {
         let announced = AnnouncementFlag()
         let result = try await writer.lend { connection in
@@ -34,6 +38,8 @@ struct SQLiteDatabase: SQLDatabase {
 struct SQLiteSession: SQLSession {
     enum Mode: Sendable {
         case reader(SQLiteReader)
+        /// Each statement on the calling thread (`SQLiteReader.readNow`).
+        case now(SQLiteReader)
         case lent(SQLiteConnection, AnnouncementFlag)
     }
 
@@ -47,6 +53,8 @@ struct SQLiteSession: SQLSession {
         switch mode {
         case .reader(let reader):
             return try await reader.read { connection in try connection.query(sql, binds) { try map($0) } }
+        case .now(let reader):
+            return try reader.readNow { connection in try connection.query(sql, binds) { try map($0) } }
         case .lent(let connection, _):
             return try connection.query(sql, binds) { try map($0) }
         }
@@ -55,6 +63,7 @@ struct SQLiteSession: SQLSession {
     func execute(_ sql: String, _ binds: [SQLValue]) async throws -> Int {
         switch mode {
         case .reader(let reader): return try await reader.read { connection in try connection.run(sql, binds) }
+        case .now(let reader): return try reader.readNow { connection in try connection.run(sql, binds) }
         case .lent(let connection, _): return try connection.run(sql, binds)
         }
     }

@@ -1,10 +1,11 @@
 public import RelayCore
 
 extension SQLiteStore {
-    /// Reads on the reader connection, off the writer thread: a state written meanwhile is caught by `commit`.
+    /// Reads on the calling thread (a few indexed reads: no hand-off to another thread), off the writer: a state
+    /// written meanwhile is caught by `commit`.
     public func snapshot(for keys: NormalisationKeys) async throws -> NormalisationSnapshot {
         guard !keys.isEmpty else { return NormalisationSnapshot() }
-        return try await reader.read { connection in try Self.snapshot(for: keys, connection: connection) }
+        return try reader.readNow { connection in try Self.snapshot(for: keys, connection: connection) }
     }
 
     static func snapshot(for keys: NormalisationKeys, connection: SQLiteConnection) throws -> NormalisationSnapshot {

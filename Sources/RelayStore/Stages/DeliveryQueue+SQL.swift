@@ -10,7 +10,7 @@ extension DeliveryQueue where Self: SQLBackedStore {
         let excluded = SQLValue.texts(excluding.sorted())
         let chainHead = self.chainHead
         // A plain read, no lock: `lease` takes only what is still due when it runs.
-        return try await seam.database.read { session in
+        return try await seam.database.hotRead { session in
             let notExcluded = "NOT (\(session.dialect.anyOf("endpoint")))"
             return try await session.query(
                 """
@@ -34,7 +34,7 @@ extension DeliveryQueue where Self: SQLBackedStore {
         let chain = chainHead
         let columns = "seq, notification_id, client, endpoint, ordering_key, event_time, next_attempt_at, attempts, trigger"
         let endpoints = limits.filter { $0.value > 0 }.sorted { $0.key < $1.key }
-        return try await seam.database.read { session in
+        return try await seam.database.hotRead { session in
             // One branch per endpoint, each an index range scan of `deliveries_due_endpoint` (endpoint, due time).
             var branches: [String] = []
             var binds: [SQLValue] = []

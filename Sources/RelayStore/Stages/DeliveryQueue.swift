@@ -24,8 +24,10 @@ public protocol DeliveryQueue: Sendable {
     func lease(_ deliveries: [DueDelivery], owner: String, until: EventTime, now: EventTime) async throws
         -> [DueDelivery]
 
-    /// Records finished attempts and their deliveries' new states: the whole batch in one transaction (one statement
-    /// on PostgreSQL). A completion whose `expectedAttempts` no longer matches changes nothing.
+    /// Records finished attempts and their deliveries' new states in one transaction, and returns once it is
+    /// durable. A completion whose `expectedAttempts` no longer matches changes nothing. Callers finishing at the
+    /// same time share a commit: the store batches them (SQLite's writer group-commits its jobs; PostgreSQL gathers
+    /// them into one statement through `GroupCommit`), so the engine calls this once per attempt.
     func complete(_ completions: [Completion]) async throws
 
     /// Returns every in-flight delivery to pending (a single delivering process starting after a crash).

@@ -44,7 +44,7 @@ pg_start() {
         port="$(free_port)"
         # the server's output goes to postgres.log (-l) and pg_ctl's to a file: never a pipe the server inherits
         if pg_as_user "$PG_BIN/pg_ctl" -D "$PG_TMP/data" -l "$PG_TMP/postgres.log" -w -t 60 \
-            -o "-p $port -k $PG_TMP -c listen_addresses=127.0.0.1 -c max_connections=200 -c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=top $PG_OPTS" \
+            -o "-p $port -k $PG_TMP -c listen_addresses=127.0.0.1 -c max_connections=200 -c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=top -c pg_stat_statements.track_planning=on $PG_OPTS" \
             start >>"$PG_TMP/pg_ctl.log" 2>&1; then
             started=1
             break
@@ -127,21 +127,23 @@ pg_stat_enable() {
 pg_stat_reset() { pg_sql "$1" "$PG_HARNESS_TAG select pg_stat_statements_reset()" >/dev/null; }
 
 # pg_stat_top DB N: the N statements of DB with the most total execution time since the last reset, as markdown
-# table rows `| calls | total ms | mean µs | rows | variants | statement |`. Statement = the normalised text with
+# table rows `| calls | total ms | mean µs | plan ms | rows | variants | statement |` (plan ms: time spent planning,
+# `track_planning` is on; not part of total ms). Statement = the normalised text with
 # whitespace folded, its first 160 characters (`|` escaped); entries with the same first 160 characters are summed
 # and counted as variants (pg_stat_statements gives a multi-row VALUES list of each length its own entry). Then one
 # row with the sums over all of DB's statements; the harness's tagged queries are left out.
 pg_stat_top() {
     local db="$1" n="$2" where
     where="dbid = (select oid from pg_database where datname = '$db') and query not like '%bench-harness%'"
-    pg_sql "$db" "$PG_HARNESS_TAG select format('| %s | %s | %s | %s | %s | \`%s\` |', calls, round(t::numeric, 1),
-        round((1000 * t / greatest(calls, 1))::numeric, 0), r, variants, replace(q, '|', '\|'))
+    pg_sql "$db" "$PG_HARNESS_TAG select format('| %s | %s | %s | %s | %s | %s | \`%s\` |', calls, round(t::numeric, 1),
+        round((1000 * t / greatest(calls, 1))::numeric, 0), round(p::numeric, 1), r, variants, replace(q, '|', '\|'))
         from (select left(regexp_replace(query, '\s+', ' ', 'g'), 160) q, count(*) variants, sum(calls) calls,
-              sum(total_exec_time) t, sum(rows) r
+              sum(total_exec_time) t, sum(total_plan_time) p, sum(rows) r
               from pg_stat_statements where $where group by 1) s
         order by t desc limit $n"
-    pg_sql "$db" "$PG_HARNESS_TAG select format('| %s | %s | | %s | %s | all statements of the relay |',
-        coalesce(sum(calls), 0), coalesce(round(sum(total_exec_time)::numeric, 1), 0), coalesce(sum(rows), 0), count(*))
+    pg_sql "$db" "$PG_HARNESS_TAG select format('| %s | %s | | %s | %s | %s | all statements of the relay |',
+        coalesce(sum(calls), 0), coalesce(round(sum(total_exec_time)::numeric, 1), 0),
+        coalesce(round(sum(total_plan_time)::numeric, 1), 0), coalesce(sum(rows), 0), count(*))
         from pg_stat_statements where $where"
 }
 

@@ -6,6 +6,8 @@ public import RelayStore
 public final class NormalisationQueue: Sendable {
     private struct State {
         var items: [NormalisationInput] = []
+        /// The callbacks of `items`.
+        var queued = Set<Int64>()
         var waiter: CheckedContinuation<Void, Never>?
         var overflowed = false
         var finished = false
@@ -27,12 +29,18 @@ public final class NormalisationQueue: Sendable {
                 state.overflowed = true
             } else {
                 state.items.append(input)
+                state.queued.insert(input.callback.seq)
             }
             let waiter = state.waiter
             state.waiter = nil
             return waiter
         }
         waiter?.resume()
+    }
+
+    /// Whether the callback waits in the queue (a sweep leaves it to the queue).
+    public func isQueued(_ seq: Int64) -> Bool {
+        state.withLock { $0.queued.contains(seq) }
     }
 
     /// Wakes the consumer so it can notice shutdown.
@@ -56,6 +64,7 @@ public final class NormalisationQueue: Sendable {
                 let count = min(limit, state.items.count)
                 let items = Array(state.items.prefix(count))
                 state.items.removeFirst(count)
+                for item in items { state.queued.remove(item.callback.seq) }
                 let overflowed = state.overflowed
                 state.overflowed = false
                 return (items, overflowed)

@@ -21,6 +21,8 @@ public final class NormalisationService: Service, Sendable {
     let logger: Logger
     let batchLimit = 128
     let sweepInterval = Duration.seconds(10)
+    /// How old a callback left unnormalised on a shared store must be before a sweep takes it from another instance.
+    let orphanAgeMilliseconds: Int64 = 30_000
     let failedBatches = Atomic<Int>(0)
     /// Failed batches, at most one line every 10 s (a full disk fails every batch).
     let errors: RateLimitedLogger
@@ -69,30 +71,42 @@ public final class NormalisationService: Service, Sendable {
         }
     }
 
-    /// Catches up again every `sweepInterval` when it matters: on a shared store (another instance may have
-    /// stopped between storing callbacks and normalising them) and after a failed batch (the database was away).
+    /// Catches up again every `sweepInterval` when it matters: after a failed batch (the database was away) on
+    /// everything stored, and on a shared store on what another instance may have left behind (it stopped between
+    /// storing callbacks and normalising them): callbacks received more than `orphanAge` ago that are not waiting
+    /// in this process's own queue. (Sweeping everything there would normalise this process's own backlog a second
+    /// time, concurrently with the queue, just when it is behind.)
     func sweep() async {
         while !Task.isCancelled {
             do { try await Task.sleep(for: sweepInterval) } catch { return }
-            guard inbox.isShared || failedBatches.exchange(0, ordering: .relaxed) > 0 else { continue }
+            let failed = failedBatches.exchange(0, ordering: .relaxed) > 0
+            guard inbox.isShared || failed else { continue }
             do {
-                try await catchUp()
+                if failed {
+                    try await catchUp()
+                } else {
+                    let now = WallClock.now().epochMilliseconds
+                    try await catchUp(receivedBefore: EventTime(epochMilliseconds: now - orphanAgeMilliseconds))
+                }
             } catch {
                 logger.warning("catching up on stored callbacks failed", metadata: ["error": "\(error)"])
             }
         }
     }
 
-    /// Normalises every stored, accepted, not yet normalised callback.
-    public func catchUp() async throws {
+    /// Normalises every stored, accepted, not yet normalised callback; with `receivedBefore`, only those received
+    /// before it and not waiting in the queue.
+    public func catchUp(receivedBefore: EventTime? = nil) async throws {
         var after: Int64 = 0
         var total = 0
         while true {
-            let callbacks = try await inbox.unnormalisedCallbacks(afterSeq: after, limit: batchLimit)
+            let callbacks = try await inbox.unnormalisedCallbacks(afterSeq: after, receivedBefore: receivedBefore,
+                                                                  limit: batchLimit)
             guard let last = callbacks.last else { break }
             after = last.seq
-            total += callbacks.count
-            await normalise(callbacks.map { NormalisationInput(callback: $0, parsed: nil) })
+            let orphans = receivedBefore == nil ? callbacks : callbacks.filter { !queue.isQueued($0.seq) }
+            total += orphans.count
+            if !orphans.isEmpty { await normalise(orphans.map { NormalisationInput(callback: $0, parsed: nil) }) }
         }
         if total > 0 { logger.info("normalised stored callbacks (catch-up)", metadata: ["relay.callbacks": "\(total)"]) }
     }

@@ -7,10 +7,16 @@ struct PGConnection {
     let connection: PostgresConnection
     let logger: Logger
 
-    /// Runs a statement and returns its rows.
+    /// Runs a statement and returns its rows: as a named prepared statement once its text repeats
+    /// (`PGStatementCache`), else unnamed.
     @discardableResult
     func query(_ sql: String, _ values: [SQLValue] = []) async throws -> [PGRow] {
-        try await connection.query(PostgresSQL.query(sql, values), logger: logger).collect().map(PGRow.init)
+        let query = PostgresSQL.query(sql, values)
+        let hasNull = values.contains { if case .null = $0 { true } else { false } }
+        if let slot = PGStatementCache.shared.slot(for: query.sql, hasNull: hasNull) {
+            return try await PGStatementCache.run(slot: slot, query, on: connection, logger: logger).map(PGRow.init)
+        }
+        return try await connection.query(query, logger: logger).collect().map(PGRow.init)
     }
 
     /// Runs a statement and maps its rows.

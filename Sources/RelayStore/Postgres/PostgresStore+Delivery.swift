@@ -9,7 +9,8 @@ extension PostgresStore {
         guard !deliveries.isEmpty else { return [] }
         let nowValue = PGValue.integer(now.epochMilliseconds)
         // One statement: rows another instance is leasing right now are skipped, not waited for; a row that is no
-        // longer due (leased or finished since it was read) is left alone.
+        // longer due (leased or finished since it was read) is left alone. The payloads are joined to the leased
+        // rows after the update (joined inside it, PostgreSQL was seen to hash whole tables: 1.8 ms per lease).
         let rows = try await read { connection in
             try await connection.query(
                 """
@@ -17,11 +18,15 @@ extension PostgresStore {
                     SELECT seq FROM deliveries WHERE seq = ANY(?) AND ((state = 'pending' AND next_attempt_at <= ?)
                         OR (state = 'in_flight' AND lease_until < ?))
                     FOR UPDATE SKIP LOCKED
+                ),
+                leased AS (
+                    UPDATE deliveries d SET state = 'in_flight', lease_owner = ?, lease_until = ?
+                    FROM taken t WHERE d.seq = t.seq
+                    RETURNING d.seq, d.attempts, d.notification_seq
                 )
-                UPDATE deliveries d SET state = 'in_flight', lease_owner = ?, lease_until = ?
-                FROM taken t, notifications n LEFT JOIN callbacks c ON c.seq = n.callback_seq
-                WHERE d.seq = t.seq AND n.seq = d.notification_seq
-                RETURNING d.seq, d.attempts, n.payload, coalesce(c.received_at, n.created_at)
+                SELECT l.seq, l.attempts, n.payload, coalesce(c.received_at, n.created_at)
+                FROM leased l JOIN notifications n ON n.seq = l.notification_seq
+                    LEFT JOIN callbacks c ON c.seq = n.callback_seq
                 """, [.integers(deliveries.map(\.seq)), nowValue, nowValue, .text(owner), .integer(until.epochMilliseconds)]
             ) { ($0.int(0), (attempts: Int($0.int(1)), payload: $0.blob(2), receivedAt: $0.int(3))) }
         }

@@ -1,4 +1,4 @@
-import RelayCore
+public import RelayCore
 
 /// The inbox's quarantine and reads, written once over the SQL seam. Ingest and requeue stay with each backend:
 /// they go through its group-commit writer and its dedup index.
@@ -16,14 +16,17 @@ extension CallbackInbox where Self: SQLBackedStore {
         return id
     }
 
-    public func unnormalisedCallbacks(afterSeq: Int64, limit: Int) async throws -> [StoredCallback] {
-        try await seam.database.read { session in
+    public func unnormalisedCallbacks(afterSeq: Int64, receivedBefore: EventTime?, limit: Int) async throws
+        -> [StoredCallback]
+    {
+        let before = receivedBefore?.epochMilliseconds ?? Int64.max
+        return try await seam.database.read { session in
             try await session.query(
                 """
                 SELECT \(StoreRows.callbackColumns)
                 FROM unnormalised u JOIN callbacks c ON c.seq = u.seq
-                WHERE u.seq > ? ORDER BY u.seq LIMIT ?
-                """, [.integer(afterSeq), .integer(Int64(limit))]) { StoreRows.callback($0) }
+                WHERE u.seq > ? AND c.received_at < ? ORDER BY u.seq LIMIT ?
+                """, [.integer(afterSeq), .integer(before), .integer(Int64(limit))]) { StoreRows.callback($0) }
         }
     }
 

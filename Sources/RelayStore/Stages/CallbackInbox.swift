@@ -1,4 +1,4 @@
-import RelayCore
+public import RelayCore
 
 /// The inbox: callbacks as they arrived, before normalisation (route → **inbox** → normaliser). Ingest and requeue
 /// are group-committed by each backend's writer; quarantine and the reads go through the SQL seam.
@@ -10,8 +10,10 @@ public protocol CallbackInbox: Sendable {
     /// Keeps the raw bytes of a rejected callback for ops; returns its id.
     func quarantine(_ callback: InboundCallback, error: String, detail: String) async throws -> String
 
-    /// Accepted callbacks not yet normalised, oldest first, after `afterSeq`.
-    func unnormalisedCallbacks(afterSeq: Int64, limit: Int) async throws -> [StoredCallback]
+    /// Accepted callbacks not yet normalised, oldest first, after `afterSeq`; only those received before
+    /// `receivedBefore` when it is given.
+    func unnormalisedCallbacks(afterSeq: Int64, receivedBefore: EventTime?, limit: Int) async throws
+        -> [StoredCallback]
 
     /// Quarantined callbacks, newest first.
     func quarantined(limit: Int) async throws -> [QuarantinedCallback]
@@ -22,4 +24,11 @@ public protocol CallbackInbox: Sendable {
     /// Accepts a quarantined callback again after a parser or mapping fix: a rejected one becomes accepted (or a
     /// duplicate), and either is queued for normalisation. Returns the outcome.
     func requeue(quarantined callback: StoredCallback, rejected: Bool, dedupKey: String) async throws -> IngestOutcome
+}
+
+extension CallbackInbox {
+    /// Every accepted callback not yet normalised, oldest first, after `afterSeq`.
+    public func unnormalisedCallbacks(afterSeq: Int64, limit: Int) async throws -> [StoredCallback] {
+        try await unnormalisedCallbacks(afterSeq: afterSeq, receivedBefore: nil, limit: limit)
+    }
 }

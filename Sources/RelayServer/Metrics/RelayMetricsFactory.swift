@@ -41,7 +41,14 @@ public struct RelayMetricsFactory: MetricsFactory {
     ]
 
     static func sanitise(_ name: String) -> String {
-        String(name.map { $0.isLetter || $0.isNumber || $0 == "_" || $0 == ":" ? $0 : "_" })
+        // Metrics are made per attempt (labels vary): the usual name is plain ASCII and is returned as it is,
+        // without the Unicode property look-ups of `isLetter` (2 % of the relay's CPU in a drain profile).
+        let plain = name.utf8.allSatisfy { byte in
+            (byte >= 0x61 && byte <= 0x7A) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x30 && byte <= 0x39)
+                || byte == 0x5F || byte == 0x3A
+        }
+        if plain { return name }
+        return String(name.map { $0.isLetter || $0.isNumber || $0 == "_" || $0 == ":" ? $0 : "_" })
     }
 
     private static func prepare(_ label: String, _ dimensions: [(String, String)])

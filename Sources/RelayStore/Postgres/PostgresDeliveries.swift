@@ -1,13 +1,10 @@
 /// Inserting deliveries (with the cross-instance wake-up).
 enum PostgresDeliveries {
-    /// Inserts `rows` pending deliveries; `values` holds, per row: notification seq, notification id, client,
+    /// Inserts pending deliveries; each row holds: notification seq, notification id, client,
     /// endpoint, ordering key, event time, now, held. A delivery is held (`awaiting_order`) when `held` says so (no
     /// order code yet, or an earlier row of its chain in this statement is held) or an earlier delivery of its chain
     /// is held: a later notification never overtakes a held one. Every instance's delivery loop is woken at commit.
-    static func insert(rows: Int, values: [PGValue], connection: PGConnection) async throws {
-        let list = PostgresSQL.valuesList(rows: rows, casts: [
-            "bigint", "text", "text", "text", "text", "bigint", "bigint", "boolean",
-        ])
+    static func insert(_ rows: [[PGValue]], connection: PGConnection) async throws {
         try await connection.query(
             """
             INSERT INTO deliveries (notification_seq, notification_id, client, endpoint, ordering_key, event_time,
@@ -15,12 +12,14 @@ enum PostgresDeliveries {
             SELECT v.nseq, v.nid, v.client, v.endpoint, v.okey, v.etime,
                 CASE WHEN h.held THEN 'awaiting_order' ELSE 'pending' END, v.now, v.now, v.now,
                 CASE WHEN h.held THEN v.now END
-            FROM (VALUES \(list)) AS v (nseq, nid, client, endpoint, okey, etime, now, held),
+            FROM (\(deliveryRows.select(["nseq", "nid", "client", "endpoint", "okey", "etime", "now", "held"]))) AS v,
                 LATERAL (SELECT v.held OR EXISTS (SELECT 1 FROM deliveries e WHERE e.state = 'awaiting_order'
                     AND e.ordering_key = v.okey AND e.endpoint = v.endpoint) AS held) h
-            """, values)
+            """, deliveryRows.values(rows))
         try await notify(connection)
     }
+
+    static let deliveryRows = PGUnnest(types: ["bigint", "text", "text", "text", "text", "bigint", "bigint", "boolean"])
 
     /// Wakes every instance's delivery loop when the transaction commits.
     static func notify(_ connection: PGConnection) async throws {

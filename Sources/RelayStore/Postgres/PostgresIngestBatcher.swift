@@ -16,22 +16,25 @@ enum PostgresIngestBatcher {
     static func commit(_ batch: [Pending], connection: PGConnection) async throws -> [IngestOutcome] {
         // Within a batch the first callback with a key may be accepted; later ones are duplicates of it.
         var seen = Set<String>()
-        var values: [PGValue] = []
-        values.reserveCapacity(batch.count * 10)
-        for (index, pending) in batch.enumerated() {
-            let first = seen.insert(pending.key).inserted
-            let callback = pending.callback
-            values += [.text(pending.id), .text(callback.client), .text(callback.aggregator.rawValue),
-                       .integer(callback.receivedAt.epochMilliseconds), .text(orNull: callback.contentType),
-                       .text(pending.headers), .blob(callback.body), .text(pending.key), .bool(first),
-                       .integer(Int64(index))]
-        }
-        let list = PostgresSQL.valuesList(
-            rows: batch.count, casts: ["text", "text", "text", "bigint", "text", "text", "bytea", "text", "boolean", "bigint"])
+        var firsts: [Bool] = []
+        firsts.reserveCapacity(batch.count)
+        for pending in batch { firsts.append(seen.insert(pending.key).inserted) }
+        let callbacks = batch.map(\.callback)
+        // One array per column: the text is the same for every batch size, so it runs prepared.
+        let values: [PGValue] = [
+            .texts(batch.map(\.id)), .texts(callbacks.map(\.client)), .texts(callbacks.map(\.aggregator.rawValue)),
+            .integers(callbacks.map(\.receivedAt.epochMilliseconds)),
+        ] + PGArrays.texts(callbacks.map(\.contentType)) + [
+            .texts(batch.map(\.headers)), .blobs(callbacks.map(\.body)), .texts(batch.map(\.key)), .bools(firsts),
+        ]
         let rows = try await connection.query(
             """
-            WITH input (id, client, aggregator, received_at, content_type, headers, body, key, first, ord) AS (
-                VALUES \(list)
+            WITH input AS (
+                SELECT id, client, aggregator, received_at, CASE WHEN has_type THEN content_type END AS content_type,
+                    headers, body, key, first, ord
+                FROM unnest(?::text[], ?::text[], ?::text[], ?::bigint[], ?::text[], ?::boolean[], ?::text[],
+                    ?::bytea[], ?::text[], ?::boolean[]) WITH ORDINALITY
+                    AS u (id, client, aggregator, received_at, content_type, has_type, headers, body, key, first, ord)
             ),
             new_keys AS (
                 INSERT INTO callback_keys (key) SELECT key FROM input WHERE first ON CONFLICT DO NOTHING RETURNING key

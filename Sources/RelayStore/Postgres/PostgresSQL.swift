@@ -26,17 +26,11 @@ enum PostgresSQL {
             case .bool(let bool): bindings.append(bool)
             case .integers(let integers): bindings.append(integers)
             case .texts(let strings): bindings.append(strings)
+            case .bools(let flags): bindings.append(flags)
+            case .blobs(let blobs): bindings.append(blobs.map { ByteBuffer(bytes: $0) })
             case .null: bindings.appendNull()
             }
         }
         return PostgresQuery(unsafeSQL: text, binds: bindings)
-    }
-
-    /// `(?, ?, …), (?, ?, …)` for `rows` rows of `columns` values, with optional casts on the first row so the
-    /// column types of a `VALUES` list are known even when a column is all NULL.
-    static func valuesList(rows: Int, casts: [String]) -> String {
-        let first = "(" + casts.map { $0.isEmpty ? "?" : "?::\($0)" }.joined(separator: ", ") + ")"
-        let other = "(" + Array(repeating: "?", count: casts.count).joined(separator: ", ") + ")"
-        return ([first] + Array(repeating: other, count: max(0, rows - 1))).joined(separator: ", ")
     }
 }

@@ -86,14 +86,12 @@ extension PostgresStore {
         let notifications = rows.callbacks.flatMap { callback in callback.notifications.map { ($0, callback.seq) } }
         try await insertNotifications(notifications, now: now, connection: connection, summary: &summary)
         if !rows.stateWrites.isEmpty {
-            let list = PostgresSQL.valuesList(rows: rows.stateWrites.count, casts: [
-                "text", "text", "text", "bigint", "text", "boolean", "text", "bigint",
-            ])
             try await connection.query(
                 """
-                INSERT INTO shipment_states (\(NormalisationRows.stateColumns)) VALUES \(list)
+                INSERT INTO shipment_states (\(NormalisationRows.stateColumns))
+                \(Self.stateRows.select(Self.stateNames))
                 \(NormalisationRows.stateUpsert)
-                """, rows.stateWrites.flatMap { NormalisationRows.stateRow($0) })
+                """, Self.stateRows.values(rows.stateWrites.map { NormalisationRows.stateRow($0) }))
         }
         for callback in rows.callbacks {
             if let mark = callback.mark { try await connection.query(NormalisationRows.markSQL, mark) }
@@ -103,17 +101,30 @@ extension PostgresStore {
 
     static let chunk = 1000
 
+    /// The rows' columns as arrays (`PGUnnest`): types, and names that are the table's columns.
+    static let eventRows = PGUnnest(types: [
+        "bigint", "text", "text", "text", "text", "text", "bigint", "text", "text", "text", "text", "text",
+    ])
+    static let eventNames = columnNames(NormalisationRows.eventColumns)
+    static let notificationRows = PGUnnest(types: [
+        "text", "text", "text", "text", "text", "text", "text", "bigint", "bigint", "bigint", "bytea", "boolean",
+    ])
+    static let notificationNames = columnNames(NormalisationRows.notificationColumns)
+    static let stateRows = PGUnnest(types: ["text", "text", "text", "bigint", "text", "boolean", "text", "bigint"])
+    static let stateNames = columnNames(NormalisationRows.stateColumns)
+
+    static func columnNames(_ list: String) -> [String] {
+        list.split(separator: ",").map { $0.split(whereSeparator: \.isWhitespace).joined() }
+    }
+
     static func insertEvents(_ events: [[SQLValue]], connection: PGConnection) async throws {
         var start = 0
         while start < events.count {
             let slice = events[start..<min(events.count, start + chunk)]
             start += slice.count
-            let list = PostgresSQL.valuesList(rows: slice.count, casts: [
-                "bigint", "text", "text", "text", "text", "text", "bigint", "text", "text", "text", "text", "text",
-            ])
             try await connection.query(
-                "INSERT INTO events (\(NormalisationRows.eventColumns)) VALUES \(list)",
-                Array(slice.joined()))
+                "INSERT INTO events (\(NormalisationRows.eventColumns)) \(eventRows.select(eventNames))",
+                eventRows.values(Array(slice)))
         }
     }
 
@@ -124,22 +135,18 @@ extension PostgresStore {
         while start < notifications.count {
             let slice = notifications[start..<min(notifications.count, start + chunk)]
             start += slice.count
-            let list = PostgresSQL.valuesList(rows: slice.count, casts: [
-                "text", "text", "text", "text", "text", "text", "text", "bigint", "bigint", "bigint", "bytea", "boolean",
-            ])
             let inserted = try await connection.query(
                 """
                 INSERT INTO notifications (\(NormalisationRows.notificationColumns))
-                VALUES \(list) ON CONFLICT (id) DO NOTHING RETURNING id, seq
+                \(notificationRows.select(notificationNames)) ON CONFLICT (id) DO NOTHING RETURNING id, seq
                 """,
-                slice.flatMap {
+                notificationRows.values(slice.map {
                     NormalisationRows.notificationRow($0.draft, callbackSeq: $0.callbackSeq, now: now)
-                })
+                }))
             var seqs: [String: Int64] = [:]
             for row in inserted { seqs[row.text(0) ?? ""] = row.int(1) }
             summary.notifications += seqs.count
-            var values: [PGValue] = []
-            var rows = 0
+            var rows: [[PGValue]] = []
             for (draft, _) in slice {
                 // The first draft of an id carries its deliveries (a later one in the batch is a repeat).
                 guard let notificationSeq = seqs.removeValue(forKey: draft.id) else { continue }
@@ -148,14 +155,13 @@ extension PostgresStore {
                     let chain = "\(endpoint)\u{1F}\(NormalisationRows.orderingKey(draft))"
                     let held = draft.awaitingOrder || heldChains.contains(chain)
                     if held { heldChains.insert(chain) }
-                    values += NormalisationRows.deliveryRow(draft, notificationSeq: notificationSeq, endpoint: endpoint,
-                                                            now: now, held: held)
-                    rows += 1
+                    rows.append(NormalisationRows.deliveryRow(draft, notificationSeq: notificationSeq,
+                                                              endpoint: endpoint, now: now, held: held))
                 }
             }
-            if rows > 0 {
-                try await PostgresDeliveries.insert(rows: rows, values: values, connection: connection)
-                summary.deliveries += rows
+            if !rows.isEmpty {
+                try await PostgresDeliveries.insert(rows, connection: connection)
+                summary.deliveries += rows.count
             }
         }
     }

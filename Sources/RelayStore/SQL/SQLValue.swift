@@ -11,6 +11,10 @@ public enum SQLValue: Sendable {
     case bool(Bool)
     case integers([Int64])
     case texts([String])
+    /// PostgreSQL only (bound in batches by the PostgreSQL store's own statements).
+    case bools([Bool])
+    /// PostgreSQL only, as `bytea[]`.
+    case blobs([[UInt8]])
 
     public static func text(orNull value: String?) -> SQLValue { value.map(SQLValue.text) ?? .null }
     public static func integer(orNull value: Int64?) -> SQLValue { value.map(SQLValue.integer) ?? .null }

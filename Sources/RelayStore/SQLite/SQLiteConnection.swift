@@ -140,6 +140,11 @@ public final class SQLiteStatement {
                                            -1, sqliteTransient)
             case .texts(let texts):
                 result = sqlite3_bind_text(pointer, index, Self.jsonArray(texts), -1, sqliteTransient)
+            case .bools(let flags):
+                result = sqlite3_bind_text(pointer, index, "[" + flags.map { $0 ? "1" : "0" }.joined(separator: ",") + "]",
+                                           -1, sqliteTransient)
+            case .blobs:
+                throw SQLiteError(code: SQLITE_MISUSE, message: "arrays of byte strings are bound on PostgreSQL only")
             case .blob(let bytes):
                 result = bytes.withUnsafeBytes { buffer in
                     sqlite3_bind_blob(pointer, index, buffer.baseAddress ?? UnsafeRawPointer(bitPattern: 1),

@@ -21,8 +21,10 @@ extension PostgresStore {
             if !stateKeys.isEmpty {
                 let rows = try await connection.query(
                     """
-                    SELECT client, shipment, leg, newest_relayed, terminal, rto_raised::int::bigint, notification_keys, version
-                    FROM shipment_states WHERE (client, shipment, leg) IN (SELECT * FROM unnest(?::text[], ?::text[], ?::text[]))
+                    SELECT s.client, s.shipment, s.leg, s.newest_relayed, s.terminal, s.rto_raised::int::bigint,
+                        s.notification_keys, s.version
+                    FROM \(Self.stateKeys), LATERAL (SELECT * FROM shipment_states WHERE client = k.client
+                        AND shipment = k.shipment AND leg = k.leg) s
                     """, Self.keyArrays(stateKeys))
                 for row in rows {
                     snapshot.states[try Self.shipmentKey(row)] = NormalisationRows.state(row, from: 3)
@@ -66,8 +68,9 @@ extension PostgresStore {
         if !rows.stateReads.isEmpty {
             let found = try await connection.query(
                 """
-                SELECT client, shipment, leg, version FROM shipment_states
-                WHERE (client, shipment, leg) IN (SELECT * FROM unnest(?::text[], ?::text[], ?::text[]))
+                SELECT s.client, s.shipment, s.leg, s.version
+                FROM \(Self.stateKeys), LATERAL (SELECT * FROM shipment_states WHERE client = k.client
+                    AND shipment = k.shipment AND leg = k.leg) s
                 """, keyArrays(rows.stateReads.map(\.key)))
             for row in found { versions[try shipmentKey(row)] = row.int(3) }
         }
@@ -166,6 +169,11 @@ extension PostgresStore {
         }
     }
 
+    /// The keys of `keyArrays`, each looked up by the primary key (`LATERAL`): as `IN (SELECT * FROM unnest(…))`
+    /// PostgreSQL's generic plan hashed the keys and read the whole table (a sequential scan per batch, growing with
+    /// every shipment ever seen).
+    static let stateKeys = "unnest(?::text[], ?::text[], ?::text[]) AS k (client, shipment, leg)"
+
     static func keyArrays(_ keys: [ShipmentKey]) -> [PGValue] {
         [.texts(keys.map(\.client)), .texts(keys.map(\.shipment)), .texts(keys.map(\.leg.rawValue))]
     }
@@ -183,8 +191,8 @@ extension PostgresStore {
     {
         let rows = try await connection.query(
             """
-            SELECT client, awb, data FROM shipment_registry
-            WHERE (client, awb) IN (SELECT * FROM unnest(?::text[], ?::text[]))
+            SELECT r.client, r.awb, r.data FROM unnest(?::text[], ?::text[]) AS k (client, awb),
+                LATERAL (SELECT * FROM shipment_registry WHERE client = k.client AND awb = k.awb) r
             """, [.texts(keys.map(\.client)), .texts(keys.map(\.awb))])
         var found: [ShipmentRegistrationKey: ShipmentRegistration] = [:]
         for row in rows {

@@ -4,8 +4,12 @@ import Synchronization
 
 /// Named prepared statements for the statements the relay runs again and again (the due read, the lease, the batch
 /// of completions, ingest): PostgresNIO prepares a named statement once per connection and from then on only binds
-/// and executes it, where an unnamed statement is parsed and planned at every call (0.2–0.4 ms of PostgreSQL CPU for
-/// the due read and the lease, measured with `pg_stat_statements.track_planning`).
+/// and executes it, where an unnamed statement is parsed, analysed and rewritten at every call.
+///
+/// They are still planned at every run (`plan_cache_mode=force_custom_plan`, set by `PostgresStore` for its
+/// connections): the planner then sees the values (how many keys an `unnest` yields) and the tables' current sizes.
+/// With cached generic plans the lease kept a sequential scan of `deliveries` chosen while the table was small, and
+/// the planning time saved (0.2–0.4 ms a statement) was lost many times over as the table grew.
 ///
 /// A statement text gets a slot the second time it runs with no NULL among its values (its parameter types are
 /// then all known from the values, and stay so: a NULL later carries no type). Slots are never reused, so a

@@ -52,8 +52,12 @@ public final class PostgresStore: RelayStore, SQLBackedStore {
         var configuration = resolved.configuration
         configuration.options.maximumConnections = maxConnections
         configuration.options.connectTimeout = .seconds(3)
+        // Prepared statements (`PGStatementCache`) are planned at every run, with the values and the tables' sizes
+        // of that run: a generic plan, cached while the tables were small, was seen to keep a sequential scan of
+        // `deliveries` in every lease and of `shipment_states` in every normalisation batch as the tables grew.
+        configuration.options.additionalStartupParameters = [("plan_cache_mode", "force_custom_plan")]
         if let schema {
-            configuration.options.additionalStartupParameters = [("search_path", schema)]
+            configuration.options.additionalStartupParameters.append(("search_path", schema))
         }
         var backgroundLogger = logger
         backgroundLogger.logLevel = logger.logLevel <= .debug ? logger.logLevel : max(logger.logLevel, .warning)

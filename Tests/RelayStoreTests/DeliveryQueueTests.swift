@@ -98,6 +98,37 @@ struct DeliveryQueueTests {
             #expect(try await store.deadLetters(DeadLetterFilter()).map(\.seq) == [leased[2].seq])
         }
     }
+
+    @Test("completions keep what is missing missing: no status code, no expected count, no attempt at all",
+          arguments: StoreBackend.available)
+    func completionNulls(_ backend: StoreBackend) async throws {
+        try await backend.withStore { store in
+            for index in 0..<2 { try await StoreDeliveryTests.deliver(store, awb: "N\(index)") }
+            let leased = Array(try await StoreDeliveryTests.claimAll(store).prefix(2))
+            #expect(leased.count == 2)
+            let now = WallClock.now()
+            let refused = AttemptRecord(startedAt: now, durationMilliseconds: 1, statusCode: nil,
+                                        failureClass: .connect, responseExcerpt: [], error: "connection refused")
+            try await store.complete([
+                Completion(seq: leased[0].seq, attempt: refused, outcome: .retry(at: Self.later(5), .connect),
+                           now: now, expectedAttempts: leased[0].attempts),
+                Completion(seq: leased[1].seq, attempt: nil, outcome: .dead(.endpointRemoved), now: now),
+            ])
+            let first = try await store.attempts(delivery: leased[0].seq)
+            #expect(first.count == 1)
+            #expect(first.first?.statusCode == nil)
+            #expect(first.first?.failureClass == FailureClass.connect.rawValue)
+            #expect(first.first?.responseExcerpt == [])
+            #expect(try await store.attempts(delivery: leased[1].seq).isEmpty)
+            let states = Dictionary(uniqueKeysWithValues: try await store.deliveries(notificationId: nil, limit: 100)
+                .map { ($0.seq, $0) })
+            #expect(states[leased[0].seq]?.state == DeliveryState.pending.rawValue)
+            #expect(states[leased[0].seq]?.attempts == 1)
+            #expect(states[leased[1].seq]?.state == DeliveryState.dead.rawValue)
+            #expect(states[leased[1].seq]?.attempts == 0)
+            #expect(states[leased[1].seq]?.failureClass == FailureClass.endpointRemoved.rawValue)
+        }
+    }
 }
 
 /// The queue announces its own changes: a write that makes deliveries due wakes the delivery loop without the caller

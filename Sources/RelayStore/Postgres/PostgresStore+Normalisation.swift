@@ -3,41 +3,37 @@ public import RelayCore
 
 /// Normalisation on the shared store.
 ///
-/// Snapshots are plain reads (one statement for the states and registrations), taken without locks. A
+/// Snapshots are plain reads (one statement for the states, one for the registrations), taken without locks. A
 /// commit runs under the normalisation advisory lock, so commits of all instances, registrations and the expiry of
 /// held deliveries take turns (a registration commits either before a commit, which then sees it changed, or after
 /// it, and then releases what it held); inside it, the versions read are compared with what is stored, so a state
 /// written by another instance since the snapshot is never overwritten (the batch is normalised again), and a
-/// callback another instance normalised is never normalised twice. What a batch produced is written with two
-/// statements that bind one array per column.
+/// callback another instance normalised is never normalised twice. What a batch produced is written with a handful
+/// of multi-row statements.
 extension PostgresStore {
     public func snapshot(for keys: NormalisationKeys) async throws -> NormalisationSnapshot {
         guard !keys.isEmpty else { return NormalisationSnapshot() }
-        let stateKeys = Array(keys.states)
-        let registrationKeys = Array(keys.registrations)
         return try await read { connection in
             var snapshot = NormalisationSnapshot()
             for key in keys.states { snapshot.states[key] = .absent }
             for key in keys.registrations { snapshot.registrations.updateValue(nil, forKey: key) }
-            // States and registrations in one statement (one round trip per snapshot).
-            let rows = try await connection.query(
-                """
-                SELECT 's', s.client, s.shipment, s.leg, s.newest_relayed, s.terminal, s.rto_raised::int::bigint,
-                    s.notification_keys, s.version, NULL::text
-                FROM \(Self.stateKeys), LATERAL (SELECT * FROM shipment_states WHERE client = k.client
-                    AND shipment = k.shipment AND leg = k.leg OFFSET 0) s
-                UNION ALL
-                SELECT 'r', r.client, r.awb, NULL, NULL, NULL, NULL, NULL, NULL, r.data
-                FROM \(Self.registrationKeys), LATERAL (SELECT * FROM shipment_registry WHERE client = k.client
-                    AND awb = k.awb OFFSET 0) r
-                """, Self.keyArrays(stateKeys) + Self.keyArrays(registrationKeys))
-            for row in rows {
-                if row.text(0) == "s" {
-                    snapshot.states[try Self.shipmentKey(row, from: 1)] = NormalisationRows.state(row, from: 4)
-                } else {
-                    let key = ShipmentRegistrationKey(client: row.text(1) ?? "", awb: row.text(2) ?? "")
-                    snapshot.registrations.updateValue(
-                        try NormalisationRows.registration(data: row.text(9), awb: key.awb), forKey: key)
+            let stateKeys = Array(keys.states)
+            if !stateKeys.isEmpty {
+                let rows = try await connection.query(
+                    """
+                    SELECT s.client, s.shipment, s.leg, s.newest_relayed, s.terminal, s.rto_raised::int::bigint,
+                        s.notification_keys, s.version
+                    FROM \(Self.stateKeys), LATERAL (SELECT * FROM shipment_states WHERE client = k.client
+                        AND shipment = k.shipment AND leg = k.leg OFFSET 0) s
+                    """, Self.keyArrays(stateKeys))
+                for row in rows {
+                    snapshot.states[try Self.shipmentKey(row)] = NormalisationRows.state(row, from: 3)
+                }
+            }
+            let registrationKeys = Array(keys.registrations)
+            if !registrationKeys.isEmpty {
+                for (key, registration) in try await Self.registrations(registrationKeys, connection: connection) {
+                    snapshot.registrations.updateValue(registration, forKey: key)
                 }
             }
             return snapshot
@@ -52,8 +48,6 @@ extension PostgresStore {
         let lockKey = PostgresSchema.lockKey(PostgresSchema.normalisationLock, schema: schema)
         do {
             return .committed(try await transaction { connection in
-                // A statement of its own: the statements after it see everything committed before the lock was
-                // granted (a statement's snapshot is taken when it starts).
                 try await connection.query("SELECT pg_advisory_xact_lock(?)", [.integer(lockKey)])
                 return try await Self.commit(rows, connection: connection)
             })
@@ -66,36 +60,23 @@ extension PostgresStore {
         }
     }
 
-    /// Under the lock, three statements: claim and check, then events and notifications, then deliveries, states
-    /// and the wake-up (plus one per callback that needs its row marked, which is rare).
     static func commit(_ rows: NormalisationRows, connection: PGConnection) async throws -> NormalisationSummary {
-        // Claims the callbacks and reads the versions and registrations the batch rests on, in one statement.
-        let found = try await connection.query(
-            """
-            WITH claimed AS (DELETE FROM unnormalised WHERE seq = ANY(?) RETURNING seq)
-            SELECT 'c', seq, NULL::text, NULL::text, NULL::text, NULL::bigint FROM claimed
-            UNION ALL
-            SELECT 'v', NULL, s.client, s.shipment, s.leg, s.version
-            FROM \(Self.stateKeys), LATERAL (SELECT * FROM shipment_states WHERE client = k.client
-                AND shipment = k.shipment AND leg = k.leg OFFSET 0) s
-            UNION ALL
-            SELECT 'r', NULL, r.client, r.awb, r.data, NULL
-            FROM \(Self.registrationKeys), LATERAL (SELECT * FROM shipment_registry WHERE client = k.client
-                AND awb = k.awb OFFSET 0) r
-            """,
-            [.integers(rows.seqs)] + keyArrays(rows.stateReads.map(\.key))
-                + keyArrays(rows.registrationReads.map(\.key)))
-        var claimed = Set<Int64>()
+        let claimed = Set(try await connection.query(
+            "DELETE FROM unnormalised WHERE seq = ANY(?) RETURNING seq", [.integers(rows.seqs)]) { $0.int(0) })
+        // Under the lock no other commit runs, and each statement sees what earlier ones committed.
         var versions: [ShipmentKey: Int64] = [:]
+        if !rows.stateReads.isEmpty {
+            let found = try await connection.query(
+                """
+                SELECT s.client, s.shipment, s.leg, s.version
+                FROM \(Self.stateKeys), LATERAL (SELECT * FROM shipment_states WHERE client = k.client
+                    AND shipment = k.shipment AND leg = k.leg OFFSET 0) s
+                """, keyArrays(rows.stateReads.map(\.key)))
+            for row in found { versions[try shipmentKey(row)] = row.int(3) }
+        }
         var registrations: [ShipmentRegistrationKey: ShipmentRegistration] = [:]
-        for row in found {
-            switch row.text(0) {
-            case "c": claimed.insert(row.int(1))
-            case "v": versions[try shipmentKey(row, from: 2)] = row.int(5)
-            default:
-                let key = ShipmentRegistrationKey(client: row.text(2) ?? "", awb: row.text(3) ?? "")
-                registrations[key] = try NormalisationRows.registration(data: row.text(4), awb: key.awb)
-            }
+        if !rows.registrationReads.isEmpty {
+            registrations = try await Self.registrations(rows.registrationReads.map(\.key), connection: connection)
         }
         if let conflict = rows.conflict(claimed: claimed, versions: versions, registrations: registrations) {
             throw NormalisationConflictError(conflict: conflict)
@@ -104,31 +85,16 @@ extension PostgresStore {
         summary.callbacks = rows.seqs.count
         summary.outcomes = rows.outcomes
         let now = WallClock.now().epochMilliseconds
-        // Events and notifications in one statement; the notifications' seqs come back for their deliveries.
+        try await insertEvents(rows.callbacks.flatMap(\.events), connection: connection)
         let notifications = rows.callbacks.flatMap { callback in callback.notifications.map { ($0, callback.seq) } }
-        var seqs: [String: Int64] = [:]
-        let events = rows.callbacks.flatMap(\.events)
-        if !events.isEmpty || !notifications.isEmpty {
-            let inserted = try await connection.query(
-                """
-                WITH events_added AS (
-                    INSERT INTO events (\(NormalisationRows.eventColumns)) \(eventRows.select(eventNames))
-                )
-                INSERT INTO notifications (\(NormalisationRows.notificationColumns))
-                \(notificationRows.select(notificationNames)) ON CONFLICT (id) DO NOTHING RETURNING id, seq
-                """,
-                eventRows.values(events) + notificationRows.values(notifications.map {
-                    NormalisationRows.notificationRow($0.0, callbackSeq: $0.1, now: now)
-                }))
-            for row in inserted { seqs[row.text(0) ?? ""] = row.int(1) }
-        }
-        summary.notifications = seqs.count
-        let deliveries = deliveryRows(notifications.map(\.0), seqs: seqs, now: now)
-        summary.deliveries = deliveries.count
-        if !deliveries.isEmpty || !rows.stateWrites.isEmpty {
+        try await insertNotifications(notifications, now: now, connection: connection, summary: &summary)
+        if !rows.stateWrites.isEmpty {
             try await connection.query(
-                Self.deliveriesAndStatesSQL,
-                deliveryRows.values(deliveries) + stateRows.values(rows.stateWrites.map { NormalisationRows.stateRow($0) }))
+                """
+                INSERT INTO shipment_states (\(NormalisationRows.stateColumns))
+                \(Self.stateRows.select(Self.stateNames))
+                \(NormalisationRows.stateUpsert)
+                """, Self.stateRows.values(rows.stateWrites.map { NormalisationRows.stateRow($0) }))
         }
         for callback in rows.callbacks {
             if let mark = callback.mark { try await connection.query(NormalisationRows.markSQL, mark) }
@@ -136,56 +102,9 @@ extension PostgresStore {
         return summary
     }
 
-    /// The deliveries of the notifications that were inserted (the first draft of an id carries its deliveries;
-    /// a later one in the batch, or one stored before, is a repeat). Rows of one statement do not see each other:
-    /// a chain held earlier in the batch holds the later rows of that chain too.
-    static func deliveryRows(_ drafts: [NotificationDraft], seqs: [String: Int64], now: Int64) -> [[PGValue]] {
-        var seqs = seqs
-        var heldChains = Set<String>()
-        var rows: [[PGValue]] = []
-        for draft in drafts {
-            guard let notificationSeq = seqs.removeValue(forKey: draft.id) else { continue }
-            for endpoint in draft.endpointIds {
-                let chain = "\(endpoint)\u{1F}\(NormalisationRows.orderingKey(draft))"
-                let held = draft.awaitingOrder || heldChains.contains(chain)
-                if held { heldChains.insert(chain) }
-                rows.append(NormalisationRows.deliveryRow(draft, notificationSeq: notificationSeq, endpoint: endpoint,
-                                                          now: now, held: held))
-            }
-        }
-        return rows
-    }
+    static let chunk = 1000
 
-    /// Inserts the deliveries, writes the shipment states, and wakes every instance's delivery loop at commit (when
-    /// deliveries were added). A delivery is held (`awaiting_order`) when its row says so (no order code yet, or an
-    /// earlier row of its chain in this statement is held) or an earlier delivery of its chain is held: a later
-    /// notification never overtakes a held one. Delivery rows: notification seq, notification id, client, endpoint,
-    /// ordering key, event time, now, held.
-    static let deliveriesAndStatesSQL = """
-        WITH added AS (
-            INSERT INTO deliveries (notification_seq, notification_id, client, endpoint, ordering_key, event_time,
-                state, next_attempt_at, created_at, updated_at, held_at)
-            SELECT v.nseq, v.nid, v.client, v.endpoint, v.okey, v.etime,
-                CASE WHEN h.held THEN 'awaiting_order' ELSE 'pending' END, v.now, v.now, v.now,
-                CASE WHEN h.held THEN v.now END
-            FROM (\(deliveryRows.select(["nseq", "nid", "client", "endpoint", "okey", "etime", "now", "held"]))) AS v,
-                LATERAL (SELECT v.held OR EXISTS (SELECT 1 FROM deliveries e WHERE e.state = 'awaiting_order'
-                    AND e.ordering_key = v.okey AND e.endpoint = v.endpoint) AS held) h
-            RETURNING 1
-        ),
-        states AS (
-            INSERT INTO shipment_states (\(NormalisationRows.stateColumns)) \(stateRows.select(stateNames))
-            \(NormalisationRows.stateUpsert)
-        )
-        SELECT pg_notify('\(PostgresStore.deliveriesChannel)', '') WHERE EXISTS (SELECT 1 FROM added)
-        """
-
-    static let deliveryRows = PGUnnest(types: ["bigint", "text", "text", "text", "text", "bigint", "bigint", "boolean"])
-    static let stateRows = PGUnnest(types: ["text", "text", "text", "bigint", "text", "boolean", "text", "bigint"])
-    static let stateNames = columnNames(NormalisationRows.stateColumns)
-
-    /// The rows' columns as arrays (`PGUnnest`): types, and names that are the table's columns. Arrays have no
-    /// length limit, so a batch of any size is one statement.
+    /// The rows' columns as arrays (`PGUnnest`): types, and names that are the table's columns.
     static let eventRows = PGUnnest(types: [
         "bigint", "text", "text", "text", "text", "text", "bigint", "text", "text", "text", "text", "text",
     ])
@@ -194,9 +113,60 @@ extension PostgresStore {
         "text", "text", "text", "text", "text", "text", "text", "bigint", "bigint", "bigint", "bytea", "boolean",
     ])
     static let notificationNames = columnNames(NormalisationRows.notificationColumns)
+    static let stateRows = PGUnnest(types: ["text", "text", "text", "bigint", "text", "boolean", "text", "bigint"])
+    static let stateNames = columnNames(NormalisationRows.stateColumns)
 
     static func columnNames(_ list: String) -> [String] {
         list.split(separator: ",").map { $0.split(whereSeparator: \.isWhitespace).joined() }
+    }
+
+    static func insertEvents(_ events: [[SQLValue]], connection: PGConnection) async throws {
+        var start = 0
+        while start < events.count {
+            let slice = events[start..<min(events.count, start + chunk)]
+            start += slice.count
+            try await connection.query(
+                "INSERT INTO events (\(NormalisationRows.eventColumns)) \(eventRows.select(eventNames))",
+                eventRows.values(Array(slice)))
+        }
+    }
+
+    static func insertNotifications(_ notifications: [(draft: NotificationDraft, callbackSeq: Int64)], now: Int64,
+                                    connection: PGConnection, summary: inout NormalisationSummary) async throws {
+        var start = 0
+        var heldChains = Set<String>()
+        while start < notifications.count {
+            let slice = notifications[start..<min(notifications.count, start + chunk)]
+            start += slice.count
+            let inserted = try await connection.query(
+                """
+                INSERT INTO notifications (\(NormalisationRows.notificationColumns))
+                \(notificationRows.select(notificationNames)) ON CONFLICT (id) DO NOTHING RETURNING id, seq
+                """,
+                notificationRows.values(slice.map {
+                    NormalisationRows.notificationRow($0.draft, callbackSeq: $0.callbackSeq, now: now)
+                }))
+            var seqs: [String: Int64] = [:]
+            for row in inserted { seqs[row.text(0) ?? ""] = row.int(1) }
+            summary.notifications += seqs.count
+            var rows: [[PGValue]] = []
+            for (draft, _) in slice {
+                // The first draft of an id carries its deliveries (a later one in the batch is a repeat).
+                guard let notificationSeq = seqs.removeValue(forKey: draft.id) else { continue }
+                for endpoint in draft.endpointIds {
+                    // Rows of one statement do not see each other: a chain held earlier in the batch holds too.
+                    let chain = "\(endpoint)\u{1F}\(NormalisationRows.orderingKey(draft))"
+                    let held = draft.awaitingOrder || heldChains.contains(chain)
+                    if held { heldChains.insert(chain) }
+                    rows.append(NormalisationRows.deliveryRow(draft, notificationSeq: notificationSeq,
+                                                              endpoint: endpoint, now: now, held: held))
+                }
+            }
+            if !rows.isEmpty {
+                try await PostgresDeliveries.insert(rows, connection: connection)
+                summary.deliveries += rows.count
+            }
+        }
     }
 
     /// The keys of `keyArrays`, each looked up by the primary key (`LATERAL … OFFSET 0`, which PostgreSQL cannot
@@ -204,21 +174,33 @@ extension PostgresStore {
     /// and read the whole table, a sequential scan per batch growing with every shipment ever seen (it costs random
     /// index reads at 4× a sequential one, so up to some 100,000 rows the scan looks cheaper than 128 probes).
     static let stateKeys = "unnest(?::text[], ?::text[], ?::text[]) AS k (client, shipment, leg)"
-    static let registrationKeys = "unnest(?::text[], ?::text[]) AS k (client, awb)"
 
     static func keyArrays(_ keys: [ShipmentKey]) -> [PGValue] {
         [.texts(keys.map(\.client)), .texts(keys.map(\.shipment)), .texts(keys.map(\.leg.rawValue))]
     }
 
-    static func keyArrays(_ keys: [ShipmentRegistrationKey]) -> [PGValue] {
-        [.texts(keys.map(\.client)), .texts(keys.map(\.awb))]
-    }
-
-    /// The key in columns `first` … `first + 2` (client, shipment, leg).
-    static func shipmentKey(_ row: PGRow, from first: Int) throws -> ShipmentKey {
-        guard let leg = ShipmentLeg(rawValue: row.text(first + 2) ?? "") else {
+    static func shipmentKey(_ row: PGRow) throws -> ShipmentKey {
+        guard let leg = ShipmentLeg(rawValue: row.text(2) ?? "") else {
             throw NormalisationReadError(detail: "a stored shipment state has an unknown leg")
         }
-        return ShipmentKey(client: row.text(first) ?? "", shipment: row.text(first + 1) ?? "", leg: leg)
+        return ShipmentKey(client: row.text(0) ?? "", shipment: row.text(1) ?? "", leg: leg)
+    }
+
+    /// The stored registrations of `keys` (a key without one is left out).
+    static func registrations(_ keys: [ShipmentRegistrationKey], connection: PGConnection) async throws
+        -> [ShipmentRegistrationKey: ShipmentRegistration]
+    {
+        let rows = try await connection.query(
+            """
+            SELECT r.client, r.awb, r.data FROM unnest(?::text[], ?::text[]) AS k (client, awb),
+                LATERAL (SELECT * FROM shipment_registry WHERE client = k.client AND awb = k.awb OFFSET 0) r
+            """, [.texts(keys.map(\.client)), .texts(keys.map(\.awb))])
+        var found: [ShipmentRegistrationKey: ShipmentRegistration] = [:]
+        for row in rows {
+            let key = ShipmentRegistrationKey(client: row.text(0) ?? "", awb: row.text(1) ?? "")
+            found[key] = try NormalisationRows.registration(data: row.text(2), awb: key.awb)
+        }
+        return found
     }
 }
+

@@ -50,6 +50,23 @@ struct StoreTests {
         }
     }
 
+    @Test("unnormalised callbacks can be asked for by age (a shared store's sweep takes only old ones)",
+          arguments: StoreBackend.available)
+    func unnormalisedByAge(_ backend: StoreBackend) async throws {
+        try await backend.withStore { store in
+            var (old, oldParsed) = Self.callback(awb: "AGE1")
+            old.receivedAt = EventTime(epochMilliseconds: WallClock.now().epochMilliseconds - 60_000)
+            let oldOutcome = try await store.ingest(old, dedupKey: oldParsed.dedupKey)
+            let (recent, recentParsed) = Self.callback(awb: "AGE2")
+            let recentOutcome = try await store.ingest(recent, dedupKey: recentParsed.dedupKey)
+            let cutoff = EventTime(epochMilliseconds: WallClock.now().epochMilliseconds - 30_000)
+            let aged = try await store.unnormalisedCallbacks(afterSeq: 0, receivedBefore: cutoff, limit: 10)
+            #expect(aged.map(\.id) == [oldOutcome.callbackId])
+            let all = try await store.unnormalisedCallbacks(afterSeq: 0, limit: 10)
+            #expect(all.map(\.id) == [oldOutcome.callbackId, recentOutcome.callbackId])
+        }
+    }
+
     @Test("normalisation stores events, notifications and one delivery per matching endpoint, exactly once", arguments: StoreBackend.available)
     func normaliseOnce(_ backend: StoreBackend) async throws {
         try await backend.withStore { store in

@@ -59,35 +59,51 @@ extension PostgresStore {
         }
     }
 
-    /// Writes completions, `completionChunk` per statement. The batch is bound as one array per column, so the
-    /// statement's text is the same for every batch size and runs prepared (`PGStatementCache`).
+    /// Writes completions, `completionChunk` per statement. The batch is bound as one array per column
+    /// (`PGUnnest`), so the statement's text is the same for every batch size and runs prepared.
     private func write(_ completions: [Completion]) async throws {
         var start = 0
         while start < completions.count {
             let chunk = completions[start..<min(completions.count, start + Self.completionChunk)]
             start += chunk.count
-            let columns = CompletionColumns(chunk)
+            let values = Self.completionRows.values(chunk.map(Self.completionRow))
             // One statement for the batch: each delivery's new state and its attempt commit together; a completion
             // whose expected attempt count no longer matches updates nothing and so records no attempt.
             try await read { connection in
-                try await connection.query(Self.completeSQL, columns.values)
+                try await connection.query(Self.completeSQL, values)
             }
         }
     }
 
+    /// A completion's row of `completionRows`.
+    static func completionRow(_ completion: Completion) -> [SQLValue] {
+        let outcome = completion.outcome
+        let attempt = completion.attempt
+        var nextAttempt: Int64?
+        if case .retry(let at, _) = outcome { nextAttempt = at.epochMilliseconds }
+        var deadAt: Int64?
+        if case .dead = outcome { deadAt = completion.now.epochMilliseconds }
+        return [
+            .integer(completion.seq), .integer(orNull: completion.expectedAttempts.map(Int64.init)),
+            .bool(attempt != nil), .text(outcome.state.rawValue), .integer(orNull: nextAttempt),
+            .integer(completion.now.epochMilliseconds), .text(orNull: outcome.failureClass?.rawValue),
+            .integer(orNull: deadAt), .integer(attempt?.startedAt.epochMilliseconds ?? 0),
+            .integer(attempt?.durationMilliseconds ?? 0), .integer(orNull: attempt?.statusCode.map(Int64.init)),
+            .text(orNull: attempt?.failureClass?.rawValue), .blob(attempt?.responseExcerpt ?? []),
+            .text(orNull: attempt?.error), .text(attempt?.trigger ?? "scheduled"),
+        ]
+    }
+
+    static let completionRows = PGUnnest(types: [
+        "bigint", "bigint", "boolean", "text", "bigint", "bigint", "text", "bigint", "bigint", "bigint", "bigint",
+        "text", "bytea", "text", "text",
+    ])
+
     static let completeSQL = """
         WITH input AS (
-            SELECT seq, nullif(expected, \(PGArrays.noInteger)) AS expected, has_attempt, state,
-                nullif(next_at, \(PGArrays.noInteger)) AS next_at, now,
-                CASE WHEN has_failure THEN failure END AS failure, nullif(dead_at, \(PGArrays.noInteger)) AS dead_at,
-                started_at, duration_ms, nullif(status_code, \(PGArrays.noInteger))::integer AS status_code,
-                CASE WHEN has_attempt_failure THEN attempt_failure END AS attempt_failure, excerpt,
-                CASE WHEN has_error THEN error END AS error, trigger
-            FROM unnest(?::bigint[], ?::bigint[], ?::boolean[], ?::text[], ?::bigint[], ?::bigint[], ?::text[],
-                ?::boolean[], ?::bigint[], ?::bigint[], ?::bigint[], ?::bigint[], ?::text[], ?::boolean[], ?::bytea[],
-                ?::text[], ?::boolean[], ?::text[])
-                AS u (seq, expected, has_attempt, state, next_at, now, failure, has_failure, dead_at, started_at,
-                    duration_ms, status_code, attempt_failure, has_attempt_failure, excerpt, error, has_error, trigger)
+            \(completionRows.select(["seq", "expected", "has_attempt", "state", "next_at", "now", "failure", "dead_at",
+                                     "started_at", "duration_ms", "status_code", "attempt_failure", "excerpt", "error",
+                                     "trigger"]))
         ),
         updated AS (
             UPDATE deliveries d SET attempts = d.attempts + CASE WHEN i.has_attempt THEN 1 ELSE 0 END,
@@ -102,42 +118,4 @@ extension PostgresStore {
             i.error, i.trigger
         FROM updated u JOIN input i ON i.seq = u.seq WHERE i.has_attempt
         """
-}
-
-/// A batch of completions as one array per column (`PostgresStore.completeSQL`).
-private struct CompletionColumns {
-    var seq: [Int64] = [], expected: [Int64?] = [], hasAttempt: [Bool] = [], state: [String] = []
-    var nextAt: [Int64?] = [], now: [Int64] = [], failure: [String?] = [], deadAt: [Int64?] = []
-    var startedAt: [Int64] = [], duration: [Int64] = [], statusCode: [Int64?] = [], attemptFailure: [String?] = []
-    var excerpt: [[UInt8]] = [], error: [String?] = [], trigger: [String] = []
-
-    init(_ completions: ArraySlice<Completion>) {
-        for completion in completions {
-            let outcome = completion.outcome
-            let attempt = completion.attempt
-            seq.append(completion.seq)
-            expected.append(completion.expectedAttempts.map(Int64.init))
-            hasAttempt.append(attempt != nil)
-            state.append(outcome.state.rawValue)
-            if case .retry(let at, _) = outcome { nextAt.append(at.epochMilliseconds) } else { nextAt.append(nil) }
-            now.append(completion.now.epochMilliseconds)
-            failure.append(outcome.failureClass?.rawValue)
-            if case .dead = outcome { deadAt.append(completion.now.epochMilliseconds) } else { deadAt.append(nil) }
-            startedAt.append(attempt?.startedAt.epochMilliseconds ?? 0)
-            duration.append(attempt?.durationMilliseconds ?? 0)
-            statusCode.append(attempt?.statusCode.map(Int64.init))
-            attemptFailure.append(attempt?.failureClass?.rawValue)
-            excerpt.append(attempt?.responseExcerpt ?? [])
-            error.append(attempt?.error)
-            trigger.append(attempt?.trigger ?? "scheduled")
-        }
-    }
-
-    /// The values of `completeSQL`'s placeholders.
-    var values: [SQLValue] {
-        [.integers(seq), PGArrays.integers(expected), .bools(hasAttempt), .texts(state), PGArrays.integers(nextAt),
-         .integers(now)] + PGArrays.texts(failure) + [PGArrays.integers(deadAt), .integers(startedAt),
-         .integers(duration), PGArrays.integers(statusCode)] + PGArrays.texts(attemptFailure)
-            + [.blobs(excerpt)] + PGArrays.texts(error) + [.texts(trigger)]
-    }
 }

@@ -90,11 +90,7 @@ extension PostgresStore {
         try await insertNotifications(notifications, now: now, connection: connection, summary: &summary)
         if !rows.stateWrites.isEmpty {
             try await connection.query(
-                """
-                INSERT INTO shipment_states (\(NormalisationRows.stateColumns))
-                \(Self.stateRows.select(Self.stateNames))
-                \(NormalisationRows.stateUpsert)
-                """, Self.stateRows.values(rows.stateWrites.map { NormalisationRows.stateRow($0) }))
+                Self.upsertStatesSQL, Self.stateRows.values(rows.stateWrites.map { NormalisationRows.stateRow($0) }))
         }
         for callback in rows.callbacks {
             if let mark = callback.mark { try await connection.query(NormalisationRows.markSQL, mark) }
@@ -116,6 +112,17 @@ extension PostgresStore {
     static let stateRows = PGUnnest(types: ["text", "text", "text", "bigint", "text", "boolean", "text", "bigint"])
     static let stateNames = columnNames(NormalisationRows.stateColumns)
 
+    /// The statements, made once (the arrays' `unnest` spelled out for the columns).
+    static let insertEventsSQL = "INSERT INTO events (\(NormalisationRows.eventColumns)) \(eventRows.select(eventNames))"
+    static let insertNotificationsSQL = """
+        INSERT INTO notifications (\(NormalisationRows.notificationColumns))
+        \(notificationRows.select(notificationNames)) ON CONFLICT (id) DO NOTHING RETURNING id, seq
+        """
+    static let upsertStatesSQL = """
+        INSERT INTO shipment_states (\(NormalisationRows.stateColumns)) \(stateRows.select(stateNames))
+        \(NormalisationRows.stateUpsert)
+        """
+
     static func columnNames(_ list: String) -> [String] {
         list.split(separator: ",").map { $0.split(whereSeparator: \.isWhitespace).joined() }
     }
@@ -126,8 +133,7 @@ extension PostgresStore {
             let slice = events[start..<min(events.count, start + chunk)]
             start += slice.count
             try await connection.query(
-                "INSERT INTO events (\(NormalisationRows.eventColumns)) \(eventRows.select(eventNames))",
-                eventRows.values(Array(slice)))
+                insertEventsSQL, eventRows.values(Array(slice)))
         }
     }
 
@@ -139,10 +145,7 @@ extension PostgresStore {
             let slice = notifications[start..<min(notifications.count, start + chunk)]
             start += slice.count
             let inserted = try await connection.query(
-                """
-                INSERT INTO notifications (\(NormalisationRows.notificationColumns))
-                \(notificationRows.select(notificationNames)) ON CONFLICT (id) DO NOTHING RETURNING id, seq
-                """,
+                insertNotificationsSQL,
                 notificationRows.values(slice.map {
                     NormalisationRows.notificationRow($0.draft, callbackSeq: $0.callbackSeq, now: now)
                 }))

@@ -1,21 +1,3 @@
-/// Columns with NULLs bound as PostgreSQL arrays: PostgresNIO encodes arrays of non-optional values only, so a
-/// missing integer is bound as `noInteger` (read back with `nullif(x, noInteger)`), and a missing text as "" beside
-/// a boolean array saying which are present (read back with `CASE WHEN has THEN x END`).
-enum PGArrays {
-    /// The integer that stands for NULL: -1, never a time, count, seq or status code (and, unlike `Int64.min`,
-    /// a `bigint` literal in SQL).
-    static let noInteger: Int64 = -1
-
-    static func integers(_ values: [Int64?]) -> SQLValue {
-        .integers(values.map { $0 ?? noInteger })
-    }
-
-    /// Two values: the texts ("" for NULL), then which are present.
-    static func texts(_ values: [String?]) -> [SQLValue] {
-        [.texts(values.map { $0 ?? "" }), .bools(values.map { $0 != nil })]
-    }
-}
-
 /// Rows bound as one array per column and read back with `unnest`, so a statement's text is the same for any number
 /// of rows (it runs prepared, `PGStatementCache`) where a `VALUES` list is a new text, parsed and planned, for each
 /// length. Every column carries a mask of which values are present, so any of them may be NULL.

@@ -55,11 +55,14 @@ struct PGDatabase: SQLDatabase {
         }
     }
 
-    /// Runs `body` on a pooled connection outside a transaction (each statement commits by itself).
-    func withConnection<T: Sendable>(_ body: @escaping @Sendable (PGConnection) async throws -> T) async throws -> T {
+    /// Runs `body` on a pooled connection outside a transaction (each statement commits by itself), failing after
+    /// `timeout` (default: the operation timeout).
+    func withConnection<T: Sendable>(timeout: Duration? = nil,
+                                     _ body: @escaping @Sendable (PGConnection) async throws -> T) async throws -> T
+    {
         let client = self.client
         let logger = self.logger
-        return try await Self.withDeadline(operationTimeout) {
+        return try await Self.withDeadline(timeout ?? operationTimeout) {
             try await client.withConnection { connection in
                 try await body(PGConnection(connection: connection, logger: logger))
             }

@@ -52,10 +52,13 @@ public final class PostgresStore: RelayStore, SQLBackedStore {
         var configuration = resolved.configuration
         configuration.options.maximumConnections = maxConnections
         configuration.options.connectTimeout = .seconds(3)
-        // Prepared statements (`PGStatementCache`) are planned at every run, with the values and the tables' sizes
-        // of that run: a generic plan, cached while the tables were small, was seen to keep a sequential scan of
-        // `deliveries` in every lease and of `shipment_states` in every normalisation batch as the tables grew.
-        configuration.options.additionalStartupParameters = [("plan_cache_mode", "force_custom_plan")]
+        // Plans (docs/ARCHITECTURE.md, "Plans"): every statement the relay runs is a key probe or an ordered range
+        // read of an index, so its connections rule out the plan shapes that only pay on small tables (sequential
+        // scans, hash and merge joins). Prepared statements (`PGStatementCache`) may then keep PostgreSQL's cached
+        // generic plan: it is the same plan however large the tables grow. (With these allowed, a generic plan
+        // made while `deliveries` was small kept a sequential scan in every lease as the table grew; planning every
+        // run instead cost a third of PostgreSQL's CPU.)
+        configuration.options.additionalStartupParameters = PostgresSchema.sessionSettings
         if let schema {
             configuration.options.additionalStartupParameters.append(("search_path", schema))
         }
@@ -159,8 +162,9 @@ public final class PostgresStore: RelayStore, SQLBackedStore {
             id: Identifier.make(prefix: "cb", epochMilliseconds: callback.receivedAt.epochMilliseconds),
             callback: callback, headers: InboundCallback.headersJSON(callback.headers), key: key)
         return try await ingestBatcher.submit(pending) { batch in
-            // Callbacks are answered quickly either way: committed, or 503 so the aggregator retries.
-            try await self.transaction(timeout: self.ingestTimeout) { connection in
+            // Callbacks are answered quickly either way: committed, or 503 so the aggregator retries. The batch is
+            // one statement, atomic by itself: no BEGIN and COMMIT round trips around it.
+            try await self.database.withConnection(timeout: self.ingestTimeout) { connection in
                 try await PostgresIngestBatcher.commit(batch, connection: connection)
             }
         }

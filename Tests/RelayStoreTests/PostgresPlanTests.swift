@@ -1,0 +1,101 @@
+import Foundation
+import RelayCore
+@testable import RelayStore
+import Testing
+
+/// Prepared statements keep PostgreSQL's generic plan (`PGStatementCache`), made once, often while the tables are
+/// nearly empty. That is safe only if such a plan is an index plan: the store's connections rule out sequential
+/// scans and hash and merge joins (`PostgresSchema.sessionSettings`), and this suite checks every text the pipeline
+/// prepares against a nearly empty schema, where a table scan would otherwise look cheapest.
+@Suite("PostgreSQL plans", .enabled(if: StoreBackend.postgresURL != nil))
+struct PostgresPlanTests {
+    @Test("the store's connections rule out table scans, hash and merge joins and JIT; generic plans are allowed")
+    func sessionSettings() async throws {
+        try await StoreBackend.withPostgresSchema { schema in
+            let store = try await StoreBackend.openPostgres(schema: schema)
+            let settings = try await store.read { connection in
+                try await connection.query("""
+                    SELECT current_setting('enable_seqscan'), current_setting('enable_hashjoin'),
+                        current_setting('enable_mergejoin'), current_setting('plan_cache_mode'), current_setting('jit')
+                    """) { [$0.text(0), $0.text(1), $0.text(2), $0.text(3), $0.text(4)] }
+            }
+            await store.close()
+            #expect(settings.first == ["off", "off", "off", "auto", "off"])
+        }
+    }
+
+    @Test("every statement the pipeline prepares has a generic plan without a table scan or a hash or merge join")
+    func genericPlansUseIndexes() async throws {
+        try await StoreBackend.withPostgresSchema { schema in
+            let store = try await StoreBackend.openPostgres(schema: schema)
+            // The pipeline, twice over, so that its statements repeat and get prepared: ingest and normalise, read
+            // what is due and lease it, record outcomes (a retry, then deliveries).
+            for round in 0..<3 {
+                for index in 0..<4 { try await StoreDeliveryTests.deliver(store, awb: "P\(round)-\(index)") }
+                let claimed = try await StoreDeliveryTests.claimAll(store)
+                let now = WallClock.now()
+                for (index, delivery) in claimed.enumerated() {
+                    let outcome: DeliveryOutcome = index == 0
+                        ? .retry(at: EventTime(epochMilliseconds: now.epochMilliseconds + 1), .http5xx) : .delivered
+                    try await store.complete([Completion(seq: delivery.seq, attempt: StoreDeliveryTests.ok,
+                                                         outcome: outcome, now: now,
+                                                         expectedAttempts: delivery.attempts)])
+                }
+                _ = try await store.nextDueTime(after: now)
+            }
+            let texts = PGStatementCache.shared.preparedTexts
+            #expect(texts.contains { $0.contains("FOR UPDATE SKIP LOCKED") }, "the lease was prepared")
+            #expect(texts.contains { $0.contains("INSERT INTO attempts") }, "the completion was prepared")
+            #expect(texts.contains { $0.contains("INSERT INTO callbacks") }, "ingest was prepared")
+            var failures: [String] = []
+            // Statements only (migrations' DDL repeats too, once per test schema). The cache is the process's: the
+            // texts of other suites running now are checked too, except whole-table counts (ops gauges and trace
+            // totals), which scan by nature.
+            let statements = texts.filter { text in
+                ["SELECT", "INSERT", "UPDATE", "DELETE", "WITH"].contains { text.hasPrefix($0) }
+                    && !text.contains("count(")
+            }
+            for text in statements {
+                let plan = try await Self.genericPlan(of: text, in: store)
+                let banned = ["Seq Scan", "Hash Join", "Merge Join", "JIT"].filter { plan.contains($0) }
+                if !banned.isEmpty {
+                    failures.append("\(banned) in the plan of \(text.prefix(120)):\n\(plan)")
+                }
+            }
+            await store.close()
+            #expect(failures.isEmpty, "\(failures.joined(separator: "\n\n"))")
+        }
+    }
+
+    /// The generic plan PostgreSQL makes for `text` (with `$1…$n`) on the store's connection settings.
+    static func genericPlan(of text: String, in store: PostgresStore) async throws -> String {
+        let parameters = Self.parameterCount(text)
+        return try await store.transaction { connection in
+            try await connection.query("SET LOCAL plan_cache_mode = force_generic_plan")
+            try await connection.query("PREPARE relay_plan_probe AS \(text)")
+            let arguments = parameters == 0 ? "" : "(" + Array(repeating: "NULL", count: parameters).joined(separator: ", ") + ")"
+            let lines = try await connection.query("EXPLAIN EXECUTE relay_plan_probe\(arguments)") { $0.text(0) ?? "" }
+            try await connection.query("DEALLOCATE relay_plan_probe")
+            return lines.joined(separator: "\n")
+        }
+    }
+
+    /// The highest `$n` in `text`.
+    static func parameterCount(_ text: String) -> Int {
+        var highest = 0
+        var scanner = text.utf8.makeIterator()
+        var number: Int?
+        while let byte = scanner.next() {
+            if byte == UInt8(ascii: "$") {
+                number = 0
+            } else if let current = number, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) {
+                number = current * 10 + Int(byte - UInt8(ascii: "0"))
+            } else {
+                if let current = number { highest = max(highest, current) }
+                number = nil
+            }
+        }
+        if let current = number { highest = max(highest, current) }
+        return highest
+    }
+}

@@ -143,7 +143,20 @@ struct OperabilityEndToEndTests {
         let deadline = Date().addingTimeInterval(60)
         while Date() < deadline, receiver.requests.count < 2 { try await Task.sleep(for: .milliseconds(100)) }
         #expect(receiver.requests.count >= 2)
-        let text = try await Self.get("http://127.0.0.1:\(fixture.port)/metrics")
+        // An attempt is counted once its outcome is committed, a moment after the receiver has answered: read the
+        // metrics again until both endpoints' attempts are in (bounded).
+        var text = try await Self.get("http://127.0.0.1:\(fixture.port)/metrics")
+        let metricsDeadline = Date().addingTimeInterval(10)
+        while Date() < metricsDeadline,
+            !["notification", "extra/erp"].allSatisfy({ endpoint in
+                text.split(separator: "\n").contains {
+                    $0.hasPrefix("relay_delivery_latency_seconds_count{") && $0.contains("endpoint=\"\(endpoint)\"")
+                }
+            })
+        {
+            try await Task.sleep(for: .milliseconds(100))
+            text = try await Self.get("http://127.0.0.1:\(fixture.port)/metrics")
+        }
         let lines = text.split(separator: "\n")
         for endpoint in ["notification", "extra/erp"] {
             let line = lines.first { $0.hasPrefix("relay_delivery_attempts_total{")

@@ -6,11 +6,8 @@ import Synchronization
 /// of completions, ingest): PostgresNIO prepares a named statement once per connection and from then on only binds
 /// and executes it, where an unnamed statement is parsed, analysed and rewritten at every call.
 ///
-/// PostgreSQL may keep a generic plan for them (planned once, not at every run): the store's connections rule out
-/// sequential scans and hash and merge joins (`PostgresSchema.sessionSettings`), so a plan made while the tables
-/// were small is the same index plan as one made later (`PostgresPlanTests` checks every prepared text). Before,
-/// a generic plan of the lease kept a sequential scan of `deliveries` chosen while the table was small; planning
-/// every run instead cost a third of PostgreSQL's CPU.
+/// PostgreSQL may keep a generic plan for them (planned once, not at every run); the store's connection settings
+/// make that plan an index plan however the tables grow (`PostgresSchema.sessionSettings`, `PostgresPlanTests`).
 ///
 /// A statement text gets a slot the second time it runs with no NULL among its values (its parameter types are
 /// then all known from the values, and stay so: a NULL later carries no type). Slots are never reused, so a

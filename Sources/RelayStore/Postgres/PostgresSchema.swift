@@ -19,7 +19,9 @@ enum PostgresSchema {
     /// caches for a prepared statement is an index plan whatever the tables' sizes when it was made, so it cannot go
     /// stale as they grow. (A table without a usable index is still scanned: "off" only prices the plan shape out,
     /// by a cost so high that it would set off JIT compilation, tens of milliseconds at every run of an ops count:
-    /// JIT is off too. Nothing the relay runs is long enough to gain from it.)
+    /// JIT is off too. Nothing the relay runs is long enough to gain from it.) Before, a generic plan of the lease
+    /// made while `deliveries` was small kept a sequential scan as the table grew; planning every run instead cost
+    /// a third of PostgreSQL's CPU (docs/BENCHMARKS.md, issue #14).
     static let sessionSettings: [(String, String)] = [
         ("plan_cache_mode", "auto"),
         ("enable_seqscan", "off"),

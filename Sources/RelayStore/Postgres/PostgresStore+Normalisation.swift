@@ -19,13 +19,7 @@ extension PostgresStore {
             for key in keys.registrations { snapshot.registrations.updateValue(nil, forKey: key) }
             let stateKeys = Array(keys.states)
             if !stateKeys.isEmpty {
-                let rows = try await connection.query(
-                    """
-                    SELECT s.client, s.shipment, s.leg, s.newest_relayed, s.terminal, s.rto_raised::int::bigint,
-                        s.notification_keys, s.version
-                    FROM \(Self.stateKeys), LATERAL (SELECT * FROM shipment_states WHERE client = k.client
-                        AND shipment = k.shipment AND leg = k.leg OFFSET 0) s
-                    """, Self.keyArrays(stateKeys))
+                let rows = try await connection.query(Self.snapshotStatesSQL, Self.keyArrays(stateKeys))
                 for row in rows {
                     snapshot.states[try Self.shipmentKey(row)] = NormalisationRows.state(row, from: 3)
                 }
@@ -66,12 +60,7 @@ extension PostgresStore {
         // Under the lock no other commit runs, and each statement sees what earlier ones committed.
         var versions: [ShipmentKey: Int64] = [:]
         if !rows.stateReads.isEmpty {
-            let found = try await connection.query(
-                """
-                SELECT s.client, s.shipment, s.leg, s.version
-                FROM \(Self.stateKeys), LATERAL (SELECT * FROM shipment_states WHERE client = k.client
-                    AND shipment = k.shipment AND leg = k.leg OFFSET 0) s
-                """, keyArrays(rows.stateReads.map(\.key)))
+            let found = try await connection.query(stateVersionsSQL, keyArrays(rows.stateReads.map(\.key)))
             for row in found { versions[try shipmentKey(row)] = row.int(3) }
         }
         var registrations: [ShipmentRegistrationKey: ShipmentRegistration] = [:]
@@ -172,11 +161,29 @@ extension PostgresStore {
         }
     }
 
-    /// The keys of `keyArrays`, each looked up by the primary key (`LATERAL … OFFSET 0`, which PostgreSQL cannot
-    /// flatten into a join): as `IN (SELECT * FROM unnest(…))`, or a plain `LATERAL`, the planner hashed the keys
-    /// and read the whole table, a sequential scan per batch growing with every shipment ever seen (it costs random
-    /// index reads at 4× a sequential one, so up to some 100,000 rows the scan looks cheaper than 128 probes).
-    static let stateKeys = "unnest(?::text[], ?::text[], ?::text[]) AS k (client, shipment, leg)"
+    /// The shipment states of the keys of `keyArrays` as `s`, each looked up by the primary key (`LATERAL …
+    /// OFFSET 0`, which PostgreSQL cannot flatten into a join): as `IN (SELECT * FROM unnest(…))`, or a plain
+    /// `LATERAL`, the planner hashed the keys and read the whole table, a sequential scan per batch growing with
+    /// every shipment ever seen (it costs random index reads at 4× a sequential one, so up to some 100,000 rows the
+    /// scan looks cheaper than 128 probes).
+    static let stateProbe = """
+        FROM unnest(?::text[], ?::text[], ?::text[]) AS k (client, shipment, leg),
+            LATERAL (SELECT * FROM shipment_states WHERE client = k.client AND shipment = k.shipment AND leg = k.leg
+                OFFSET 0) s
+        """
+    /// The snapshot's states (a key without one is left out).
+    static let snapshotStatesSQL = """
+        SELECT s.client, s.shipment, s.leg, s.newest_relayed, s.terminal, s.rto_raised::int::bigint,
+            s.notification_keys, s.version
+        \(stateProbe)
+        """
+    /// The commit's check: the versions stored now.
+    static let stateVersionsSQL = "SELECT s.client, s.shipment, s.leg, s.version \(stateProbe)"
+    /// The registrations of `keys`, each looked up by the primary key like `stateProbe`.
+    static let registrationsSQL = """
+        SELECT r.client, r.awb, r.data FROM unnest(?::text[], ?::text[]) AS k (client, awb),
+            LATERAL (SELECT * FROM shipment_registry WHERE client = k.client AND awb = k.awb OFFSET 0) r
+        """
 
     static func keyArrays(_ keys: [ShipmentKey]) -> [PGValue] {
         [.texts(keys.map(\.client)), .texts(keys.map(\.shipment)), .texts(keys.map(\.leg.rawValue))]
@@ -193,11 +200,7 @@ extension PostgresStore {
     static func registrations(_ keys: [ShipmentRegistrationKey], connection: PGConnection) async throws
         -> [ShipmentRegistrationKey: ShipmentRegistration]
     {
-        let rows = try await connection.query(
-            """
-            SELECT r.client, r.awb, r.data FROM unnest(?::text[], ?::text[]) AS k (client, awb),
-                LATERAL (SELECT * FROM shipment_registry WHERE client = k.client AND awb = k.awb OFFSET 0) r
-            """, [.texts(keys.map(\.client)), .texts(keys.map(\.awb))])
+        let rows = try await connection.query(registrationsSQL, [.texts(keys.map(\.client)), .texts(keys.map(\.awb))])
         var found: [ShipmentRegistrationKey: ShipmentRegistration] = [:]
         for row in rows {
             let key = ShipmentRegistrationKey(client: row.text(0) ?? "", awb: row.text(1) ?? "")

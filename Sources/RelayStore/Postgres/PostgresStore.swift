@@ -52,12 +52,7 @@ public final class PostgresStore: RelayStore, SQLBackedStore {
         var configuration = resolved.configuration
         configuration.options.maximumConnections = maxConnections
         configuration.options.connectTimeout = .seconds(3)
-        // Plans (docs/ARCHITECTURE.md, "Plans"): every statement the relay runs is a key probe or an ordered range
-        // read of an index, so its connections rule out the plan shapes that only pay on small tables (sequential
-        // scans, hash and merge joins). Prepared statements (`PGStatementCache`) may then keep PostgreSQL's cached
-        // generic plan: it is the same plan however large the tables grow. (With these allowed, a generic plan
-        // made while `deliveries` was small kept a sequential scan in every lease as the table grew; planning every
-        // run instead cost a third of PostgreSQL's CPU.)
+        // Plan settings that let prepared statements keep their generic plans (`PostgresSchema.sessionSettings`).
         configuration.options.additionalStartupParameters = PostgresSchema.sessionSettings
         if let schema {
             configuration.options.additionalStartupParameters.append(("search_path", schema))

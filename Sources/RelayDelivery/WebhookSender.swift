@@ -4,6 +4,7 @@ import NIOCore
 import NIOHTTP1
 import RelayCore
 import RelayStore
+import Synchronization
 
 /// Sends one attempt of a delivery: Standard Webhooks signature, the endpoint's static headers or Magento admin
 /// token, no redirects, one deadline for the whole exchange (connect, head and body); keeps at most 64 KiB of the
@@ -77,19 +78,7 @@ struct WebhookSender: Sendable {
         request.body = .bytes(ByteBuffer(bytes: delivery.payload))
         // One deadline covers the whole exchange: connect, request, response head and body. AsyncHTTPClient's own
         // deadline ends when the head arrives, so the body is read in a task that the deadline cancels.
-        let deadline = ContinuousClock.now + .milliseconds(Int64(timeout * 1000))
-        let prepared = request
-        let client = self.client
-        let outcome = await withTaskGroup(of: Exchange?.self) { group in
-            group.addTask { await Self.exchange(prepared, client: client, deadline: .now() + timeAmount) }
-            group.addTask {
-                try? await Task.sleep(until: deadline, clock: .continuous)
-                return nil
-            }
-            let first = await group.next() ?? nil
-            group.cancelAll()
-            return first
-        }
+        let outcome = await Self.exchange(request, client: client, within: timeAmount)
         switch outcome {
         case .complete(let status, let retryAfter, let body, let truncated):
             return Result(statusCode: status, failure: nil, retryAfter: retryAfter,
@@ -114,6 +103,27 @@ struct WebhookSender: Sendable {
         case complete(status: Int, retryAfter: String?, body: [UInt8], truncated: Bool)
         /// `afterHead`: the status received before the failure, if the head had arrived.
         case failed(afterHead: Int?, description: String)
+    }
+
+    /// Runs the exchange in a task that an event-loop timer cancels at `timeout`; nil when the timer came first
+    /// and the exchange did not complete. (A timer on an event loop costs no task and no dispatch timer.)
+    static func exchange(_ request: HTTPClientRequest, client: HTTPClient, within timeout: TimeAmount) async
+        -> Exchange?
+    {
+        let work = Task { await exchange(request, client: client, deadline: .now() + timeout) }
+        let expired = ExpiryFlag()
+        let timer = client.eventLoopGroup.any().scheduleTask(in: timeout) {
+            expired.fired.store(true, ordering: .relaxed)
+            work.cancel()
+        }
+        let outcome = await withTaskCancellationHandler { await work.value } onCancel: { work.cancel() }
+        timer.cancel()
+        if case .complete = outcome { return outcome }
+        return expired.fired.load(ordering: .relaxed) ? nil : outcome
+    }
+
+    private final class ExpiryFlag: Sendable {
+        let fired = Atomic<Bool>(false)
     }
 
     static func exchange(_ request: HTTPClientRequest, client: HTTPClient, deadline: NIODeadline) async -> Exchange {

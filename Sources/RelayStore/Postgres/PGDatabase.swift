@@ -1,4 +1,6 @@
 import Logging
+import NIOCore
+import NIOPosix
 import PostgresNIO
 
 /// The SQL seam over PostgreSQL: reads on a pooled connection, writes in a transaction; every operation fails
@@ -83,8 +85,8 @@ struct PGDatabase: SQLDatabase {
                 let work = Task {
                     do { outcome.finish(.success(try await operation())) } catch { outcome.finish(.failure(error)) }
                 }
-                let timer = Task {
-                    try await Task.sleep(for: timeout)
+                // A timer on an event loop, not a sleeping task: it costs no task and no dispatch timer per operation.
+                let timer = MultiThreadedEventLoopGroup.singleton.any().scheduleTask(in: TimeAmount(timeout)) {
                     if outcome.finish(.failure(PostgresStoreError.unavailable("PostgreSQL did not answer within \(timeout)"))) {
                         work.cancel()
                     }

@@ -103,6 +103,9 @@ public final class SQLiteConnection: @unchecked Sendable {
     /// The rowid of the last insert.
     public var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(handle) }
 
+    /// False while a transaction is open on this connection.
+    var isAutocommit: Bool { sqlite3_get_autocommit(handle) != 0 }
+
     var lastMessage: String { String(cString: sqlite3_errmsg(handle)) }
 }
 

@@ -35,10 +35,26 @@ final class SQLiteReader: @unchecked Sendable {
 
     /// Runs `body` now, on the calling thread: for small indexed reads only (WAL readers do not wait for the
     /// writer, so this blocks no longer than the read itself).
-    func readNow<T>(_ body: (SQLiteConnection) throws -> T) throws -> T {
-        // Each statement reads on its own (no transaction around the body): the callers check what they read
-        // where it matters (a normalisation commit compares the versions it rests on; a lease takes only what is
-        // still due), and no transaction can be left open by a failure.
-        try hot.withLock { connection in try body(connection) }
+    ///
+    /// - Parameter snapshot: run the body's statements in one read transaction, so that they all see one moment
+    ///   (and the page cache, which a reader drops whenever its transaction begins after a commit of the writer,
+    ///   is dropped once, not at each statement). Without it each statement reads on its own. Either way the
+    ///   callers check what they read where it matters: a normalisation commit compares the versions it rests on;
+    ///   a lease takes only what is still due.
+    func readNow<T>(snapshot: Bool = false, _ body: (SQLiteConnection) throws -> T) throws -> T {
+        try hot.withLock { connection in
+            guard snapshot else { return try body(connection) }
+            try connection.execute("BEGIN")
+            defer { Self.end(connection) }
+            return try body(connection)
+        }
+    }
+
+    /// Ends a read transaction. It has nothing to lose, but one left open would pin the WAL (no checkpoint could
+    /// pass it) and freeze what this connection sees: if it cannot be ended, the process stops rather than serve
+    /// stale reads.
+    private static func end(_ connection: SQLiteConnection) {
+        if (try? connection.execute("COMMIT")) == nil { try? connection.execute("ROLLBACK") }
+        precondition(connection.isAutocommit, "a read transaction on the SQLite reader could not be ended")
     }
 }

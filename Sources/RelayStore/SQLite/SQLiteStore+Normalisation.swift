@@ -5,7 +5,7 @@ extension SQLiteStore {
     /// written meanwhile is caught by `commit`.
     public func snapshot(for keys: NormalisationKeys) async throws -> NormalisationSnapshot {
         guard !keys.isEmpty else { return NormalisationSnapshot() }
-        return try reader.readNow { connection in try Self.snapshot(for: keys, connection: connection) }
+        return try reader.readNow(snapshot: true) { connection in try Self.snapshot(for: keys, connection: connection) }
     }
 
     static func snapshot(for keys: NormalisationKeys, connection: SQLiteConnection) throws -> NormalisationSnapshot {

@@ -1,3 +1,5 @@
+import NIOCore
+import NIOPosix
 import Synchronization
 
 /// Wakes the delivery loop: on new deliveries, on a finished attempt, or after a timeout.
@@ -31,22 +33,18 @@ public final class DeliveryWakeup: Sendable {
             return state.pending
         }
         if signalled { return }
-        // A cancelled caller is woken too: the signal wait itself ignores cancellation.
+        // The timeout is a timer on an event loop (no task and no dispatch timer per wait: the loop waits after
+        // every claim). A timer that fires just after a signal leaves `pending` set: the next wait returns at once
+        // and the loop looks again, which is harmless. A cancelled caller is woken too.
+        let timer = MultiThreadedEventLoopGroup.singleton.any().scheduleTask(in: TimeAmount(timeout)) { [self] in
+            signal()
+        }
         await withTaskCancellationHandler {
-            await withTaskGroup(of: Void.self) { group in
-                group.addTask { await self.waitForSignal() }
-                group.addTask {
-                    do {
-                        try await Task.sleep(for: timeout)
-                        self.signal()
-                    } catch {}
-                }
-                await group.next()
-                group.cancelAll()
-            }
+            await waitForSignal()
         } onCancel: {
             self.signal()
         }
+        timer.cancel()
     }
 
     private func waitForSignal() async {

@@ -43,6 +43,19 @@ public final class NormalisationQueue: Sendable {
         state.withLock { $0.queued.contains(seq) }
     }
 
+    /// Takes up to `limit` queued items without waiting (none when the queue is empty); leaves `overflowed` for
+    /// `next`.
+    public func takeNow(limit: Int) -> [NormalisationInput] {
+        state.withLock { state in
+            let count = min(limit, state.items.count)
+            guard count > 0 else { return [] }
+            let items = Array(state.items.prefix(count))
+            state.items.removeFirst(count)
+            for item in items { state.queued.remove(item.callback.seq) }
+            return items
+        }
+    }
+
     /// Wakes the consumer so it can notice shutdown.
     public func finish() {
         let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in

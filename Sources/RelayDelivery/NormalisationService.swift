@@ -62,7 +62,8 @@ public final class NormalisationService: Service, Sendable {
             try await catchUp()
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { await self.sweep() }
-                while var (items, overflowed) = await queue.next(limit: batchLimit) {
+                while let (first, overflowed) = await queue.next(limit: batchLimit) {
+                    var items = first
                     if !items.isEmpty, items.count < gatherBelow {
                         try? await Task.sleep(for: gather)
                         items += queue.takeNow(limit: batchLimit - items.count)

@@ -195,6 +195,26 @@ struct NormalisationStageTests {
         }
     }
 
+    @Test("the queue's takeNow hands over what waits, up to the limit, without waiting")
+    func queueTakeNow() async throws {
+        try await StoreBackend.sqlite.withStore { store in
+            let queue = NormalisationQueue()
+            #expect(queue.takeNow(limit: 16).isEmpty)  // empty: returns at once
+            var inputs: [NormalisationInput] = []
+            for index in 0..<3 {
+                inputs.append(try await Self.ingest(store, awb: "Q\(index)", code: 6, time: "2024-03-08T01:00:00Z"))
+            }
+            for input in inputs { queue.submit(input) }
+            let first = queue.takeNow(limit: 2)
+            #expect(first.map(\.callback.seq) == inputs.prefix(2).map(\.callback.seq))
+            #expect(!queue.isQueued(inputs[0].callback.seq))
+            #expect(queue.isQueued(inputs[2].callback.seq))
+            let rest = try #require(await queue.next(limit: 16))
+            #expect(rest.items.map(\.callback.seq) == [inputs[2].callback.seq])
+            #expect(!rest.overflowed)
+        }
+    }
+
     @Test("the service logs a batch whose snapshot fails and leaves its callbacks for the retry",
           arguments: StoreBackend.available)
     func serviceReadError(_ backend: StoreBackend) async throws {

@@ -268,6 +268,14 @@ public final class DeliveryEngine: Service, Sendable {
         let slots = max(1, open.values.reduce(0, +))
         let now = clock()
         let lease = EventTime(epochMilliseconds: now.epochMilliseconds + Int64(leaseSeconds * 1000))
+        // A shared store keeps each chain's order itself (only a chain's head is due there): it reads and leases
+        // in one statement, as many per endpoint as it has free slots, and the book only records what was taken.
+        if let leased = try await store.claimDue(now: now, limits: open, otherLimit: otherLimit, excluding: disabled,
+                                                 owner: owner, until: lease)
+        {
+            book.withLock { book in for delivery in leased { book.claim(delivery) } }
+            return (leased, false)
+        }
         // Per endpoint, a few candidates per free slot: enough to step over chains that wait, without re-reading a
         // large backlog each time a single slot frees up. An endpoint at its cap is not read at all, so however
         // large its backlog, the others' reads stay small.

@@ -213,23 +213,24 @@ struct ScaleOutEndToEndTests {
         let phase = SharedCounter()
         let poster = Task {
             let next = SharedCounter()
-            return try await withThrowingTaskGroup(of: [(Int, Int, String)].self) { group in
+            return try await withThrowingTaskGroup(of: [(Int, Int, String, Duration)].self) { group in
                 for _ in 0..<8 {
                     group.addTask {
-                        var answers: [(Int, Int, String)] = []
+                        var answers: [(Int, Int, String, Duration)] = []
                         while phase.value != 3 {
                             let awb = "PR\(next.next())"
                             let at = phase.value
+                            let sent = ContinuousClock.now
                             let status = (try? await fixture.postClickpostAnswer(awb: awb).status) ?? 0
                             // An answer counts for the phase it was sent and answered in.
                             let now = phase.value
-                            answers.append((at == now ? at : -1, status, awb))
+                            answers.append((at == now ? at : -1, status, awb, ContinuousClock.now - sent))
                             try await Task.sleep(for: .milliseconds(10))
                         }
                         return answers
                     }
                 }
-                var all: [(Int, Int, String)] = []
+                var all: [(Int, Int, String, Duration)] = []
                 for try await part in group { all += part }
                 return all
             }
@@ -240,7 +241,9 @@ struct ScaleOutEndToEndTests {
         phase.set(-1)
         try cluster.stop()
         phase.set(1)
-        try await Task.sleep(for: .seconds(6))
+        // Each answer while down takes the ingest timeout (3 s), and the requests in flight at the stop end up to
+        // 3 s into this phase: 9 s leaves every poster time for at least one whole request while down.
+        try await Task.sleep(for: .seconds(9))
         phase.set(-1)
         try cluster.start()
         phase.set(2)
@@ -252,8 +255,11 @@ struct ScaleOutEndToEndTests {
         }
         let accepted = answers.filter { $0.1 == 200 }.map(\.2)
         let missing = try await Self.waitForDeliveries(receiver, awbs: accepted, timeout: .seconds(60))
+        let slowest = answers.filter { $0.0 == 1 }.map(\.3).max() ?? .zero
+        let all = Dictionary(answers.map { ("\($0.0)/\($0.1)", 1) }, uniquingKeysWith: +).sorted { $0.key < $1.key }
         print("restart: before \(count(0, 200)) × 200; down \(count(1, 200)) × 200, \(count(1, 503)) × 503; "
-              + "after \(count(2, 200)) × 200, \(count(2, 503)) × 503; \(accepted.count) accepted, \(missing.count) undelivered")
+              + "after \(count(2, 200)) × 200, \(count(2, 503)) × 503; \(accepted.count) accepted, \(missing.count) "
+              + "undelivered; slowest answer while down \(slowest); every answer (phase/status: count) \(all)")
         if !missing.isEmpty {
             // What the store holds for each undelivered callback: its answers and rows, for the next reader.
             let list = missing.sorted().map { "'\($0)'" }.joined(separator: ",")
@@ -272,6 +278,7 @@ struct ScaleOutEndToEndTests {
         #expect(count(0, 200) > 0)
         #expect(count(1, 200) == 0, "answered 200 while PostgreSQL was down")
         #expect(count(1, 503) > 0)
+        #expect(slowest < .seconds(5), "an answer while down took \(slowest) (the ingest timeout is 3 s)")
         #expect(count(2, 200) > 0, "did not reconnect")
         #expect(missing.isEmpty, "\(missing.count) accepted callbacks were lost")
         #expect(await relay.terminate() == 0)

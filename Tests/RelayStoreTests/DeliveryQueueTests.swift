@@ -62,6 +62,54 @@ struct DeliveryQueueTests {
         }
     }
 
+    @Test("a shared store reads and leases in one statement: limits per endpoint, one delivery per chain, each taken once by concurrent claims, expired leases taken over; SQLite leaves the choice to the engine",
+          arguments: StoreBackend.available)
+    func claimInOneStatement(_ backend: StoreBackend) async throws {
+        try await backend.withStore { store in
+            // Two events for each of six shipments: a shipment's second notification waits for its first.
+            for index in 0..<6 {
+                try await StoreDeliveryTests.deliver(store, awb: "K\(index)", code: 6, time: "2024-03-08T01:00:00Z")
+                try await StoreDeliveryTests.deliver(store, awb: "K\(index)", code: 8, time: "2024-03-08T06:12:00Z")
+            }
+            let now = Self.later(1)
+            func claim(_ owner: String, limits: [String: Int] = [:], at time: EventTime? = nil) async throws
+                -> [DueDelivery]?
+            {
+                try await store.claimDue(now: time ?? now, limits: limits, otherLimit: limits.isEmpty ? 1000 : 0,
+                                         excluding: [], owner: owner, until: Self.later(60))
+            }
+            guard store.isShared else {
+                #expect(try await claim("a") == nil)
+                return
+            }
+            let heads = try await store.dueDeliveries(now: now, limit: 1000, excluding: [])
+            #expect(heads.count >= 6 && Set(heads.map(\.chain)).count == heads.count)
+            let first = try #require(Set(heads.map(\.endpointId)).sorted().first)
+            let limited = try #require(try await claim("a", limits: [first: 2]))
+            #expect(limited.count == 2 && limited.allSatisfy { $0.endpointId == first })
+            #expect(limited.allSatisfy { !$0.payload.isEmpty && $0.receivedAt != nil && $0.attempts == 0 })
+            // Two processes claiming at the same moment: every head is taken, none twice.
+            async let one = claim("b")
+            async let two = claim("c")
+            let taken = try await limited + (one ?? []) + (two ?? [])
+            #expect(taken.count == heads.count && Set(taken.map(\.seq)) == Set(heads.map(\.seq)))
+            // The second notifications wait while their chains' first ones are in flight …
+            #expect(try await claim("d")?.isEmpty == true)
+            try await store.complete(taken.map {
+                Completion(seq: $0.seq, attempt: StoreDeliveryTests.ok, outcome: .delivered, now: WallClock.now(),
+                           expectedAttempts: $0.attempts)
+            })
+            // … and are due once those are delivered.
+            let seconds = try await store.dueDeliveries(now: now, limit: 1000, excluding: [])
+            #expect(seconds.count >= 6 && Set(seconds.map(\.seq)).isDisjoint(with: taken.map(\.seq)))
+            let next = try #require(try await claim("d"))
+            #expect(Set(next.map(\.seq)) == Set(seconds.map(\.seq)))
+            // An expired lease is taken over, with the attempts it has.
+            let takeover = try #require(try await claim("e", at: Self.later(61)))
+            #expect(Set(takeover.map(\.seq)) == Set(next.map(\.seq)))
+        }
+    }
+
     @Test("one batch of completions: delivered, retry and dead commit with their attempts; a stale repeat changes nothing",
           arguments: StoreBackend.available)
     func batchCompletion(_ backend: StoreBackend) async throws {

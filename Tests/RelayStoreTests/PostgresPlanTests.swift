@@ -32,7 +32,15 @@ struct PostgresPlanTests {
             // what is due and lease it, record outcomes (a retry, then deliveries).
             for round in 0..<3 {
                 for index in 0..<4 { try await StoreDeliveryTests.deliver(store, awb: "P\(round)-\(index)") }
-                let claimed = try await StoreDeliveryTests.claimAll(store)
+                // Two by a read and a lease (tools, and SQLite's way), the rest by the one-statement claim.
+                let now0 = WallClock.now()
+                let readAt = EventTime(epochMilliseconds: now0.epochMilliseconds + 1)
+                let due = try await store.dueDeliveries(now: readAt, limit: 2, excluding: [])
+                let viaLease = try await store.lease(due, owner: "test",
+                    until: EventTime(epochMilliseconds: now0.epochMilliseconds + 60_000), now: readAt)
+                #expect(viaLease.count == 2)
+                let rest = try await StoreDeliveryTests.claimAll(store)
+                let claimed = viaLease + rest
                 let now = WallClock.now()
                 for (index, delivery) in claimed.enumerated() {
                     let outcome: DeliveryOutcome = index == 0
@@ -45,6 +53,7 @@ struct PostgresPlanTests {
             }
             let texts = PGStatementCache.shared.preparedTexts
             #expect(texts.contains { $0.contains("FOR UPDATE SKIP LOCKED") }, "the lease was prepared")
+            #expect(texts.contains { $0.hasPrefix("WITH due AS") }, "the claim was prepared")
             #expect(texts.contains { $0.contains("INSERT INTO attempts") }, "the completion was prepared")
             #expect(texts.contains { $0.contains("INSERT INTO callbacks") }, "ingest was prepared")
             var failures: [String] = []
@@ -68,7 +77,7 @@ struct PostgresPlanTests {
     /// statements in it too, and whole-table statistics (gauges, endpoint counts, trace totals) scan by nature.
     static func pipelineStatements(_ texts: [String]) -> [String] {
         let beginnings = [
-            "WITH input AS", "WITH taken AS", "INSERT INTO", "DELETE FROM unnormalised", "SELECT s.client",
+            "WITH input AS", "WITH taken AS", "WITH due AS", "INSERT INTO", "DELETE FROM unnormalised", "SELECT s.client",
             "SELECT r.client", "SELECT * FROM (SELECT seq, notification_id", "SELECT min(t)",
         ]
         return texts.filter { text in beginnings.contains { text.hasPrefix($0) } }

@@ -23,6 +23,13 @@ struct StoreDeliveryTests {
         -> [DueDelivery]
     {
         let now = WallClock.now()
+        // A shared store claims in one statement, as the delivery engine does.
+        if let leased = try await store.claimDue(
+            now: EventTime(epochMilliseconds: now.epochMilliseconds + 1), limits: [:], otherLimit: 1000, excluding: [],
+            owner: owner, until: EventTime(epochMilliseconds: now.epochMilliseconds + leaseSeconds * 1000))
+        {
+            return leased
+        }
         return try await store.claimDeliveries(
             now: EventTime(epochMilliseconds: now.epochMilliseconds + 1), scan: 1000, owner: owner,
             leaseUntil: EventTime(epochMilliseconds: now.epochMilliseconds + leaseSeconds * 1000), excluding: []

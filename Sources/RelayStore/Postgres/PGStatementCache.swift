@@ -13,7 +13,7 @@ import Synchronization
 /// then all known from the values, and stay so: a NULL later carries no type). Slots are never reused, so a
 /// connection's prepared statement of a slot always has that slot's text; past `capacity` texts run unnamed, as
 /// does SQL built at run time that never repeats, and a multi-row `VALUES` list (each length is a text of its
-/// own, and a plan of one length is no use for another).
+/// own, and a plan of one length is no use for another), and schema changes (`isQuery`).
 final class PGStatementCache: Sendable {
     static let shared = PGStatementCache()
 
@@ -32,7 +32,7 @@ final class PGStatementCache: Sendable {
     func slot(for sql: String, hasNull: Bool) -> Int? {
         state.withLock { state in
             if let slot = state.slots[sql] { return slot }
-            guard !hasNull, state.texts.count < Self.capacity, !sql.contains("), ($") else { return nil }
+            guard !hasNull, state.texts.count < Self.capacity, !sql.contains("), ($"), Self.isQuery(sql) else { return nil }
             let runs = state.seen[sql, default: 0] + 1
             guard runs >= 2 else {
                 // Bounded: SQL built at run time (lists of varying length) would otherwise pile up here.
@@ -45,6 +45,12 @@ final class PGStatementCache: Sendable {
             state.slots[sql] = state.texts.count - 1
             return state.texts.count - 1
         }
+    }
+
+    /// Queries and data changes only: schema changes (migrations, `CREATE SCHEMA`) run once per store opened, and
+    /// a process that opens many stores (the tests) would otherwise fill the slots with them.
+    static func isQuery(_ sql: String) -> Bool {
+        ["SELECT", "WITH", "INSERT", "UPDATE", "DELETE"].contains { sql.hasPrefix($0) }
     }
 
     /// Every text that has a slot, in slot order.

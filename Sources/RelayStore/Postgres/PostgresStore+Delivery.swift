@@ -43,6 +43,40 @@ extension PostgresStore {
         }
     }
 
+    /// What is due, read and leased in one statement: each branch of the due read (`dueSelect`) locks the rows it
+    /// takes `FOR UPDATE … SKIP LOCKED` (rows another instance is leasing are stepped over, not waited for), and one
+    /// `UPDATE … RETURNING` leases them all. One round trip per claim instead of a read and then a lease; the chain
+    /// condition of the read keeps one delivery per (endpoint, shipment) chain in flight across instances.
+    public func claimDue(now: EventTime, limits: [String: Int], otherLimit: Int, excluding: Set<String>,
+                         owner: String, until: EventTime) async throws -> [DueDelivery]?
+    {
+        let due = Self.dueSelect(dialect: .postgres, now: now, limits: limits, otherLimit: otherLimit,
+                                 excluding: excluding, chain: chainHead, lock: " FOR UPDATE OF d SKIP LOCKED")
+        let sql = """
+            WITH due AS (
+            \(due.sql)
+            ),
+            leased AS (
+                UPDATE deliveries d SET state = 'in_flight', lease_owner = ?, lease_until = ?
+                FROM due WHERE d.seq = due.seq
+                RETURNING \(Self.dueColumns(of: "d")), d.notification_seq
+            )
+            SELECT \(Self.dueColumns(of: "l")), n.payload, coalesce(c.received_at, n.created_at)
+            FROM leased l JOIN notifications n ON n.seq = l.notification_seq
+                LEFT JOIN callbacks c ON c.seq = n.callback_seq
+            """
+        let binds = due.binds + [.text(owner), .integer(until.epochMilliseconds)]
+        let leased = try await read { connection in
+            try await connection.query(sql, binds) { row in
+                var delivery = StoreRows.candidate(row)
+                delivery.payload = row.blob(9)
+                delivery.receivedAt = EventTime(epochMilliseconds: row.int(10))
+                return delivery
+            }
+        }
+        return leased.sorted { ($0.eventTime, $0.seq) < ($1.eventTime, $1.seq) }
+    }
+
     /// Leases of a stopped instance cannot be told from those of a running one: in-flight deliveries return to
     /// pending when their lease expires (the claim query takes them then), not on start.
     public func releaseLeases() async throws {}

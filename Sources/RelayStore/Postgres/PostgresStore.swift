@@ -156,11 +156,16 @@ public final class PostgresStore: RelayStore, SQLBackedStore {
         let pending = PostgresIngestBatcher.Pending(
             id: Identifier.make(prefix: "cb", epochMilliseconds: callback.receivedAt.epochMilliseconds),
             callback: callback, headers: InboundCallback.headersJSON(callback.headers), key: key)
-        return try await ingestBatcher.submit(pending) { batch in
-            // Callbacks are answered quickly either way: committed, or 503 so the aggregator retries. The batch is
-            // one statement, atomic by itself: no BEGIN and COMMIT round trips around it.
-            try await self.database.withConnection(timeout: self.ingestTimeout) { connection in
-                try await PostgresIngestBatcher.commit(batch, connection: connection)
+        // Callbacks are answered quickly either way: committed, or 503 so the aggregator retries. The deadline
+        // runs from this callback's arrival, not from its batch's start: during an outage a callback queued behind
+        // a failing batch would otherwise wait for that batch and then for its own (twice the timeout).
+        let (batcher, database, timeout) = (ingestBatcher, database, ingestTimeout)
+        return try await PGDatabase.withDeadline(timeout) {
+            try await batcher.submit(pending) { batch in
+                // The batch is one statement, atomic by itself: no BEGIN and COMMIT round trips around it.
+                try await database.withConnection(timeout: timeout) { connection in
+                    try await PostgresIngestBatcher.commit(batch, connection: connection)
+                }
             }
         }
     }

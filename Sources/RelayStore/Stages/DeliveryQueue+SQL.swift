@@ -4,64 +4,73 @@ public import RelayCore
 /// per backend (`SQLiteStore+Delivery`, `PostgresStore+Delivery`): there the statements must differ (PostgreSQL
 /// takes a batch with one statement and `SKIP LOCKED`; SQLite's single writer needs neither).
 extension DeliveryQueue where Self: SQLBackedStore {
-    public func dueDeliveries(now: EventTime, limit: Int, excluding: Set<String>) async throws -> [DueDelivery] {
-        let nowValue = SQLValue.integer(now.epochMilliseconds)
-        let limitValue = SQLValue.integer(Int64(limit))
-        let excluded = SQLValue.texts(excluding.sorted())
-        let chainHead = self.chainHead
-        // A plain read, no lock: `lease` takes only what is still due when it runs.
-        return try await seam.database.hotRead { session in
-            let notExcluded = "NOT (\(session.dialect.anyOf("endpoint")))"
-            return try await session.query(
-                """
-                SELECT * FROM (SELECT seq, notification_id, client, endpoint, ordering_key, event_time, next_attempt_at,
-                    attempts, trigger
-                FROM deliveries d WHERE state = 'pending' AND next_attempt_at <= ? AND \(notExcluded)\(chainHead)
-                ORDER BY next_attempt_at, seq LIMIT ?) AS due
-                UNION ALL
-                SELECT * FROM (SELECT seq, notification_id, client, endpoint, ordering_key, event_time, next_attempt_at,
-                    attempts, trigger
-                FROM deliveries d WHERE state = 'in_flight' AND lease_until < ? AND \(notExcluded)
-                ORDER BY lease_until LIMIT ?) AS expired
-                """, [nowValue, excluded, limitValue, nowValue, excluded, limitValue]) { StoreRows.candidate($0) }
-        }
-    }
-
     public func dueDeliveries(now: EventTime, limits: [String: Int], otherLimit: Int, excluding: Set<String>)
         async throws -> [DueDelivery]
     {
-        let nowValue = SQLValue.integer(now.epochMilliseconds)
         let chain = chainHead
-        let columns = "seq, notification_id, client, endpoint, ordering_key, event_time, next_attempt_at, attempts, trigger"
-        let endpoints = limits.filter { $0.value > 0 }.sorted { $0.key < $1.key }
         return try await seam.database.hotRead { session in
-            // One branch per endpoint, each an index range scan of `deliveries_due_endpoint` (endpoint, due time).
-            var branches: [String] = []
-            var binds: [SQLValue] = []
+            let due = Self.dueSelect(dialect: session.dialect, now: now, limits: limits, otherLimit: otherLimit,
+                                     excluding: excluding, chain: chain, lock: "")
+            return try await session.query(due.sql, due.binds) { StoreRows.candidate($0) }
+        }
+    }
+
+    /// The columns of a due delivery (`StoreRows.candidate`), as read from `deliveries d`.
+    static func dueColumns(of alias: String? = nil) -> String {
+        let prefix = alias.map { "\($0)." } ?? ""
+        return ["seq", "notification_id", "client", "endpoint", "ordering_key", "event_time", "next_attempt_at",
+                "attempts", "trigger"].map { prefix + $0 }.joined(separator: ", ")
+    }
+
+    /// What is due, as one `UNION ALL` of index range reads: one per endpoint of `limits`
+    /// (`deliveries_due_endpoint`: endpoint, due time; on PostgreSQL one `LATERAL` read per element of the bound
+    /// arrays), one for endpoints neither named nor excluded when `otherLimit` > 0, and one for expired leases. `lock` follows each branch's `LIMIT` (PostgreSQL's claim locks
+    /// the rows it reads).
+    static func dueSelect(dialect: SQLDialect, now: EventTime, limits: [String: Int], otherLimit: Int,
+                          excluding: Set<String>, chain: String, lock: String) -> (sql: String, binds: [SQLValue])
+    {
+        let nowValue = SQLValue.integer(now.epochMilliseconds)
+        let columns = dueColumns()
+        let endpoints = limits.filter { $0.value > 0 }.sorted { $0.key < $1.key }
+        var branches: [String] = []
+        var binds: [SQLValue] = []
+        switch dialect {
+        case .postgres:
+            // One text whatever the endpoints: the limits are bound as two arrays and each endpoint's range read is
+            // a `LATERAL` subquery, so the statement is prepared once (a text per number of endpoints would use up
+            // the statement cache's slots) and "others" is always there (`LIMIT 0` reads nothing).
+            branches.append("""
+                SELECT x.* FROM unnest(?::text[], ?::bigint[]) AS l (endpoint, lim) CROSS JOIN LATERAL (
+                    SELECT \(columns) FROM deliveries d WHERE state = 'pending' AND endpoint = l.endpoint
+                    AND next_attempt_at <= ?\(chain) ORDER BY next_attempt_at, seq LIMIT l.lim\(lock)) AS x
+                """)
+            binds += [.texts(endpoints.map(\.key)), .integers(endpoints.map { Int64($0.value) }), nowValue]
+        case .sqlite:
             for (index, (endpoint, limit)) in endpoints.enumerated() {
                 branches.append("""
                     SELECT * FROM (SELECT \(columns) FROM deliveries d WHERE state = 'pending' AND endpoint = ?
-                        AND next_attempt_at <= ?\(chain) ORDER BY next_attempt_at, seq LIMIT ?) AS e\(index)
+                        AND next_attempt_at <= ?\(chain) ORDER BY next_attempt_at, seq LIMIT ?\(lock)) AS e\(index)
                     """)
                 binds += [.text(endpoint), nowValue, .integer(Int64(limit))]
             }
-            if otherLimit > 0 {
-                branches.append("""
-                    SELECT * FROM (SELECT \(columns) FROM deliveries d WHERE state = 'pending' AND next_attempt_at <= ?
-                        AND NOT (\(session.dialect.anyOf("endpoint")))\(chain)
-                        ORDER BY next_attempt_at, seq LIMIT ?) AS others
-                    """)
-                binds += [nowValue, .texts(limits.keys.sorted()), .integer(Int64(otherLimit))]
-            }
-            branches.append("""
-                SELECT * FROM (SELECT \(columns) FROM deliveries d WHERE state = 'in_flight' AND lease_until < ?
-                    AND NOT (\(session.dialect.anyOf("endpoint"))) ORDER BY lease_until LIMIT ?) AS expired
-                """)
-            binds += [nowValue, .texts(excluding.sorted()), .integer(Int64(max(32, endpoints.map(\.value).max() ?? 0)))]
-            return try await session.query(branches.joined(separator: "\nUNION ALL\n"), binds) {
-                StoreRows.candidate($0)
-            }
         }
+        if otherLimit > 0 || dialect == .postgres {
+            branches.append("""
+                SELECT * FROM (SELECT \(columns) FROM deliveries d WHERE state = 'pending' AND next_attempt_at <= ?
+                    AND NOT (\(dialect.anyOf("endpoint")))\(chain)
+                    ORDER BY next_attempt_at, seq LIMIT ?\(lock)) AS others
+                """)
+            binds += [nowValue, .texts(excluding.union(limits.keys).sorted()), .integer(Int64(max(0, otherLimit)))]
+        }
+        branches.append("""
+            SELECT * FROM (SELECT \(columns) FROM deliveries d WHERE state = 'in_flight' AND lease_until < ?
+                AND NOT (\(dialect.anyOf("endpoint"))) ORDER BY lease_until LIMIT ?\(lock)) AS expired
+            """)
+        let expiredLimit = lock.isEmpty
+            ? max(32, otherLimit, endpoints.map(\.value).max() ?? 0)
+            : max(1, otherLimit + endpoints.map(\.value).reduce(0, +))
+        binds += [nowValue, .texts(excluding.sorted()), .integer(Int64(expiredLimit))]
+        return (branches.joined(separator: "\nUNION ALL\n"), binds)
     }
 
     /// Only a shared store needs the chain condition in SQL: several processes deliver, so a delivery is due only
@@ -71,7 +80,7 @@ extension DeliveryQueue where Self: SQLBackedStore {
     /// `OFFSET 0` keeps the check a per-row probe of `deliveries_chain` on (endpoint, ordering key, event time, seq):
     /// flattened into an anti-join, PostgreSQL was seen (with a fresh table's statistics) to probe on the endpoint
     /// alone and filter every chain of it, 18,846 index entries per candidate, 112 ms per read.
-    private var chainHead: String {
+    var chainHead: String {
         isShared ? """
              AND NOT EXISTS (SELECT 1 FROM deliveries e WHERE e.endpoint = d.endpoint
                 AND e.ordering_key = d.ordering_key AND e.state IN ('pending', 'in_flight')

@@ -6,17 +6,24 @@ public import RelayCore
 /// due, chooses with its own book, leases what it chose with one conditional statement, and records outcomes in
 /// batches (docs/ARCHITECTURE.md).
 public protocol DeliveryQueue: Sendable {
-    /// Due deliveries, oldest due first, without payloads: pending ones whose time has come and that head their
-    /// (endpoint, shipment) chain in the store, and in-flight ones whose lease expired. A plain read: nothing is
-    /// claimed; the delivery engine chooses among them (`lease` then claims).
+    /// Due deliveries without payloads, endpoint by endpoint: pending ones whose time has come and that head their
+    /// (endpoint, shipment) chain in the store, oldest due first, up to `limits[id]` of each endpoint `id` (each
+    /// read from an index of its own endpoint, so a large backlog of an endpoint not asked for costs nothing), up to
+    /// `otherLimit` of endpoints neither named nor excluded (0: none); and in-flight ones whose lease expired, of
+    /// any endpoint but `excluding`. A plain read: nothing is claimed; the delivery engine chooses among them
+    /// (`lease` then claims).
     /// - Parameter excluding: endpoints whose deliveries wait (disabled, or at their in-flight cap).
-    func dueDeliveries(now: EventTime, limit: Int, excluding: Set<String>) async throws -> [DueDelivery]
-
-    /// The same read, endpoint by endpoint: up to `limits[id]` due deliveries of each endpoint `id` (each read from
-    /// an index of its own endpoint, so a large backlog of an endpoint not asked for costs nothing), up to
-    /// `otherLimit` of endpoints not named (0: none), and expired leases of any endpoint but `excluding`.
     func dueDeliveries(now: EventTime, limits: [String: Int], otherLimit: Int, excluding: Set<String>) async throws
         -> [DueDelivery]
+
+    /// Reads and leases what is due in one statement, on a store that keeps each chain's order itself (a shared
+    /// store: only the head of a chain is ever due there, so the caller has nothing to choose): up to `limits[id]`
+    /// deliveries of each endpoint `id`, up to `otherLimit` of endpoints neither named nor excluded, and expired
+    /// leases of endpoints not excluded (up to the sum of the limits). Rows another process is leasing are skipped.
+    /// Returns those leased, with payload, attempts and receive time; or nil when this store cannot (one process on
+    /// an SQLite file orders chains in the engine's book: it reads with `dueDeliveries`, chooses, then `lease`s).
+    func claimDue(now: EventTime, limits: [String: Int], otherLimit: Int, excluding: Set<String>, owner: String,
+                  until: EventTime) async throws -> [DueDelivery]?
 
     /// Claims the given deliveries until `until` with one conditional statement: only those still due (pending and
     /// due, or in flight with an expired lease) and not being claimed by another process are taken. Returns those
@@ -50,6 +57,18 @@ public protocol DeliveryQueue: Sendable {
 
 extension DeliveryQueue {
     public var isShared: Bool { false }
+
+    public func claimDue(now: EventTime, limits: [String: Int], otherLimit: Int, excluding: Set<String>,
+                         owner: String, until: EventTime) async throws -> [DueDelivery]?
+    {
+        nil
+    }
+
+    /// Up to `limit` due deliveries of any endpoint but `excluding`, oldest due first, and expired leases (for
+    /// tests and tools: the engine reads endpoint by endpoint).
+    public func dueDeliveries(now: EventTime, limit: Int, excluding: Set<String>) async throws -> [DueDelivery] {
+        try await dueDeliveries(now: now, limits: [:], otherLimit: limit, excluding: excluding)
+    }
     public func onDeliveriesChanged(_ handler: @escaping @Sendable () -> Void) {}
 
     /// When the next pending delivery falls due (or the next lease ends), if any.

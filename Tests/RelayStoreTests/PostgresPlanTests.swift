@@ -77,7 +77,7 @@ struct PostgresPlanTests {
     /// statements in it too, and whole-table statistics (gauges, endpoint counts, trace totals) scan by nature.
     static func pipelineStatements(_ texts: [String]) -> [String] {
         let beginnings = [
-            "WITH input AS", "WITH taken AS", "WITH due AS", "INSERT INTO", "DELETE FROM unnormalised", "SELECT s.client",
+            "WITH input AS", "WITH taken AS", "WITH due AS", "WITH inserted AS", "INSERT INTO", "DELETE FROM unnormalised", "SELECT s.client",
             "SELECT r.client", "SELECT * FROM (SELECT seq, notification_id", "SELECT min(t)",
         ]
         return texts.filter { text in beginnings.contains { text.hasPrefix($0) } }

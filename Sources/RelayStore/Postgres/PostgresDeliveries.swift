@@ -5,9 +5,12 @@ enum PostgresDeliveries {
     /// order code yet, or an earlier row of its chain in this statement is held) or an earlier delivery of its chain
     /// is held: a later notification never overtakes a held one. Every instance's delivery loop is woken at commit.
     static func insert(_ rows: [[PGValue]], connection: PGConnection) async throws {
-        try await connection.query(insertSQL, deliveryRows.values(rows))
-        try await notify(connection)
+        // The insert and the wake-up in one round trip (a data-modifying `WITH` runs whatever the query reads).
+        try await connection.query(insertAndNotifySQL, deliveryRows.values(rows))
     }
+
+    static let insertAndNotifySQL = "WITH inserted AS (\(insertSQL)) \(notifySQL)"
+    static let notifySQL = "SELECT pg_notify('\(PostgresStore.deliveriesChannel)', '')"
 
     static let insertSQL = """
         INSERT INTO deliveries (notification_seq, notification_id, client, endpoint, ordering_key, event_time,
@@ -24,6 +27,6 @@ enum PostgresDeliveries {
 
     /// Wakes every instance's delivery loop when the transaction commits.
     static func notify(_ connection: PGConnection) async throws {
-        try await connection.query("SELECT pg_notify('\(PostgresStore.deliveriesChannel)', '')")
+        try await connection.query(notifySQL)
     }
 }

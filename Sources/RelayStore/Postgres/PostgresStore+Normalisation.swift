@@ -9,7 +9,7 @@ public import RelayCore
 /// it, and then releases what it held); inside it, the versions read are compared with what is stored, so a state
 /// written by another instance since the snapshot is never overwritten (the batch is normalised again), and a
 /// callback another instance normalised is never normalised twice. What a batch produced is written with a handful
-/// of multi-row statements.
+/// of multi-row statements: events and states together, then notifications, then deliveries with the wake-up.
 extension PostgresStore {
     public func snapshot(for keys: NormalisationKeys) async throws -> NormalisationSnapshot {
         guard !keys.isEmpty else { return NormalisationSnapshot() }
@@ -74,13 +74,18 @@ extension PostgresStore {
         summary.callbacks = rows.seqs.count
         summary.outcomes = rows.outcomes
         let now = WallClock.now().epochMilliseconds
-        try await insertEvents(rows.callbacks.flatMap(\.events), connection: connection)
+        let events = rows.callbacks.flatMap(\.events)
+        let states = rows.stateWrites.map { NormalisationRows.stateRow($0) }
+        if events.count <= chunk {
+            // Events and states are independent of each other and of the notifications: one round trip for both.
+            try await connection.query(Self.insertEventsUpsertStatesSQL,
+                                       eventRows.values(events) + stateRows.values(states))
+        } else {
+            try await insertEvents(events, connection: connection)
+            if !states.isEmpty { try await connection.query(Self.upsertStatesSQL, Self.stateRows.values(states)) }
+        }
         let notifications = rows.callbacks.flatMap { callback in callback.notifications.map { ($0, callback.seq) } }
         try await insertNotifications(notifications, now: now, connection: connection, summary: &summary)
-        if !rows.stateWrites.isEmpty {
-            try await connection.query(
-                Self.upsertStatesSQL, Self.stateRows.values(rows.stateWrites.map { NormalisationRows.stateRow($0) }))
-        }
         for callback in rows.callbacks {
             if let mark = callback.mark { try await connection.query(NormalisationRows.markSQL, mark) }
         }
@@ -107,6 +112,7 @@ extension PostgresStore {
         INSERT INTO notifications (\(NormalisationRows.notificationColumns))
         \(notificationRows.select(notificationNames)) ON CONFLICT (id) DO NOTHING RETURNING id, seq
         """
+    static let insertEventsUpsertStatesSQL = "WITH inserted AS (\(insertEventsSQL)) \(upsertStatesSQL)"
     static let upsertStatesSQL = """
         INSERT INTO shipment_states (\(NormalisationRows.stateColumns)) \(stateRows.select(stateNames))
         \(NormalisationRows.stateUpsert)

@@ -62,7 +62,7 @@ struct DeliveryQueueTests {
         }
     }
 
-    @Test("a shared store reads and leases in one statement: limits per endpoint, one delivery per chain, each taken once by concurrent claims, expired leases taken over; SQLite leaves the choice to the engine",
+    @Test("a shared store reads and leases in one statement: limits per endpoint, one delivery per chain, each taken once by concurrent claims, expired leases taken over within the endpoint's slots; SQLite leaves the choice to the engine",
           arguments: StoreBackend.available)
     func claimInOneStatement(_ backend: StoreBackend) async throws {
         try await backend.withStore { store in
@@ -104,9 +104,12 @@ struct DeliveryQueueTests {
             #expect(seconds.count >= 6 && Set(seconds.map(\.seq)).isDisjoint(with: taken.map(\.seq)))
             let next = try #require(try await claim("d"))
             #expect(Set(next.map(\.seq)) == Set(seconds.map(\.seq)))
-            // An expired lease is taken over, with the attempts it has.
+            // Expired leases are taken over, with the attempts they have, within the endpoint's free slots.
+            let busy = try #require(next.first?.endpointId)
+            let single = try #require(try await claim("f", limits: [busy: 1], at: Self.later(61)))
+            #expect(single.count == 1 && single.allSatisfy { $0.endpointId == busy && $0.attempts == 0 })
             let takeover = try #require(try await claim("e", at: Self.later(61)))
-            #expect(Set(takeover.map(\.seq)) == Set(next.map(\.seq)))
+            #expect(Set((single + takeover).map(\.seq)) == Set(next.map(\.seq)))
         }
     }
 

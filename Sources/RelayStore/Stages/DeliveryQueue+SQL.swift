@@ -24,8 +24,9 @@ extension DeliveryQueue where Self: SQLBackedStore {
 
     /// What is due, as one `UNION ALL` of index range reads: one per endpoint of `limits`
     /// (`deliveries_due_endpoint`: endpoint, due time; on PostgreSQL one `LATERAL` read per element of the bound
-    /// arrays), one for endpoints neither named nor excluded when `otherLimit` > 0, and one for expired leases. `lock` follows each branch's `LIMIT` (PostgreSQL's claim locks
-    /// the rows it reads).
+    /// arrays), one for endpoints neither named nor excluded when `otherLimit` > 0, and one for expired leases.
+    /// `lock` (PostgreSQL's claim, which locks the rows it reads) follows each branch's `LIMIT`; a claim counts an
+    /// endpoint's expired leases against its limit, where a read returns them all for the caller to choose from.
     static func dueSelect(dialect: SQLDialect, now: EventTime, limits: [String: Int], otherLimit: Int,
                           excluding: Set<String>, chain: String, lock: String) -> (sql: String, binds: [SQLValue])
     {
@@ -35,16 +36,31 @@ extension DeliveryQueue where Self: SQLBackedStore {
         var branches: [String] = []
         var binds: [SQLValue] = []
         switch dialect {
-        case .postgres:
+        case .postgres where lock.isEmpty:
             // One text whatever the endpoints: the limits are bound as two arrays and each endpoint's range read is
             // a `LATERAL` subquery, so the statement is prepared once (a text per number of endpoints would use up
             // the statement cache's slots) and "others" is always there (`LIMIT 0` reads nothing).
             branches.append("""
                 SELECT x.* FROM unnest(?::text[], ?::bigint[]) AS l (endpoint, lim) CROSS JOIN LATERAL (
                     SELECT \(columns) FROM deliveries d WHERE state = 'pending' AND endpoint = l.endpoint
-                    AND next_attempt_at <= ?\(chain) ORDER BY next_attempt_at, seq LIMIT l.lim\(lock)) AS x
+                    AND next_attempt_at <= ?\(chain) ORDER BY next_attempt_at, seq LIMIT l.lim) AS x
                 """)
             binds += [.texts(endpoints.map(\.key)), .integers(endpoints.map { Int64($0.value) }), nowValue]
+        case .postgres:
+            // A claim: an endpoint's expired leases count against its limit too (first: they have waited longest),
+            // so taking over a stopped instance's deliveries never puts more of an endpoint in flight than it has
+            // free slots. The outer `LIMIT` stops reading (and locking) once the endpoint's slots are filled.
+            branches.append("""
+                SELECT x.* FROM unnest(?::text[], ?::bigint[]) AS l (endpoint, lim) CROSS JOIN LATERAL (
+                    SELECT * FROM (
+                        SELECT * FROM (SELECT \(columns) FROM deliveries d WHERE state = 'in_flight'
+                            AND endpoint = l.endpoint AND lease_until < ? ORDER BY lease_until LIMIT l.lim\(lock)) AS a
+                        UNION ALL
+                        SELECT * FROM (SELECT \(columns) FROM deliveries d WHERE state = 'pending' AND endpoint = l.endpoint
+                            AND next_attempt_at <= ?\(chain) ORDER BY next_attempt_at, seq LIMIT l.lim\(lock)) AS p
+                    ) AS u LIMIT l.lim) AS x
+                """)
+            binds += [.texts(endpoints.map(\.key)), .integers(endpoints.map { Int64($0.value) }), nowValue, nowValue]
         case .sqlite:
             for (index, (endpoint, limit)) in endpoints.enumerated() {
                 branches.append("""
@@ -66,10 +82,15 @@ extension DeliveryQueue where Self: SQLBackedStore {
             SELECT * FROM (SELECT \(columns) FROM deliveries d WHERE state = 'in_flight' AND lease_until < ?
                 AND NOT (\(dialect.anyOf("endpoint"))) ORDER BY lease_until LIMIT ?\(lock)) AS expired
             """)
-        let expiredLimit = lock.isEmpty
-            ? max(32, otherLimit, endpoints.map(\.value).max() ?? 0)
-            : max(1, otherLimit + endpoints.map(\.value).reduce(0, +))
-        binds += [nowValue, .texts(excluding.sorted()), .integer(Int64(expiredLimit))]
+        if lock.isEmpty {
+            // A read: expired leases of any endpoint not excluded; the caller chooses within its caps.
+            binds += [nowValue, .texts(excluding.sorted()),
+                      .integer(Int64(max(32, otherLimit, endpoints.map(\.value).max() ?? 0)))]
+        } else {
+            // A claim: those of the named endpoints were taken above, within their limits; here only those of
+            // endpoints neither named nor excluded, as many as `otherLimit`.
+            binds += [nowValue, .texts(excluding.union(limits.keys).sorted()), .integer(Int64(max(0, otherLimit)))]
+        }
         return (branches.joined(separator: "\nUNION ALL\n"), binds)
     }
 

@@ -18,8 +18,8 @@ public protocol DeliveryQueue: Sendable {
 
     /// Reads and leases what is due in one statement, on a store that keeps each chain's order itself (a shared
     /// store: only the head of a chain is ever due there, so the caller has nothing to choose): up to `limits[id]`
-    /// deliveries of each endpoint `id`, up to `otherLimit` of endpoints neither named nor excluded, and expired
-    /// leases of endpoints not excluded (up to the sum of the limits). Rows another process is leasing are skipped.
+    /// deliveries of each endpoint `id` (its expired leases first, then what is pending and due), and up to
+    /// `otherLimit` of endpoints neither named nor excluded. Rows another process is leasing are skipped.
     /// Returns those leased, with payload, attempts and receive time; or nil when this store cannot (one process on
     /// an SQLite file orders chains in the engine's book: it reads with `dueDeliveries`, chooses, then `lease`s).
     func claimDue(now: EventTime, limits: [String: Int], otherLimit: Int, excluding: Set<String>, owner: String,

@@ -50,11 +50,14 @@ extension DeliveryQueue where Self: SQLBackedStore {
             // A claim: an endpoint's expired leases count against its limit too (first: they have waited longest),
             // so taking over a stopped instance's deliveries never puts more of an endpoint in flight than it has
             // free slots. The outer `LIMIT` stops reading (and locking) once the endpoint's slots are filled.
+            // `endpoint || ''` keeps the expired read on `deliveries_leased` (lease time): with `endpoint =`, the
+            // generic plan, made while the table was small, read the endpoint's whole chain index instead and
+            // filtered 20,000 pending rows at every claim (auto_explain, 8.7 ms per claim).
             branches.append("""
                 SELECT x.* FROM unnest(?::text[], ?::bigint[]) AS l (endpoint, lim) CROSS JOIN LATERAL (
                     SELECT * FROM (
                         SELECT * FROM (SELECT \(columns) FROM deliveries d WHERE state = 'in_flight'
-                            AND endpoint = l.endpoint AND lease_until < ? ORDER BY lease_until LIMIT l.lim\(lock)) AS a
+                            AND endpoint || '' = l.endpoint AND lease_until < ? ORDER BY lease_until LIMIT l.lim\(lock)) AS a
                         UNION ALL
                         SELECT * FROM (SELECT \(columns) FROM deliveries d WHERE state = 'pending' AND endpoint = l.endpoint
                             AND next_attempt_at <= ?\(chain) ORDER BY next_attempt_at, seq LIMIT l.lim\(lock)) AS p

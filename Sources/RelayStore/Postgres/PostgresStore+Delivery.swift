@@ -51,7 +51,7 @@ extension PostgresStore {
                          owner: String, until: EventTime) async throws -> [DueDelivery]?
     {
         let due = Self.dueSelect(dialect: .postgres, now: now, limits: limits, otherLimit: otherLimit,
-                                 excluding: excluding, chain: chainHead, lock: " FOR UPDATE OF d SKIP LOCKED")
+                                 excluding: excluding, chain: chainHead, claim: true)
         let sql = """
             WITH due AS (
             \(due.sql)

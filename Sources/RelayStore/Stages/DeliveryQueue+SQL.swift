@@ -10,7 +10,7 @@ extension DeliveryQueue where Self: SQLBackedStore {
         let chain = chainHead
         return try await seam.database.hotRead { session in
             let due = Self.dueSelect(dialect: session.dialect, now: now, limits: limits, otherLimit: otherLimit,
-                                     excluding: excluding, chain: chain, lock: "")
+                                     excluding: excluding, chain: chain, claim: false)
             return try await session.query(due.sql, due.binds) { StoreRows.candidate($0) }
         }
     }
@@ -25,18 +25,21 @@ extension DeliveryQueue where Self: SQLBackedStore {
     /// What is due, as one `UNION ALL` of index range reads: one per endpoint of `limits`
     /// (`deliveries_due_endpoint`: endpoint, due time; on PostgreSQL one `LATERAL` read per element of the bound
     /// arrays), one for endpoints neither named nor excluded when `otherLimit` > 0, and one for expired leases.
-    /// `lock` (PostgreSQL's claim, which locks the rows it reads) follows each branch's `LIMIT`; a claim counts an
-    /// endpoint's expired leases against its limit, where a read returns them all for the caller to choose from.
+    /// A `claim` (PostgreSQL's, inside `claimDue`) locks the rows each branch takes (`FOR UPDATE … SKIP LOCKED`
+    /// after its `LIMIT`) and counts an endpoint's expired leases against its limit; a read locks nothing and
+    /// returns the expired leases of every endpoint not excluded, for the caller to choose from.
     static func dueSelect(dialect: SQLDialect, now: EventTime, limits: [String: Int], otherLimit: Int,
-                          excluding: Set<String>, chain: String, lock: String) -> (sql: String, binds: [SQLValue])
+                          excluding: Set<String>, chain: String, claim: Bool) -> (sql: String, binds: [SQLValue])
     {
+        let forUpdate = dialect.forUpdate(of: "d")
+        let lock = claim && !forUpdate.isEmpty ? " \(forUpdate) SKIP LOCKED" : ""
         let nowValue = SQLValue.integer(now.epochMilliseconds)
         let columns = dueColumns()
         let endpoints = limits.filter { $0.value > 0 }.sorted { $0.key < $1.key }
         var branches: [String] = []
         var binds: [SQLValue] = []
         switch dialect {
-        case .postgres where lock.isEmpty:
+        case .postgres where !claim:
             // One text whatever the endpoints: the limits are bound as two arrays and each endpoint's range read is
             // a `LATERAL` subquery, so the statement is prepared once (a text per number of endpoints would use up
             // the statement cache's slots) and "others" is always there (`LIMIT 0` reads nothing).
@@ -85,7 +88,7 @@ extension DeliveryQueue where Self: SQLBackedStore {
             SELECT * FROM (SELECT \(columns) FROM deliveries d WHERE state = 'in_flight' AND lease_until < ?
                 AND NOT (\(dialect.anyOf("endpoint"))) ORDER BY lease_until LIMIT ?\(lock)) AS expired
             """)
-        if lock.isEmpty {
+        if !claim {
             // A read: expired leases of any endpoint not excluded; the caller chooses within its caps.
             binds += [nowValue, .texts(excluding.sorted()),
                       .integer(Int64(max(32, otherLimit, endpoints.map(\.value).max() ?? 0)))]

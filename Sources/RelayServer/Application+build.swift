@@ -89,8 +89,8 @@ public func buildApplication(
     let router = Router(context: RelayRequestContext.self)
     let adminRouter = configuration.server.adminListen == nil ? router : Router(context: RelayRequestContext.self)
     // HTTP server metrics (requests by route pattern, method and status; durations; in flight): bounded labels.
-    router.middlewares.add(MetricsMiddleware())
-    if adminRouter !== router { adminRouter.middlewares.add(MetricsMiddleware()) }
+    router.middlewares.add(RequestMetricsMiddleware())
+    if adminRouter !== router { adminRouter.middlewares.add(RequestMetricsMiddleware()) }
     // Liveness: the process serves HTTP. Readiness: every service runs and storage answers within 2 s.
     addHealthRoutes(to: router, store: store, health: health)
     if adminRouter !== router { addHealthRoutes(to: adminRouter, store: store, health: health) }

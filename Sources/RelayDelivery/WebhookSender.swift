@@ -105,19 +105,21 @@ struct WebhookSender: Sendable {
         case failed(afterHead: Int?, description: String)
     }
 
-    /// Runs the exchange in a task that an event-loop timer cancels at `timeout`; nil when the timer came first
-    /// and the exchange did not complete. (A timer on an event loop costs no task and no dispatch timer.)
+    /// Runs the exchange in a task that the shared deadline wheel cancels at `timeout` (at most a tick later); nil
+    /// when the deadline came first and the exchange did not complete. (The wheel costs no timer, and no event-loop
+    /// wake-up, per attempt.)
     static func exchange(_ request: HTTPClientRequest, client: HTTPClient, within timeout: TimeAmount) async
         -> Exchange?
     {
         let work = Task { await exchange(request, client: client, deadline: .now() + timeout) }
         let expired = ExpiryFlag()
-        let timer = client.eventLoopGroup.any().scheduleTask(in: timeout) {
+        let wheel = DeadlineWheel.shared
+        let token = wheel.schedule(at: .now() + timeout) {
             expired.fired.store(true, ordering: .relaxed)
             work.cancel()
         }
         let outcome = await withTaskCancellationHandler { await work.value } onCancel: { work.cancel() }
-        timer.cancel()
+        wheel.cancel(token)
         if case .complete = outcome { return outcome }
         return expired.fired.load(ordering: .relaxed) ? nil : outcome
     }

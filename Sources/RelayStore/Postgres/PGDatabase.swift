@@ -1,6 +1,5 @@
 import Logging
 import NIOCore
-import NIOPosix
 import PostgresNIO
 
 /// The SQL seam over PostgreSQL: reads on a pooled connection, writes in a transaction; every operation fails
@@ -85,13 +84,14 @@ struct PGDatabase: SQLDatabase {
                 let work = Task {
                     do { outcome.finish(.success(try await operation())) } catch { outcome.finish(.failure(error)) }
                 }
-                // A timer on an event loop, not a sleeping task: it costs no task and no dispatch timer per operation.
-                let timer = MultiThreadedEventLoopGroup.singleton.any().scheduleTask(in: TimeAmount(timeout)) {
+                // On the shared deadline wheel, not a timer of its own: no event-loop wake-up to arm or withdraw it.
+                let wheel = DeadlineWheel.shared
+                let token = wheel.schedule(at: .now() + TimeAmount(timeout)) {
                     if outcome.finish(.failure(PostgresStoreError.unavailable("PostgreSQL did not answer within \(timeout)"))) {
                         work.cancel()
                     }
                 }
-                outcome.onFinish { timer.cancel() }
+                outcome.onFinish { wheel.cancel(token) }
             }
         } onCancel: {
             outcome.finish(.failure(CancellationError()))

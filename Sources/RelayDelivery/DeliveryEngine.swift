@@ -92,6 +92,9 @@ public final class DeliveryEngine: Service, Sendable {
         // decides when to try again; AsyncHTTPClient's own retries would hold a host's connections in a back-off of
         // up to a minute after the receiver is back.
         clientConfiguration.connectionPool.retryConnectionEstablishment = false
+        // The relay exports no traces: without a tracer AsyncHTTPClient skips the span and its attributes per request
+        // (with the default no-op tracer it still builds both).
+        clientConfiguration.tracing.tracer = nil
         let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: clientConfiguration)
         let sender = WebhookSender(client: client, tokens: MagentoTokenProvider(client: client))
         do {

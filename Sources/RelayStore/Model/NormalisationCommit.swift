@@ -24,6 +24,27 @@ public enum NormalisationCommit: Sendable {
     case conflict(NormalisationConflict)
 }
 
+extension NormalisationCommit {
+    /// `results` written by `write` (each backend's transaction), or the conflict it threw: the one place that
+    /// decides what an empty batch and a conflicting one commit.
+    static func writing(_ results: [CommittedNormalisation], reads: NormalisationSnapshot,
+                        _ write: (NormalisationRows) async throws -> NormalisationSummary) async throws
+        -> NormalisationCommit
+    {
+        guard !results.isEmpty else { return .committed(NormalisationSummary()) }
+        do {
+            return .committed(try await write(NormalisationRows(results, reads: reads)))
+        } catch let conflict as NormalisationConflictError {
+            return .conflict(conflict.conflict)
+        }
+    }
+}
+
+/// Thrown inside a backend's transaction to undo a conflicting batch.
+struct NormalisationConflictError: Error {
+    var conflict: NormalisationConflict
+}
+
 /// Why a commit wrote nothing.
 public struct NormalisationConflict: Sendable, Hashable {
     /// Callbacks of the batch that were already normalised (by another instance, or an earlier batch).

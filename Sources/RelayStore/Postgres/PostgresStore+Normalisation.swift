@@ -37,20 +37,18 @@ extension PostgresStore {
     public func commit(_ results: [CommittedNormalisation], reads: NormalisationSnapshot) async throws
         -> NormalisationCommit
     {
-        guard !results.isEmpty else { return .committed(NormalisationSummary()) }
-        let rows = NormalisationRows(results, reads: reads)
         let lockKey = PostgresSchema.lockKey(PostgresSchema.normalisationLock, schema: schema)
-        do {
-            return .committed(try await transaction { connection in
-                try await connection.query("SELECT pg_advisory_xact_lock(?)", [.integer(lockKey)])
-                return try await Self.commit(rows, connection: connection)
-            })
-        } catch let conflict as NormalisationConflictError {
-            return .conflict(conflict.conflict)
-        } catch let error as PostgresTransactionError {
-            // The transaction was rolled back because of the conflict the closure found.
-            guard let conflict = error.closureError as? NormalisationConflictError else { throw error }
-            return .conflict(conflict.conflict)
+        return try await NormalisationCommit.writing(results, reads: reads) { rows in
+            do {
+                return try await transaction { connection in
+                    try await connection.query("SELECT pg_advisory_xact_lock(?)", [.integer(lockKey)])
+                    return try await Self.commit(rows, connection: connection)
+                }
+            } catch let error as PostgresTransactionError {
+                // Rolled back because of the conflict the closure found: that conflict.
+                guard let conflict = error.closureError as? NormalisationConflictError else { throw error }
+                throw conflict
+            }
         }
     }
 

@@ -26,18 +26,14 @@ extension SQLiteStore {
     public func commit(_ results: [CommittedNormalisation], reads: NormalisationSnapshot) async throws
         -> NormalisationCommit
     {
-        guard !results.isEmpty else { return .committed(NormalisationSummary()) }
-        let rows = NormalisationRows(results, reads: reads)
-        do {
+        try await NormalisationCommit.writing(results, reads: reads) { rows in
             // Isolated: a conflict throws, and only this batch's writes are undone.
             let summary = try await writer.perform(isolated: true) { connection in
                 try Self.commit(rows, connection: connection)
             }
             // Durable now: the delivery loop may take the new deliveries.
             if summary.deliveries > 0 { announcer.announce() }
-            return .committed(summary)
-        } catch let conflict as NormalisationConflictError {
-            return .conflict(conflict.conflict)
+            return summary
         }
     }
 
@@ -137,10 +133,5 @@ extension SQLiteStore {
         FROM (SELECT ?8 = 1 OR EXISTS (SELECT 1 FROM deliveries WHERE state = 'awaiting_order' AND ordering_key = ?5
             AND endpoint = ?4) AS held) h
         """
-}
-
-/// Thrown inside the writer's transaction to undo a conflicting batch.
-struct NormalisationConflictError: Error {
-    var conflict: NormalisationConflict
 }
 

@@ -27,14 +27,8 @@ struct PGDatabase: SQLDatabase {
 
     func write<T: Sendable>(_ body: @escaping @Sendable (any SQLSession) async throws -> T) async throws -> T {
         let lockKey = normalisationLockKey
-        do {
-            return try await transaction { connection in
-                try await body(PGSession(connection: connection, normalisationLockKey: lockKey))
-            }
-        } catch let error as PostgresTransactionError {
-            // The body's own error, as on SQLite, when the rollback went through.
-            if let bodyError = error.closureError, error.rollbackError == nil { throw bodyError }
-            throw error
+        return try await transaction { connection in
+            try await body(PGSession(connection: connection, normalisationLockKey: lockKey))
         }
     }
 
@@ -43,15 +37,20 @@ struct PGDatabase: SQLDatabase {
     }
 
     /// Runs `body` in one transaction on a pooled connection, failing after `timeout` (default: the operation
-    /// timeout).
+    /// timeout). When `body` throws and the rollback goes through, its own error comes out, as on SQLite.
     func transaction<T: Sendable>(timeout: Duration? = nil,
                                   _ body: @escaping @Sendable (PGConnection) async throws -> T) async throws -> T
     {
         let client = self.client
         let logger = self.logger
         return try await Self.withDeadline(timeout ?? operationTimeout) {
-            try await client.withTransaction(logger: logger) { connection in
-                try await body(PGConnection(connection: connection, logger: logger))
+            do {
+                return try await client.withTransaction(logger: logger) { connection in
+                    try await body(PGConnection(connection: connection, logger: logger))
+                }
+            } catch let error as PostgresTransactionError {
+                if let bodyError = error.closureError, error.rollbackError == nil { throw bodyError }
+                throw error
             }
         }
     }

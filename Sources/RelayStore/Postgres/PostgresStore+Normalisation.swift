@@ -39,15 +39,9 @@ extension PostgresStore {
     {
         let lockKey = PostgresSchema.lockKey(PostgresSchema.normalisationLock, schema: schema)
         return try await NormalisationCommit.writing(results, reads: reads) { rows in
-            do {
-                return try await transaction { connection in
-                    try await connection.query("SELECT pg_advisory_xact_lock(?)", [.integer(lockKey)])
-                    return try await Self.commit(rows, connection: connection)
-                }
-            } catch let error as PostgresTransactionError {
-                // Rolled back because of the conflict the closure found: that conflict.
-                guard let conflict = error.closureError as? NormalisationConflictError else { throw error }
-                throw conflict
+            try await transaction { connection in
+                try await connection.query("SELECT pg_advisory_xact_lock(?)", [.integer(lockKey)])
+                return try await Self.commit(rows, connection: connection)
             }
         }
     }

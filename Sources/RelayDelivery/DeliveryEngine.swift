@@ -12,7 +12,8 @@ import Synchronization
 ///
 /// One loop finds due deliveries in the store and starts an attempt for each one that may leave now: per
 /// (endpoint, shipment) deliveries leave in event order, one at a time (a later one waits while an earlier one is
-/// retried); each endpoint has a concurrency cap and there is no shared cap: an endpoint at its cap is left out of
+/// retried); each endpoint has a cap on requests in flight (an answered attempt whose outcome is being committed no
+/// longer takes a slot; `DeliveryBook`) and there is no shared cap: an endpoint at its cap is left out of
 /// the store scan, so however many endpoints stall, the others keep their latency. Every attempt is
 /// recorded, and the delivery's next state (delivered, retry at T, dead) is committed before the next attempt of
 /// its chain can start. Retries live in the store: a restart resumes them.
@@ -250,10 +251,10 @@ public final class DeliveryEngine: Service, Sendable {
             var excluded = book.disabledEndpoints
             var open: [String: Int] = [:]
             for (id, endpoint) in endpoints where !excluded.contains(id) {
-                let slots = (endpoint.maxInFlight ?? defaultCap) - book.endpointInFlight[id, default: 0]
+                let slots = book.freeSlots(of: id, cap: endpoint.maxInFlight ?? defaultCap)
                 if slots > 0 { open[id] = slots } else { excluded.insert(id) }
             }
-            for (id, count) in book.endpointInFlight where endpoints[id] == nil && count >= defaultCap {
+            for id in book.endpointClaimed.keys where endpoints[id] == nil && book.freeSlots(of: id, cap: defaultCap) <= 0 {
                 excluded.insert(id)
             }
             return (excluded, open)
@@ -353,6 +354,10 @@ public final class DeliveryEngine: Service, Sendable {
                 book.disabledGeneration += 1
             }
         }
+        // The request has ended: its endpoint slot is free for the next one while this outcome is committed (the
+        // chain stays busy until then).
+        book.withLock { $0.answered(delivery) }
+        wakeup.signal()
         let attempt = AttemptRecord(
             startedAt: startedAt,
             durationMilliseconds: Int64(result.duration.components.seconds * 1000

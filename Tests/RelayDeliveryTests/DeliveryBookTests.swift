@@ -1,0 +1,70 @@
+import RelayCore
+@testable import RelayDelivery
+@testable import RelayStore
+import Testing
+
+/// The book's caps: requests in flight per endpoint, and claimed deliveries whose outcome is not yet committed.
+@Suite("Delivery book")
+struct DeliveryBookTests {
+    static func delivery(_ seq: Int64, shipment: String? = nil, endpoint: String = "acme/notification") -> DueDelivery {
+        let time = EventTime(epochMilliseconds: 1_700_000_000_000 + seq)
+        return DueDelivery(seq: seq, notificationId: "ntf_\(seq)", client: "acme", endpointId: endpoint,
+                           orderingKey: shipment ?? "S\(seq)", eventTime: time, nextAttemptAt: time, attempts: 0,
+                           payload: [])
+    }
+
+    @Test("an answered request frees its endpoint slot; its chain stays busy until the outcome is committed")
+    func answeredFreesTheSlotNotTheChain() {
+        var book = DeliveryBook()
+        let first = Self.delivery(1, shipment: "S")
+        let next = Self.delivery(2, shipment: "S")
+        let other = Self.delivery(3)
+        book.claim(first)
+        #expect(!book.mayClaim(other, cap: 1))
+        book.answered(first)
+        #expect(book.mayClaim(other, cap: 1))
+        #expect(!book.mayClaim(next, cap: 1))
+        book.answered(first)  // twice: no second slot
+        #expect(book.endpointInFlight["acme/notification"] == 0)
+        book.finish(first, retrying: false)
+        #expect(book.mayClaim(next, cap: 1))
+        #expect(book.endpointInFlight["acme/notification"] == 0)
+        #expect(book.endpointClaimed["acme/notification"] == 0)
+    }
+
+    @Test("answered but uncommitted deliveries stay under twice the cap")
+    func claimedCappedAtTwice() {
+        var book = DeliveryBook()
+        let cap = 2
+        for seq in Int64(1)...4 {
+            let delivery = Self.delivery(seq)
+            #expect(book.mayClaim(delivery, cap: cap))
+            book.claim(delivery)
+            // One request in flight (the earlier ones were answered); room left under twice the cap.
+            #expect(book.freeSlots(of: delivery.endpointId, cap: cap) == min(cap - 1, 2 * cap - Int(seq)))
+            book.answered(delivery)
+        }
+        // Four answered, none committed: the endpoint has free request slots but no more room.
+        #expect(book.endpointInFlight["acme/notification"] == 0)
+        #expect(book.freeSlots(of: "acme/notification", cap: cap) == 0)
+        #expect(!book.mayClaim(Self.delivery(5), cap: cap))
+        #expect(book.mayClaim(Self.delivery(6, endpoint: "acme/return_ack"), cap: cap))
+        book.finish(Self.delivery(1), retrying: false)
+        #expect(book.freeSlots(of: "acme/notification", cap: cap) == 1)
+    }
+
+    @Test("a released claim frees slot and chain once; finishing an unknown delivery changes no count")
+    func releaseAndUnknownFinish() {
+        var book = DeliveryBook()
+        let delivery = Self.delivery(1, shipment: "S")
+        book.claim(delivery)
+        book.release(delivery)
+        book.release(delivery)
+        #expect(book.endpointInFlight["acme/notification"] == 0)
+        #expect(book.endpointClaimed["acme/notification"] == 0)
+        book.finish(Self.delivery(9, shipment: "S"), retrying: true)
+        #expect(book.endpointClaimed["acme/notification"] == 0)
+        // The retried one still blocks its chain's later deliveries.
+        #expect(!book.mayClaim(Self.delivery(10, shipment: "S"), cap: 4))
+    }
+}

@@ -9,6 +9,30 @@ import Testing
 
 @Suite("Delivery engine (real HTTP receivers on 127.0.0.1)", .serialized)
 struct DeliveryEngineTests {
+    @Test("an endpoint never has more requests in flight than its max_in_flight (2 of 6 at a time, 200 ms answers)")
+    func capsRequestsInFlight() async throws {
+        let receiver = TestReceiver { _, _ in .init(status: .ok, delay: .milliseconds(200)) }
+        try await receiver.start()
+        var endpoint = DeliveryHarness.endpoint(receiver.url + "/n")
+        endpoint.maxInFlight = 2
+        let harness = try DeliveryHarness(endpoints: [endpoint])
+        for index in 0..<6 { try await harness.notify(awb: "CAP\(index)") }
+        harness.start()
+        #expect(try await harness.eventually {
+            let deliveries = try await harness.deliveries()
+            return deliveries.count == 6 && deliveries.allSatisfy { $0.state == "delivered" }
+        })
+        let arrivals = receiver.requests(path: "/n").map(\.at).sorted()
+        #expect(arrivals.count == 6)
+        // Two leave together; a third only once one of them is answered (200 ms later).
+        #expect(arrivals[1].timeIntervalSince(arrivals[0]) < 0.15)
+        for index in 0..<max(0, arrivals.count - 2) {
+            #expect(arrivals[index + 2].timeIntervalSince(arrivals[index]) >= 0.15)
+        }
+        await harness.stop()
+        await receiver.stop()
+    }
+
     @Test("500 twice then 200: delivered on attempt 3 with the same webhook-id, signed each time")
     func retriesThenDelivers() async throws {
         let receiver = TestReceiver { _, count in .init(status: count < 2 ? .internalServerError : .ok) }

@@ -117,7 +117,7 @@ let package = Package(
         ),
         .testTarget(
             name: "RelayStoreTests",
-            dependencies: ["RelayCore", "RelayStore", "RelayDelivery"],
+            dependencies: ["RelayCore", "RelayStore", "RelayDelivery", .product(name: "PostgresNIO", package: "postgres-nio")],
             swiftSettings: swiftSettings
         ),
         .target(

@@ -55,6 +55,7 @@ pg_start() {
     ((started)) || die "PostgreSQL did not start (see $PG_TMP/postgres.log)"
     PG_PID="$(head -n 1 "$PG_TMP/data/postmaster.pid")"
     PG_URL="postgres://postgres@127.0.0.1:$port"
+    PG_PORT="$port"
     PG_VERSION="$(pg_sql postgres 'show server_version')"
     PG_SETTINGS="$(pg_sql postgres "select string_agg(name || '=' || current_setting(name), ', ' order by name)
         from pg_settings where name in ('fsync', 'synchronous_commit', 'full_page_writes', 'wal_sync_method',

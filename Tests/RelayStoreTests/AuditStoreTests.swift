@@ -1,5 +1,6 @@
 import Foundation
 import RelayCore
+import PostgresNIO
 @testable import RelayStore
 import Testing
 
@@ -42,5 +43,20 @@ struct AuditStoreTests {
             #expect(local.effectiveMode == "prefer" && local.warning == nil, "\(host)")
         }
         #expect(throws: PostgresStoreError.self) { try PostgresURL.resolve("postgres://h/relay?sslmode=bogus") }
+    }
+
+    @Test("PostgreSQL URL: a host parameter naming a directory connects through the server's Unix-domain socket")
+    func unixSocket() throws {
+        let socket = try PostgresURL.resolve("postgres://relay@/relaydb?host=/var/run/postgresql&port=5433")
+        #expect(socket.configuration.unixSocketPath == "/var/run/postgresql/.s.PGSQL.5433")
+        #expect(socket.configuration.database == "relaydb" && socket.configuration.username == "relay")
+        #expect(socket.effectiveMode == "disable" && socket.warning == nil)
+        let defaultPort = try PostgresURL.resolve("postgres://relay@/relaydb?host=/run/pg/")
+        #expect(defaultPort.configuration.unixSocketPath == "/run/pg/.s.PGSQL.5432")
+        #expect(throws: PostgresStoreError.self) { try PostgresURL.resolve("postgres://relay@/db?host=relative/dir") }
+        #expect(throws: PostgresStoreError.self) {
+            try PostgresURL.resolve("postgres://relay@/db?host=/run/pg&sslmode=require")
+        }
+        #expect(throws: PostgresStoreError.self) { try PostgresURL.resolve("postgres://relay@/db?host=/run/pg&port=x") }
     }
 }

@@ -4,6 +4,11 @@ import PostgresNIO
 
 /// Reads `postgres://user:password@host:port/database?sslmode=…` into a client configuration.
 ///
+/// A `host` query parameter that is a directory (libpq's spelling,
+/// `postgres://relay@/relay?host=/var/run/postgresql&port=5432`)
+/// connects through the server's Unix-domain socket in it (`.s.PGSQL.<port>`): for a PostgreSQL on the same machine,
+/// each statement's round trip then skips the TCP stack. A socket is local, so TLS does not apply.
+///
 /// TLS toward a remote host is never silently dropped: to a host that is not loopback (127.0.0.0/8, ::1,
 /// `localhost`), no `sslmode` means `require`, and `prefer`/`allow` are upgraded to `require` (libpq's `prefer` falls
 /// back to plaintext when the server offers no TLS, which an attacker on the path can force). An explicit
@@ -33,12 +38,27 @@ enum PostgresURL {
             throw PostgresStoreError.invalidURL("expected postgres://user:password@host:port/database")
         }
         let host = components.host.flatMap { $0.isEmpty ? nil : $0 } ?? "127.0.0.1"
-        let port = components.port ?? 5432
+        let queryPort = components.queryItems?.first { $0.name == "port" }?.value
+        guard let port = components.port ?? (queryPort.map { Int($0) } ?? 5432), (1...65535).contains(port) else {
+            throw PostgresStoreError.invalidURL("the port must be a number from 1 to 65535")
+        }
         let username = components.user.flatMap { $0.removingPercentEncoding } ?? "postgres"
         let password = components.password.flatMap { $0.removingPercentEncoding }
         var database = String(components.path.drop { $0 == "/" })
         if database.isEmpty { database = username }
         let requested = components.queryItems?.first { $0.name == "sslmode" }?.value
+        if let directory = components.queryItems?.first(where: { $0.name == "host" })?.value {
+            guard directory.hasPrefix("/") else {
+                throw PostgresStoreError.invalidURL("the host parameter must be a socket directory (an absolute path)")
+            }
+            if let requested, requested != "disable", requested != "prefer", requested != "allow" {
+                throw PostgresStoreError.invalidURL("sslmode=\(requested) cannot be met over a Unix-domain socket")
+            }
+            let path = (directory.hasSuffix("/") ? String(directory.dropLast()) : directory) + "/.s.PGSQL.\(port)"
+            let configuration = PostgresClient.Configuration(unixSocketPath: path, username: username,
+                                                             password: password, database: database)
+            return Resolved(configuration: configuration, effectiveMode: "disable", warning: nil)
+        }
         let remote = !isLoopback(host)
         var warning: String?
         var mode = requested ?? (remote ? "require" : "prefer")

@@ -58,5 +58,6 @@ struct AuditStoreTests {
             try PostgresURL.resolve("postgres://relay@/db?host=/run/pg&sslmode=require")
         }
         #expect(throws: PostgresStoreError.self) { try PostgresURL.resolve("postgres://relay@/db?host=/run/pg&port=x") }
+        #expect(throws: PostgresStoreError.self) { try PostgresURL.resolve("postgres://relay@db.internal/db?host=/run/pg") }
     }
 }

@@ -7,7 +7,7 @@ import PostgresNIO
 /// A `host` query parameter that is a directory (libpq's spelling,
 /// `postgres://relay@/relay?host=/var/run/postgresql&port=5432`)
 /// connects through the server's Unix-domain socket in it (`.s.PGSQL.<port>`): for a PostgreSQL on the same machine,
-/// each statement's round trip then skips the TCP stack. A socket is local, so TLS does not apply.
+/// whose `peer` authentication then needs no password in the URL. A socket is local, so TLS does not apply.
 ///
 /// TLS toward a remote host is never silently dropped: to a host that is not loopback (127.0.0.0/8, ::1,
 /// `localhost`), no `sslmode` means `require`, and `prefer`/`allow` are upgraded to `require` (libpq's `prefer` falls
@@ -50,6 +50,9 @@ enum PostgresURL {
         if let directory = components.queryItems?.first(where: { $0.name == "host" })?.value {
             guard directory.hasPrefix("/") else {
                 throw PostgresStoreError.invalidURL("the host parameter must be a socket directory (an absolute path)")
+            }
+            guard components.host?.isEmpty ?? true else {
+                throw PostgresStoreError.invalidURL("name the host once: a host in the URL or a socket directory in ?host=")
             }
             if let requested, requested != "disable", requested != "prefer", requested != "allow" {
                 throw PostgresStoreError.invalidURL("sslmode=\(requested) cannot be met over a Unix-domain socket")

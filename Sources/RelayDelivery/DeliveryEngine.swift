@@ -254,8 +254,8 @@ public final class DeliveryEngine: Service, Sendable {
                 let slots = book.freeSlots(of: id, cap: endpoint.maxInFlight ?? defaultCap)
                 if slots > 0 { open[id] = slots } else { excluded.insert(id) }
             }
-            for id in book.endpointClaimed.keys where endpoints[id] == nil && book.freeSlots(of: id, cap: defaultCap) <= 0 {
-                excluded.insert(id)
+            for id in book.endpointClaimed.keys where endpoints[id] == nil {
+                if book.freeSlots(of: id, cap: defaultCap) <= 0 { excluded.insert(id) }
             }
             return (excluded, open)
         }

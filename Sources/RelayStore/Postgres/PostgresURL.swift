@@ -47,6 +47,13 @@ enum PostgresURL {
         var database = String(components.path.drop { $0 == "/" })
         if database.isEmpty { database = username }
         let requested = components.queryItems?.first { $0.name == "sslmode" }?.value
+        let remote = !isLoopback(host)
+        var warning: String?
+        var mode = requested ?? (remote ? "require" : "prefer")
+        switch mode {
+        case "disable", "prefer", "allow", "require", "verify-ca", "verify-full": break
+        default: throw PostgresStoreError.invalidURL("sslmode must be disable, prefer or require (got \(mode))")
+        }
         if let directory = components.queryItems?.first(where: { $0.name == "host" })?.value {
             guard directory.hasPrefix("/") else {
                 throw PostgresStoreError.invalidURL("the host parameter must be a socket directory (an absolute path)")
@@ -54,20 +61,13 @@ enum PostgresURL {
             guard components.host?.isEmpty ?? true else {
                 throw PostgresStoreError.invalidURL("name the host once: a host in the URL or a socket directory in ?host=")
             }
-            if let requested, requested != "disable", requested != "prefer", requested != "allow" {
-                throw PostgresStoreError.invalidURL("sslmode=\(requested) cannot be met over a Unix-domain socket")
+            guard mode == "disable" || mode == "prefer" || mode == "allow" else {
+                throw PostgresStoreError.invalidURL("sslmode=\(mode) cannot be met over a Unix-domain socket")
             }
             let path = (directory.hasSuffix("/") ? String(directory.dropLast()) : directory) + "/.s.PGSQL.\(port)"
             let configuration = PostgresClient.Configuration(unixSocketPath: path, username: username,
                                                              password: password, database: database)
             return Resolved(configuration: configuration, effectiveMode: "disable", warning: nil)
-        }
-        let remote = !isLoopback(host)
-        var warning: String?
-        var mode = requested ?? (remote ? "require" : "prefer")
-        switch mode {
-        case "disable", "prefer", "allow", "require", "verify-ca", "verify-full": break
-        default: throw PostgresStoreError.invalidURL("sslmode must be disable, prefer or require (got \(mode))")
         }
         if remote, mode == "prefer" || mode == "allow" {
             warning = "sslmode=\(mode) toward the remote host \(host) is treated as require (no plaintext fallback)"

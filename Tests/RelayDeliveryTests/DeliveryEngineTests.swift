@@ -9,7 +9,7 @@ import Testing
 
 @Suite("Delivery engine (real HTTP receivers on 127.0.0.1)", .serialized)
 struct DeliveryEngineTests {
-    @Test("an endpoint never has more requests in flight than its max_in_flight (2 of 6 at a time, 200 ms answers)")
+    @Test("an endpoint never has more requests in flight than its max_in_flight (2, six notifications, 200 ms answers)")
     func capsRequestsInFlight() async throws {
         let receiver = TestReceiver { _, _ in .init(status: .ok, delay: .milliseconds(200)) }
         try await receiver.start()
@@ -24,8 +24,8 @@ struct DeliveryEngineTests {
         })
         let arrivals = receiver.requests(path: "/n").map(\.at).sorted()
         #expect(arrivals.count == 6)
-        // Two leave together; a third only once one of them is answered (200 ms later).
-        #expect(arrivals[1].timeIntervalSince(arrivals[0]) < 0.15)
+        // A third request only once one of the two before it is answered (200 ms later). (Whether the first two leave
+        // together depends on how fast the HTTP client opens its second connection on a busy machine: not asserted.)
         for index in 0..<max(0, arrivals.count - 2) {
             #expect(arrivals[index + 2].timeIntervalSince(arrivals[index]) >= 0.15)
         }

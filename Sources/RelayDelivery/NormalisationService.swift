@@ -30,9 +30,13 @@ public final class NormalisationService: Service, Sendable {
     /// A batch smaller than `gatherBelow` waits `gather` for more callbacks before it runs. Each batch costs a
     /// snapshot, a commit and their hand-offs whatever its size, and at a steady 1,000 callbacks/s batches held
     /// one or two: gathering 2–5 ms cut the relay's CPU per callback by 14–24 % on SQLite, for a few ms of latency
-    /// (docs/BENCHMARKS.md, "Fourth pass"). Callbacks are already answered: this delays only their notifications.
-    let gather = Duration.milliseconds(4)
-    let gatherBelow = 16
+    /// (docs/BENCHMARKS.md, "Fourth pass"). On a shared store a batch is also five round trips to PostgreSQL and a
+    /// commit there: gathering 12 ms below 48 callbacks cut PostgreSQL's CPU per notification by 15 % at 2,000/s
+    /// with p95 still about 30 ms; on SQLite the same would take p95 from 8 to 18 ms for 11 % of the relay's CPU,
+    /// so it gathers 4 ms below 16 (docs/BENCHMARKS.md, "Eighth pass"). Callbacks are already answered: this
+    /// delays only their notifications.
+    let gather: Duration
+    let gatherBelow: Int
     let onBatch: @Sendable (NormalisationSummary) -> Void
 
     /// - Parameters:
@@ -44,6 +48,7 @@ public final class NormalisationService: Service, Sendable {
                 live: LiveConfiguration, logger: Logger, delay: Duration = .zero,
                 onBatch: @escaping @Sendable (NormalisationSummary) -> Void = { _ in }) {
         self.inbox = store
+        (gather, gatherBelow) = store.isShared ? (.milliseconds(12), 48) : (.milliseconds(4), 16)
         self.loop = NormalisationLoop(store: normalisationStore ?? store)
         self.queue = queue
         self.live = live

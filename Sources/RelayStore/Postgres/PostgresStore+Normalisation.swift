@@ -3,13 +3,15 @@ public import RelayCore
 
 /// Normalisation on the shared store.
 ///
-/// Snapshots are plain reads (one statement for the states, one for the registrations), taken without locks. A
-/// commit runs under the normalisation advisory lock, so commits of all instances, registrations and the expiry of
-/// held deliveries take turns (a registration commits either before a commit, which then sees it changed, or after
-/// it, and then releases what it held); inside it, the versions read are compared with what is stored, so a state
-/// written by another instance since the snapshot is never overwritten (the batch is normalised again), and a
-/// callback another instance normalised is never normalised twice. What a batch produced is written with a handful
-/// of multi-row statements: events and states together, then notifications, then deliveries with the wake-up.
+/// A snapshot is one plain read (the states and the registrations together), taken without locks. A commit runs
+/// under the normalisation advisory lock, so commits of all instances, registrations and the expiry of held
+/// deliveries take turns (a registration commits either before a commit, which then sees it changed, or after it,
+/// and then releases what it held). Inside it, two statements: the check claims the batch's callbacks and reads the
+/// versions and registrations stored now, compared in Swift with what the snapshot read (`NormalisationRows.conflict`),
+/// so a state written by another instance since the snapshot is never overwritten (the batch is normalised again)
+/// and a callback another instance normalised is never normalised twice; then one statement writes everything the
+/// batch produced (events, states, marks, notifications, deliveries and the wake-up). With BEGIN, the lock and
+/// COMMIT that is five round trips a batch, whatever its size (docs/BENCHMARKS.md, "Eighth pass").
 extension PostgresStore {
     public func snapshot(for keys: NormalisationKeys) async throws -> NormalisationSnapshot {
         guard !keys.isEmpty else { return NormalisationSnapshot() }
@@ -17,17 +19,15 @@ extension PostgresStore {
             var snapshot = NormalisationSnapshot()
             for key in keys.states { snapshot.states[key] = .absent }
             for key in keys.registrations { snapshot.registrations.updateValue(nil, forKey: key) }
-            let stateKeys = Array(keys.states)
-            if !stateKeys.isEmpty {
-                let rows = try await connection.query(Self.snapshotStatesSQL, Self.keyArrays(stateKeys))
-                for row in rows {
+            let rows = try await connection.query(
+                Self.snapshotSQL, Self.keyArrays(Array(keys.states)) + Self.registrationArrays(Array(keys.registrations)))
+            for row in rows {
+                if row.isNull(2) {
+                    let key = ShipmentRegistrationKey(client: row.text(0) ?? "", awb: row.text(1) ?? "")
+                    snapshot.registrations.updateValue(
+                        try NormalisationRows.registration(data: row.text(8), awb: key.awb), forKey: key)
+                } else {
                     snapshot.states[try Self.shipmentKey(row)] = NormalisationRows.state(row, from: 3)
-                }
-            }
-            let registrationKeys = Array(keys.registrations)
-            if !registrationKeys.isEmpty {
-                for (key, registration) in try await Self.registrations(registrationKeys, connection: connection) {
-                    snapshot.registrations.updateValue(registration, forKey: key)
                 }
             }
             return snapshot
@@ -47,17 +47,22 @@ extension PostgresStore {
     }
 
     static func commit(_ rows: NormalisationRows, connection: PGConnection) async throws -> NormalisationSummary {
-        let claimed = Set(try await connection.query(
-            "DELETE FROM unnormalised WHERE seq = ANY(?) RETURNING seq", [.integers(rows.seqs)]) { $0.int(0) })
-        // Under the lock no other commit runs, and each statement sees what earlier ones committed.
+        // Under the lock no other commit runs, and this statement sees what earlier ones committed.
+        var claimed = Set<Int64>()
         var versions: [ShipmentKey: Int64] = [:]
-        if !rows.stateReads.isEmpty {
-            let found = try await connection.query(stateVersionsSQL, keyArrays(rows.stateReads.map(\.key)))
-            for row in found { versions[try shipmentKey(row)] = row.int(3) }
-        }
         var registrations: [ShipmentRegistrationKey: ShipmentRegistration] = [:]
-        if !rows.registrationReads.isEmpty {
-            registrations = try await Self.registrations(rows.registrationReads.map(\.key), connection: connection)
+        let found = try await connection.query(
+            checkSQL, [.integers(rows.seqs)] + keyArrays(rows.stateReads.map(\.key))
+                + registrationArrays(rows.registrationReads.map(\.key)))
+        for row in found {
+            if row.isNull(0) {
+                claimed.insert(row.int(3))
+            } else if row.isNull(2) {
+                let key = ShipmentRegistrationKey(client: row.text(0) ?? "", awb: row.text(1) ?? "")
+                registrations[key] = try NormalisationRows.registration(data: row.text(4), awb: key.awb)
+            } else {
+                versions[try shipmentKey(row)] = row.int(3)
+            }
         }
         if let conflict = rows.conflict(claimed: claimed, versions: versions, registrations: registrations) {
             throw NormalisationConflictError(conflict: conflict)
@@ -66,97 +71,93 @@ extension PostgresStore {
         summary.callbacks = rows.seqs.count
         summary.outcomes = rows.outcomes
         let now = WallClock.now().epochMilliseconds
-        let events = rows.callbacks.flatMap(\.events)
-        let states = rows.stateWrites.map { NormalisationRows.stateRow($0) }
-        if events.count <= chunk {
-            // Events and states are independent of each other and of the notifications: one round trip for both.
-            try await connection.query(Self.insertEventsUpsertStatesSQL,
-                                       eventRows.values(events) + stateRows.values(states))
-        } else {
-            try await insertEvents(events, connection: connection)
-            if !states.isEmpty { try await connection.query(Self.upsertStatesSQL, Self.stateRows.values(states)) }
-        }
-        let notifications = rows.callbacks.flatMap { callback in callback.notifications.map { ($0, callback.seq) } }
-        try await insertNotifications(notifications, now: now, connection: connection, summary: &summary)
+        var notifications: [[SQLValue]] = []
+        var deliveries: [[SQLValue]] = []
+        var ids = Set<String>()
         for callback in rows.callbacks {
-            if let mark = callback.mark { try await connection.query(NormalisationRows.markSQL, mark) }
+            for draft in callback.notifications {
+                notifications.append(NormalisationRows.notificationRow(draft, callbackSeq: callback.seq, now: now))
+                // The first draft of an id carries its deliveries (a later one in the batch is a repeat).
+                guard ids.insert(draft.id).inserted else { continue }
+                for endpoint in draft.endpointIds {
+                    deliveries.append([.text(draft.id), .text(draft.client), .text(endpoint),
+                                       .text(NormalisationRows.orderingKey(draft)),
+                                       .integer(draft.eventTime.epochMilliseconds), .integer(now),
+                                       .bool(draft.awaitingOrder), .integer(Int64(deliveries.count))])
+                }
+            }
         }
+        let written = try await connection.query(
+            deliveries.isEmpty ? writeSQL : writeAndNotifySQL,
+            eventRows.values(rows.callbacks.flatMap(\.events))
+                + stateRows.values(rows.stateWrites.map { NormalisationRows.stateRow($0) })
+                + markRows.values(rows.callbacks.compactMap(\.mark))
+                + notificationRows.values(notifications) + deliveryRows.values(deliveries))
+        summary.notifications = Int(written.first?.int(0) ?? 0)
+        summary.deliveries = Int(written.first?.int(1) ?? 0)
         return summary
     }
-
-    static let chunk = 1000
 
     /// The rows' columns as arrays (`PGUnnest`): types, and names that are the table's columns.
     static let eventRows = PGUnnest(types: [
         "bigint", "text", "text", "text", "text", "text", "bigint", "text", "text", "text", "text", "text",
     ])
-    static let eventNames = columnNames(NormalisationRows.eventColumns)
     static let notificationRows = PGUnnest(types: [
         "text", "text", "text", "text", "text", "text", "text", "bigint", "bigint", "bigint", "bytea", "boolean",
     ])
-    static let notificationNames = columnNames(NormalisationRows.notificationColumns)
     static let stateRows = PGUnnest(types: ["text", "text", "text", "bigint", "text", "boolean", "text", "bigint"])
-    static let stateNames = columnNames(NormalisationRows.stateColumns)
+    /// A callback's unmapped mark: error, detail, seq.
+    static let markRows = PGUnnest(types: ["text", "text", "bigint"])
+    /// A delivery to queue: notification id, client, endpoint, ordering key, event time, now, held (the
+    /// notification is awaiting its order), position in the batch.
+    static let deliveryRows = PGUnnest(types: [
+        "text", "text", "text", "text", "bigint", "bigint", "boolean", "bigint",
+    ])
 
-    /// The statements, made once (the arrays' `unnest` spelled out for the columns).
-    static let insertEventsSQL = "INSERT INTO events (\(NormalisationRows.eventColumns)) \(eventRows.select(eventNames))"
-    static let insertNotificationsSQL = """
-        INSERT INTO notifications (\(NormalisationRows.notificationColumns))
-        \(notificationRows.select(notificationNames)) ON CONFLICT (id) DO NOTHING RETURNING id, seq
+    /// Everything a batch produced, in one statement (its parts see the same snapshot, taken under the lock).
+    ///
+    /// Deliveries are queued for the notifications that were new (`ON CONFLICT … DO NOTHING` returns only those).
+    /// A delivery is held (`awaiting_order`) when its notification awaits its order, when an earlier delivery of
+    /// its chain (endpoint and shipment) in this batch is held, or when one stored is: a later notification never
+    /// overtakes a held one. Returns the notifications and deliveries written.
+    static let writeSQL = """
+        WITH logged AS (
+            INSERT INTO events (\(NormalisationRows.eventColumns)) \(eventRows.select(columnNames(NormalisationRows.eventColumns)))
+        ), states AS (
+            INSERT INTO shipment_states (\(NormalisationRows.stateColumns))
+            \(stateRows.select(columnNames(NormalisationRows.stateColumns)))
+            \(NormalisationRows.stateUpsert)
+        ), marked AS (
+            UPDATE callbacks c SET error = m.error, detail = m.detail
+            FROM (\(markRows.select(["error", "detail", "seq"]))) AS m
+            WHERE c.seq = m.seq AND c.status = 'accepted'
+        ), stored AS (
+            INSERT INTO notifications (\(NormalisationRows.notificationColumns))
+            \(notificationRows.select(columnNames(NormalisationRows.notificationColumns)))
+            ON CONFLICT (id) DO NOTHING RETURNING id, seq
+        ), wanted AS (
+            SELECT s.seq AS nseq, v.nid, v.client, v.endpoint, v.okey, v.etime, v.now,
+                bool_or(v.held) OVER (PARTITION BY v.endpoint, v.okey ORDER BY v.ord) AS held
+            FROM (\(deliveryRows.select(["nid", "client", "endpoint", "okey", "etime", "now", "held", "ord"]))) AS v
+                JOIN stored s ON s.id = v.nid
+        ), queued AS (
+            INSERT INTO deliveries (notification_seq, notification_id, client, endpoint, ordering_key, event_time,
+                state, next_attempt_at, created_at, updated_at, held_at)
+            SELECT w.nseq, w.nid, w.client, w.endpoint, w.okey, w.etime,
+                CASE WHEN h.held THEN 'awaiting_order' ELSE 'pending' END, w.now, w.now, w.now,
+                CASE WHEN h.held THEN w.now END
+            FROM wanted w,
+                LATERAL (SELECT w.held OR EXISTS (SELECT 1 FROM deliveries e WHERE e.state = 'awaiting_order'
+                    AND e.ordering_key = w.okey AND e.endpoint = w.endpoint) AS held) h
+            RETURNING 1
+        )
+        SELECT (SELECT count(*) FROM stored), (SELECT count(*) FROM queued)
         """
-    static let insertEventsUpsertStatesSQL = "WITH inserted AS (\(insertEventsSQL)) \(upsertStatesSQL)"
-    static let upsertStatesSQL = """
-        INSERT INTO shipment_states (\(NormalisationRows.stateColumns)) \(stateRows.select(stateNames))
-        \(NormalisationRows.stateUpsert)
-        """
+    /// `writeSQL` that also wakes every instance's delivery loop when the transaction commits.
+    static let writeAndNotifySQL = writeSQL + ", pg_notify('\(deliveriesChannel)', '')"
 
     static func columnNames(_ list: String) -> [String] {
         list.split(separator: ",").map { $0.split(whereSeparator: \.isWhitespace).joined() }
-    }
-
-    static func insertEvents(_ events: [[SQLValue]], connection: PGConnection) async throws {
-        var start = 0
-        while start < events.count {
-            let slice = events[start..<min(events.count, start + chunk)]
-            start += slice.count
-            try await connection.query(
-                insertEventsSQL, eventRows.values(Array(slice)))
-        }
-    }
-
-    static func insertNotifications(_ notifications: [(draft: NotificationDraft, callbackSeq: Int64)], now: Int64,
-                                    connection: PGConnection, summary: inout NormalisationSummary) async throws {
-        var start = 0
-        var heldChains = Set<String>()
-        while start < notifications.count {
-            let slice = notifications[start..<min(notifications.count, start + chunk)]
-            start += slice.count
-            let inserted = try await connection.query(
-                insertNotificationsSQL,
-                notificationRows.values(slice.map {
-                    NormalisationRows.notificationRow($0.draft, callbackSeq: $0.callbackSeq, now: now)
-                }))
-            var seqs: [String: Int64] = [:]
-            for row in inserted { seqs[row.text(0) ?? ""] = row.int(1) }
-            summary.notifications += seqs.count
-            var rows: [[PGValue]] = []
-            for (draft, _) in slice {
-                // The first draft of an id carries its deliveries (a later one in the batch is a repeat).
-                guard let notificationSeq = seqs.removeValue(forKey: draft.id) else { continue }
-                for endpoint in draft.endpointIds {
-                    // Rows of one statement do not see each other: a chain held earlier in the batch holds too.
-                    let chain = "\(endpoint)\u{1F}\(NormalisationRows.orderingKey(draft))"
-                    let held = draft.awaitingOrder || heldChains.contains(chain)
-                    if held { heldChains.insert(chain) }
-                    rows.append(NormalisationRows.deliveryRow(draft, notificationSeq: notificationSeq,
-                                                              endpoint: endpoint, now: now, held: held))
-                }
-            }
-            if !rows.isEmpty {
-                try await PostgresDeliveries.insert(rows, connection: connection)
-                summary.deliveries += rows.count
-            }
-        }
     }
 
     /// The shipment states of the keys of `keyArrays` as `s`, each looked up by the primary key (`LATERAL …
@@ -169,17 +170,30 @@ extension PostgresStore {
             LATERAL (SELECT * FROM shipment_states WHERE client = k.client AND shipment = k.shipment AND leg = k.leg
                 OFFSET 0) s
         """
-    /// The snapshot's states (a key without one is left out).
-    static let snapshotStatesSQL = """
+    /// The snapshot: the states (client, shipment, leg, then `NormalisationRows.state`'s columns) and the
+    /// registrations (client, awb, a NULL leg, …, data at 8) of the keys (a key without one is left out).
+    static let snapshotSQL = """
         SELECT s.client, s.shipment, s.leg, s.newest_relayed, s.terminal, s.rto_raised::int::bigint,
-            s.notification_keys, s.version
+            s.notification_keys, s.version, NULL::text
         \(stateProbe)
+        UNION ALL
+        SELECT r.client, r.awb, NULL, NULL, NULL, NULL, NULL, NULL, r.data \(registrationProbe)
         """
-    /// The commit's check: the versions stored now.
-    static let stateVersionsSQL = "SELECT s.client, s.shipment, s.leg, s.version \(stateProbe)"
-    /// The registrations of `keys`, each looked up by the primary key like `stateProbe`.
-    static let registrationsSQL = """
-        SELECT r.client, r.awb, r.data FROM unnest(?::text[], ?::text[]) AS k (client, awb),
+    /// The commit's check, rows of client, shipment or awb, leg, number, data: the batch's callbacks it claims
+    /// (NULL client, seq), the versions of the read states stored now (client, shipment, leg, version) and the
+    /// registrations of the read keys stored now (client, awb, NULL leg, data).
+    static let checkSQL = """
+        WITH claimed AS (DELETE FROM unnormalised WHERE seq = ANY(?) RETURNING seq)
+        SELECT NULL::text, NULL::text, NULL::text, seq, NULL::text FROM claimed
+        UNION ALL
+        SELECT s.client, s.shipment, s.leg, s.version, NULL \(stateProbe)
+        UNION ALL
+        SELECT r.client, r.awb, NULL, NULL, r.data \(registrationProbe)
+        """
+    /// The registrations of the keys of `registrationArrays` as `r`, each looked up by the primary key like
+    /// `stateProbe`.
+    static let registrationProbe = """
+        FROM unnest(?::text[], ?::text[]) AS k (client, awb),
             LATERAL (SELECT * FROM shipment_registry WHERE client = k.client AND awb = k.awb OFFSET 0) r
         """
 
@@ -194,17 +208,7 @@ extension PostgresStore {
         return ShipmentKey(client: row.text(0) ?? "", shipment: row.text(1) ?? "", leg: leg)
     }
 
-    /// The stored registrations of `keys` (a key without one is left out).
-    static func registrations(_ keys: [ShipmentRegistrationKey], connection: PGConnection) async throws
-        -> [ShipmentRegistrationKey: ShipmentRegistration]
-    {
-        let rows = try await connection.query(registrationsSQL, [.texts(keys.map(\.client)), .texts(keys.map(\.awb))])
-        var found: [ShipmentRegistrationKey: ShipmentRegistration] = [:]
-        for row in rows {
-            let key = ShipmentRegistrationKey(client: row.text(0) ?? "", awb: row.text(1) ?? "")
-            found[key] = try NormalisationRows.registration(data: row.text(2), awb: key.awb)
-        }
-        return found
+    static func registrationArrays(_ keys: [ShipmentRegistrationKey]) -> [PGValue] {
+        [.texts(keys.map(\.client)), .texts(keys.map(\.awb))]
     }
 }
-

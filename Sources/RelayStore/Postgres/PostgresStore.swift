@@ -1,4 +1,3 @@
-import Foundation
 public import Logging
 import NIOCore
 import PostgresNIO
@@ -85,8 +84,10 @@ public final class PostgresStore: RelayStore, SQLBackedStore {
         database = PGDatabase(client: client, logger: logger, operationTimeout: operationTimeout,
                               normalisationLockKey: PostgresSchema.lockKey(PostgresSchema.normalisationLock, schema: schema))
         runTask = Task { await client.run() }
-        // Two commits at once, each on its own connection: one batch fills while another commits.
-        ingestBatcher = GroupCommit(maxBatch: maxBatch, maxWriters: 2)
+        // One commit at a time: the next batch fills while it runs. A second writer halved the batches and cost
+        // PostgreSQL 7 % more CPU per notification at 2,000 callbacks/s, with no better latency (docs/BENCHMARKS.md,
+        // "Eighth pass").
+        ingestBatcher = GroupCommit(maxBatch: maxBatch)
     }
 
     public func close() async {

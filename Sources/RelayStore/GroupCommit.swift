@@ -1,9 +1,9 @@
 import Synchronization
 
-/// Group commit without a task of its own: items submitted while `maxWriters` batches are being written wait; the
-/// next submitter (or, when a batch finishes, the oldest waiting item's caller) writes everything waiting, up to
-/// `maxBatch` items, with one call of `commit`. Each caller returns once the batch carrying its item committed, with
-/// that item's result, or with the error that failed the batch.
+/// Group commit without a task of its own: items submitted while a batch is being written wait; the next submitter
+/// (or, when a batch finishes, the oldest waiting item's caller) writes everything waiting, up to `maxBatch` items,
+/// with one call of `commit`. Each caller returns once the batch carrying its item committed, with that item's
+/// result, or with the error that failed the batch.
 ///
 /// Used for PostgreSQL ingest (one statement per batch of callbacks) and for recording delivery attempts (one
 /// statement per batch of completions). The number waiting is bounded by the callers: requests in flight, attempts
@@ -20,19 +20,18 @@ public final class GroupCommit<Item: Sendable, Output: Sendable>: Sendable {
     }
 
     private struct State {
-        var writers = 0
+        var writing = false
         var waiting: [Waiting] = []
     }
 
     private let state = Mutex(State())
     private let maxBatch: Int
-    private let maxWriters: Int
 
-    /// - Parameter maxWriters: batches written at once (each on its own connection): one fills while another commits.
-    public init(maxBatch: Int, maxWriters: Int = 1) {
-        precondition(maxBatch >= 1 && maxWriters >= 1)
+    /// One batch is written at a time; the next fills while it commits. (Two at once, each on its own connection,
+    /// halved PostgreSQL's ingest batches and cost it more CPU: docs/BENCHMARKS.md, "Eighth pass".)
+    public init(maxBatch: Int) {
+        precondition(maxBatch >= 1)
         self.maxBatch = maxBatch
-        self.maxWriters = maxWriters
     }
 
     /// Commits `item` with whatever else is waiting; returns its output.
@@ -43,11 +42,11 @@ public final class GroupCommit<Item: Sendable, Output: Sendable>: Sendable {
     {
         let turn = try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Turn, any Error>) in
             let write = state.withLock { state -> Bool in
-                guard state.writers < maxWriters else {
+                guard !state.writing else {
                     state.waiting.append(Waiting(item: item, continuation: continuation))
                     return false
                 }
-                state.writers += 1
+                state.writing = true
                 return true
             }
             if write { continuation.resume(returning: .write) }
@@ -82,7 +81,7 @@ public final class GroupCommit<Item: Sendable, Output: Sendable>: Sendable {
         }
         let next = state.withLock { state -> Waiting? in
             guard !state.waiting.isEmpty else {
-                state.writers -= 1
+                state.writing = false
                 return nil
             }
             return state.waiting.removeFirst()

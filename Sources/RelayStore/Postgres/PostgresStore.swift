@@ -84,9 +84,6 @@ public final class PostgresStore: RelayStore, SQLBackedStore {
         database = PGDatabase(client: client, logger: logger, operationTimeout: operationTimeout,
                               normalisationLockKey: PostgresSchema.lockKey(PostgresSchema.normalisationLock, schema: schema))
         runTask = Task { await client.run() }
-        // One commit at a time: the next batch fills while it runs. A second writer halved the batches and cost
-        // PostgreSQL 7 % more CPU per notification at 2,000 callbacks/s, with no better latency (docs/BENCHMARKS.md,
-        // "Eighth pass").
         ingestBatcher = GroupCommit(maxBatch: maxBatch)
     }
 

@@ -10,6 +10,14 @@ import Testing
 struct AwaitingOrderStoreTests {
     /// Ingests and normalises a Clickpost callback for `awb`; `orderId` nil leaves the order id out.
     static func receive(_ store: any RelayStore, awb: String, code: Int, time: String, orderId: String?) async throws {
+        let input = try await ingest(store, awb: awb, code: code, time: time, orderId: orderId)
+        _ = try await store.normalise([input], using: StoreTests.normalise)
+    }
+
+    /// Ingests a Clickpost callback for `awb` and returns it ready to normalise.
+    static func ingest(_ store: any RelayStore, awb: String, code: Int, time: String, orderId: String?) async throws
+        -> NormalisationInput
+    {
         let order = orderId.map { #","additional":{"order_id":"\#($0)"}"# } ?? ""
         let body = Array(#"{"waybill":"\#(awb)","clickpost_status_code":\#(code),"timestamp":"\#(time)"\#(order)}"#.utf8)
         let parsed = try CallbackParser.parse(aggregator: .clickpost, body: body, contentType: "application/json")
@@ -18,7 +26,7 @@ struct AwaitingOrderStoreTests {
         let outcome = try await store.ingest(inbound, dedupKey: parsed.dedupKey)
         let stored = StoredCallback(seq: outcome.seq, id: outcome.callbackId, client: "acme", aggregator: .clickpost,
                                     receivedAt: inbound.receivedAt, contentType: "application/json", body: body)
-        _ = try await store.normalise([NormalisationInput(callback: stored, parsed: parsed)], using: StoreTests.normalise)
+        return NormalisationInput(callback: stored, parsed: parsed)
     }
 
     /// The notification endpoint's delivery of each notification of `awb`, oldest first: (notification, delivery).
@@ -85,6 +93,24 @@ struct AwaitingOrderStoreTests {
             #expect(next.map(\.eventTime) == next.map(\.eventTime).sorted())
             let sent = try JSONValue.parse(try #require(next.first).payload)
             #expect(sent["forwardOrderCode"] == "REG-1")
+        }
+    }
+
+    @Test("in one batch, a notification of a chain whose earlier one is held is held too; other chains are not",
+          arguments: StoreBackend.available)
+    func heldWithinOneBatch(_ backend: StoreBackend) async throws {
+        try await backend.withStore { store in
+            let batch = [
+                try await Self.ingest(store, awb: "B1", code: 5, time: "2024-03-07T04:00:00Z", orderId: nil),
+                try await Self.ingest(store, awb: "B2", code: 5, time: "2024-03-07T04:00:00Z", orderId: "CB-9"),
+                try await Self.ingest(store, awb: "B1", code: 6, time: "2024-03-08T04:00:00Z", orderId: "CB-1"),
+                try await Self.ingest(store, awb: "B2", code: 6, time: "2024-03-08T04:00:00Z", orderId: "CB-9"),
+            ]
+            let summary = try await store.normalise(batch, using: StoreTests.normalise)
+            #expect(summary.callbacks == 4)
+            #expect(try await Self.chain(store, awb: "B1").map(\.1.state) == ["awaiting_order", "awaiting_order"])
+            #expect(try await Self.chain(store, awb: "B2").map(\.1.state) == ["pending", "pending"])
+            #expect(try await store.awaitingOrderCount() == 2)
         }
     }
 

@@ -39,6 +39,11 @@ public final class DeliveryEngine: Service, Sendable {
     let owner = "relay-\(ProcessInfo.processInfo.processIdentifier)-\(UInt32.random(in: 0...UInt32.max))"
     /// How long a claim lasts: longer than any attempt, so a delivery is taken over only from a stopped process.
     let leaseSeconds: Double
+    /// Woken only by finished attempts (`DeliveryWakeup.nudge`), the loop on a shared store claims at most once
+    /// per interval: each claim there is a statement and, when it takes something, a commit. New deliveries
+    /// (`signal`) are claimed at once. This halved the claims at 2,000 callbacks/s (docs/BENCHMARKS.md, "Ninth
+    /// pass"); an attempt's endpoint slot or chain successor waits at most 10 ms longer. SQLite claims at once.
+    let claimInterval: Duration
     /// When the loop last read the queue although every endpoint was at its cap.
     let lastFullScan = Mutex(ContinuousClock.now)
     /// The wall clock (injected: tests may move time).
@@ -66,6 +71,7 @@ public final class DeliveryEngine: Service, Sendable {
         let configuration = live.current
         let endpoints = live.snapshot.endpoints
         self.store = store
+        self.claimInterval = store.isShared ? .milliseconds(10) : .zero
         self.clock = clock
         self.live = live
         self.wakeup = wakeup
@@ -104,6 +110,8 @@ public final class DeliveryEngine: Service, Sendable {
                 await withDiscardingTaskGroup { group in
                     var refreshed = ContinuousClock.now
                     var backoff = Backoff()
+                    var lastClaim = ContinuousClock.now - .seconds(1)
+                    var urgent = true
                     while !shuttingDown.load(ordering: .acquiring), !Task.isCancelled {
                         // Ops enable and disable endpoints through the store (possibly from another process).
                         if ContinuousClock.now - refreshed > .seconds(1) {
@@ -119,6 +127,17 @@ public final class DeliveryEngine: Service, Sendable {
                         }
                         let claimed: [DueDelivery]
                         let more: Bool
+                        // Woken only by finished attempts: on a shared store, claim at most once per
+                        // `claimInterval` (each claim is a statement and usually a commit), unless new deliveries
+                        // arrive meanwhile.
+                        if claimInterval > .zero, !urgent {
+                            while true {
+                                let remaining = claimInterval - (ContinuousClock.now - lastClaim)
+                                if remaining <= .zero || shuttingDown.load(ordering: .acquiring) { break }
+                                if await wakeup.wait(timeout: remaining) { break }
+                            }
+                        }
+                        lastClaim = ContinuousClock.now
                         do {
                             (claimed, more) = try await claim()
                             backoff.reset()
@@ -141,8 +160,11 @@ public final class DeliveryEngine: Service, Sendable {
                         }
                         // While attempts run, their completions wake the loop; only an idle loop asks the store
                         // when the next retry falls due.
-                        if more { continue }
-                        await wakeup.wait(timeout: claimed.isEmpty ? await idleTimeout() : .seconds(1))
+                        if more {
+                            urgent = true
+                            continue
+                        }
+                        urgent = await wakeup.wait(timeout: claimed.isEmpty ? await idleTimeout() : .seconds(1))
                     }
                     // Graceful shutdown: no new attempts; the group waits for those in flight.
                 }
@@ -357,7 +379,7 @@ public final class DeliveryEngine: Service, Sendable {
         // The request has ended: its endpoint slot is free for the next one while this outcome is committed (the
         // chain stays busy until then).
         book.withLock { $0.answered(delivery) }
-        wakeup.signal()
+        wakeup.nudge()
         let attempt = AttemptRecord(
             startedAt: startedAt,
             durationMilliseconds: Int64(result.duration.components.seconds * 1000
@@ -467,6 +489,6 @@ public final class DeliveryEngine: Service, Sendable {
 
     func finish(_ delivery: DueDelivery, retrying: Bool) {
         book.withLock { $0.finish(delivery, retrying: retrying) }
-        wakeup.signal()
+        wakeup.nudge()
     }
 }

@@ -2,10 +2,11 @@ import NIOCore
 import NIOPosix
 import Synchronization
 
-/// Wakes the delivery loop: on new deliveries, on a finished attempt, or after a timeout.
+/// Wakes the delivery loop: on new deliveries (`signal`), on a finished attempt (`nudge`), or after a timeout.
 public final class DeliveryWakeup: Sendable {
     private struct State {
         var pending = false
+        var urgent = false
         var waiter: CheckedContinuation<Void, Never>?
     }
 
@@ -13,9 +14,16 @@ public final class DeliveryWakeup: Sendable {
 
     public init() {}
 
-    /// Wakes the waiter now, or the next `wait` immediately.
-    public func signal() {
+    /// Wakes the waiter now, or the next `wait` immediately: new deliveries are due (or the loop must stop).
+    public func signal() { wake(urgent: true) }
+
+    /// Wakes the waiter like `signal`, but says that only an attempt finished: a slot or a chain may be free. The
+    /// loop on a shared store then claims at most once per `DeliveryEngine.claimInterval`.
+    public func nudge() { wake(urgent: false) }
+
+    private func wake(urgent: Bool) {
         let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
+            if urgent { state.urgent = true }
             if let waiter = state.waiter {
                 state.waiter = nil
                 return waiter
@@ -26,13 +34,15 @@ public final class DeliveryWakeup: Sendable {
         waiter?.resume()
     }
 
-    /// Returns on the next signal or after `timeout`, whichever comes first.
-    func wait(timeout: Duration) async {
+    /// Returns on the next signal or nudge, or after `timeout`, whichever comes first; true unless only nudges
+    /// came (a timeout counts as a signal).
+    @discardableResult
+    func wait(timeout: Duration) async -> Bool {
         let signalled = state.withLock { state -> Bool in
             defer { state.pending = false }
             return state.pending
         }
-        if signalled { return }
+        if signalled { return takeUrgent() }
         // The timeout is a timer on an event loop (no task and no dispatch timer per wait: the loop waits after
         // every claim). A timer that fires just after a signal leaves `pending` set: the next wait returns at once
         // and the loop looks again, which is harmless. A cancelled caller is woken too.
@@ -45,6 +55,14 @@ public final class DeliveryWakeup: Sendable {
             self.signal()
         }
         timer.cancel()
+        return takeUrgent()
+    }
+
+    private func takeUrgent() -> Bool {
+        state.withLock { state in
+            defer { state.urgent = false }
+            return state.urgent
+        }
     }
 
     private func waitForSignal() async {

@@ -26,12 +26,16 @@ public final class GroupCommit<Item: Sendable, Output: Sendable>: Sendable {
 
     private let state = Mutex(State())
     private let maxBatch: Int
+    private let gather: Duration
+    private let gatherBelow: Int
 
     /// One batch is written at a time; the next fills while it commits. (Two at once, each on its own connection,
     /// halved PostgreSQL's ingest batches and cost it more CPU: docs/BENCHMARKS.md, "Eighth pass".)
-    public init(maxBatch: Int) {
+    public init(maxBatch: Int, gather: Duration = .zero, gatherBelow: Int = 0) {
         precondition(maxBatch >= 1)
         self.maxBatch = maxBatch
+        self.gather = gather
+        self.gatherBelow = gatherBelow
     }
 
     /// Commits `item` with whatever else is waiting; returns its output.
@@ -57,10 +61,25 @@ public final class GroupCommit<Item: Sendable, Output: Sendable>: Sendable {
         }
     }
 
+    /// Waits up to `gather` for more items, a millisecond at a time, while the batch is below `gatherBelow` and
+    /// items keep arriving: a millisecond in which none arrived means the callers are all here (a client with a
+    /// few connections, each waiting for its answer), and waiting longer would only slow them down.
+    private func gatherMore() async {
+        let deadline = ContinuousClock.now + gather
+        var seen = state.withLock { $0.waiting.count }
+        while seen + 1 < gatherBelow, ContinuousClock.now < deadline {
+            try? await Task.sleep(for: min(.milliseconds(1), deadline - ContinuousClock.now))
+            let now = state.withLock { $0.waiting.count }
+            if now == seen { return }
+            seen = now
+        }
+    }
+
     /// Writes `own` with up to `maxBatch - 1` waiting items, answers their callers, and passes the turn on.
     private func write(_ own: Item, commit: @escaping @Sendable ([Item]) async throws -> [Output]) async throws
         -> Output
     {
+        if gather > .zero { await gatherMore() }
         let batch = state.withLock { state -> [Waiting] in
             let count = min(maxBatch - 1, state.waiting.count)
             defer { state.waiting.removeFirst(count) }

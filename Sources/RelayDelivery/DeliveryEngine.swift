@@ -44,6 +44,9 @@ public final class DeliveryEngine: Service, Sendable {
     /// (`signal`) are claimed at once. This halved the claims at 2,000 callbacks/s (docs/BENCHMARKS.md, "Ninth
     /// pass"); an attempt's endpoint slot or chain successor waits at most 10 ms longer. SQLite claims at once.
     let claimInterval: Duration
+    /// The last claim on a shared store filled an endpoint's free slots: more are likely due, so a finished attempt
+    /// wakes the loop at once (draining a backlog) instead of nudging it.
+    let backlog = Atomic<Bool>(false)
     /// When the loop last read the queue although every endpoint was at its cap.
     let lastFullScan = Mutex(ContinuousClock.now)
     /// The wall clock (injected: tests may move time).
@@ -300,6 +303,9 @@ public final class DeliveryEngine: Service, Sendable {
                                                  owner: owner, until: lease)
         {
             book.withLock { book in for delivery in leased { book.claim(delivery) } }
+            var taken: [String: Int] = [:]
+            for delivery in leased { taken[delivery.endpointId, default: 0] += 1 }
+            backlog.store(open.contains { taken[$0.key, default: 0] >= $0.value }, ordering: .relaxed)
             return (leased, false)
         }
         // Per endpoint, a few candidates per free slot: enough to step over chains that wait, without re-reading a
@@ -378,8 +384,7 @@ public final class DeliveryEngine: Service, Sendable {
         }
         // The request has ended: its endpoint slot is free for the next one while this outcome is committed (the
         // chain stays busy until then).
-        book.withLock { $0.answered(delivery) }
-        wakeup.nudge()
+        wake(freeing: delivery) { $0.answered(delivery) }
         let attempt = AttemptRecord(
             startedAt: startedAt,
             durationMilliseconds: Int64(result.duration.components.seconds * 1000
@@ -488,7 +493,18 @@ public final class DeliveryEngine: Service, Sendable {
     }
 
     func finish(_ delivery: DueDelivery, retrying: Bool) {
-        book.withLock { $0.finish(delivery, retrying: retrying) }
-        wakeup.nudge()
+        wake(freeing: delivery) { $0.finish(delivery, retrying: retrying) }
+    }
+
+    /// Applies `change` to the book and wakes the loop: at once when the delivery's endpoint had no free slot or
+    /// the last claim filled one (a backlog waits), otherwise with a nudge (`claimInterval`).
+    func wake(freeing delivery: DueDelivery, _ change: (inout DeliveryBook) -> Void) {
+        let cap = endpoints[delivery.endpointId]?.maxInFlight ?? configuration.delivery.maxInFlightPerEndpoint
+        let wasFull = book.withLock { book -> Bool in
+            let full = book.freeSlots(of: delivery.endpointId, cap: cap) <= 0
+            change(&book)
+            return full
+        }
+        if wasFull || backlog.load(ordering: .relaxed) { wakeup.signal() } else { wakeup.nudge() }
     }
 }

@@ -32,8 +32,7 @@ public final class NormalisationService: Service, Sendable {
     /// one or two: gathering 2–5 ms cut the relay's CPU per callback by 14–24 % on SQLite, for a few ms of latency
     /// (docs/BENCHMARKS.md, "Fourth pass"). On a shared store a batch is also five round trips to PostgreSQL and a
     /// commit there: gathering 12 ms below 48 callbacks cut PostgreSQL's CPU per notification by 15 % at 2,000/s
-    /// with p95 still about 30 ms, and 16 ms below 64, with the ingest and completion batches of the ninth pass,
-    /// brought it under 150 µs with p95 about 40 ms; on SQLite the same would take p95 from 8 to 18 ms for 11 % of the relay's CPU,
+    /// with p95 still about 30 ms (16 ms below 64 saved a little more in the ninth pass, for p95 near 50 ms); on SQLite the same would take p95 from 8 to 18 ms for 11 % of the relay's CPU,
     /// so it gathers 4 ms below 16 (docs/BENCHMARKS.md, "Eighth pass"). Callbacks are already answered: this
     /// delays only their notifications.
     let gather: Duration
@@ -49,7 +48,7 @@ public final class NormalisationService: Service, Sendable {
                 live: LiveConfiguration, logger: Logger, delay: Duration = .zero,
                 onBatch: @escaping @Sendable (NormalisationSummary) -> Void = { _ in }) {
         self.inbox = store
-        (gather, gatherBelow) = store.isShared ? (.milliseconds(16), 64) : (.milliseconds(4), 16)
+        (gather, gatherBelow) = store.isShared ? (.milliseconds(12), 48) : (.milliseconds(4), 16)
         self.loop = NormalisationLoop(store: normalisationStore ?? store)
         self.queue = queue
         self.live = live

@@ -71,4 +71,27 @@ struct GroupCommitTests {
         // Still usable afterwards.
         #expect(try await group.submit(7) { $0 } == 7)
     }
+
+    @Test("a gathering batch stops waiting as soon as nothing more arrives: a lone caller is not held for the gather")
+    func gatherEndsWhenQuiet() async throws {
+        let group = GroupCommit<Int, Int>(maxBatch: 64, gather: .seconds(30), gatherBelow: 64)
+        let started = ContinuousClock.now
+        #expect(try await group.submit(3) { $0 } == 3)
+        #expect(ContinuousClock.now - started < .seconds(10))
+        // Callers that are all already waiting go in one batch, again without waiting out the gather.
+        let probe = Probe()
+        let outputs = try await withThrowingTaskGroup(of: Int.self) { tasks in
+            for index in 0..<20 {
+                tasks.addTask {
+                    try await group.submit(index) { items in
+                        probe.batches.withLock { $0.append(items.count) }
+                        return items
+                    }
+                }
+            }
+            return try await tasks.reduce(into: [Int]()) { $0.append($1) }
+        }
+        #expect(outputs.sorted() == Array(0..<20))
+        #expect(ContinuousClock.now - started < .seconds(20))
+    }
 }

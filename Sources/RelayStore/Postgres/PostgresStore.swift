@@ -84,11 +84,12 @@ public final class PostgresStore: RelayStore, SQLBackedStore {
         database = PGDatabase(client: client, logger: logger, operationTimeout: operationTimeout,
                               normalisationLockKey: PostgresSchema.lockKey(PostgresSchema.normalisationLock, schema: schema))
         runTask = Task { await client.run() }
-        // Both wait a little for more (up to 6 and 20 ms, only while items keep arriving): fewer, larger
-        // statements and commits, the largest saving of PostgreSQL CPU at a steady rate (docs/BENCHMARKS.md,
-        // "Ninth pass"). A callback's answer waits at most 6 ms longer; a completion's commit (the next delivery
-        // of its chain) at most 20 ms.
-        ingestBatcher = GroupCommit(maxBatch: maxBatch, gather: .milliseconds(6), gatherBelow: 64)
+        // Both wait a little for more (up to 3 and 20 ms, only while items keep arriving and the batch is small):
+        // fewer, larger statements and commits, the largest saving of PostgreSQL CPU at a steady rate
+        // (docs/BENCHMARKS.md, "Ninth pass"). A callback's answer waits at most 3 ms longer (6 ms below 64 saved a
+        // little more but doubled the answer time and made aggregators queue on their connections); a
+        // completion's commit (and the next delivery of its chain) at most 20 ms.
+        ingestBatcher = GroupCommit(maxBatch: maxBatch, gather: .milliseconds(3), gatherBelow: 16)
         completionBatcher = GroupCommit(maxBatch: 512, gather: .milliseconds(20), gatherBelow: 64)
     }
 

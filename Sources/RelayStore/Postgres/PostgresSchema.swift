@@ -42,6 +42,7 @@ enum PostgresSchema {
         PostgresMigrations.v0003,
         PostgresMigrations.v0004,
         PostgresMigrations.v0005,
+        PostgresMigrations.v0006,
     ]
 
     /// Applies every migration not yet applied, under the migration lock.

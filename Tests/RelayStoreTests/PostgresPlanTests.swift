@@ -1,4 +1,5 @@
 import Foundation
+import PostgresNIO
 import RelayCore
 @testable import RelayStore
 import Testing
@@ -71,6 +72,29 @@ struct PostgresPlanTests {
             }
             await store.close()
             #expect(failures.isEmpty, "\(failures.joined(separator: "\n\n"))")
+        }
+    }
+
+    @Test("a trace finds a shipment's notifications by two index reads, the AWB one only where it is not the shipment")
+    func traceReadsNotificationsByIndex() async throws {
+        try await StoreBackend.withPostgresSchema { schema in
+            let store = try await StoreBackend.openPostgres(schema: schema)
+            var plans: [String] = []
+            for client in [nil, "acme"] as [String?] {
+                let text = PostgresSQL.query(TraceBuilder.notificationsSQL(client: client),
+                                             client == nil ? [.null, .null] : [.null, .null, .null]).sql
+                plans.append(try await Self.genericPlan(of: text, in: store))
+            }
+            let definition = try await store.read { connection in
+                try await connection.query("SELECT indexdef FROM pg_indexes WHERE indexname = 'notifications_awb'"
+                    + " AND schemaname = current_schema()") { $0.text(0) ?? "" }
+            }
+            await store.close()
+            #expect(definition.first?.contains("WHERE (awb <> shipment)") == true, "\(definition)")
+            for plan in plans {
+                #expect(plan.contains("notifications_awb") && plan.contains("notifications_shipment"), "\(plan)")
+                #expect(!plan.contains("Seq Scan on notifications"), "\(plan)")
+            }
         }
     }
 

@@ -95,6 +95,35 @@ struct StageStoreTests {
         }
     }
 
+    @Test("TraceStore: a return leg's notification is found by its own AWB and by its shipment's",
+          arguments: StoreBackend.available)
+    func traceFindsReturnLegs(_ backend: StoreBackend) async throws {
+        try await backend.withStore { store in
+            let database = try #require(store as? any SQLBackedStore).seam.database
+            // given a forward notification (AWB = shipment) and a return leg's (its own AWB, the shipment's key)
+            try await database.write { session in
+                for (id, awb, shipment) in [("n-forward", "F1", "F1"), ("n-return", "R1", "F1"), ("n-other", "R2", "F2")] {
+                    try await session.execute(
+                        """
+                        INSERT INTO notifications (id, client, awb, shipment, type, direction, dedup_key, event_time,
+                            created_at, payload) VALUES (?, 'acme', ?, ?, 'status', 'forward', ?, 1, 1, ?)
+                        """, [.text(id), .text(awb), .text(shipment), .text(id), .blob(Array("{}".utf8))])
+                }
+            }
+            let traces: any TraceStore = store
+            func ids(_ awb: String, client: String? = nil) async throws -> [String] {
+                try await traces.trace(client: client, awb: awb).filter { $0.kind == "notification" }.map(\.id).sorted()
+            }
+            // then the shipment finds both of its legs, each AWB its own notification, and nothing leaks across
+            #expect(try await ids("F1") == ["n-forward", "n-return"])
+            #expect(try await ids("F1", client: "acme") == ["n-forward", "n-return"])
+            #expect(try await ids("R1") == ["n-return"])
+            #expect(try await ids("R2", client: "acme") == ["n-other"])
+            #expect(try await ids("F2") == ["n-other"])
+            #expect(try await ids("R1", client: "other").isEmpty)
+        }
+    }
+
     @Test("EndpointStore: the switch and its reason show in the statistics", arguments: StoreBackend.available)
     func endpointStore(_ backend: StoreBackend) async throws {
         try await backend.withStore { store in

@@ -20,7 +20,10 @@ struct TraceBuilder {
         """
     }
 
-    /// Notifications with their deliveries: bind awb, awb[, client].
+    /// Notifications with their deliveries: bind awb, awb[, client]. A notification is the AWB's when it is its
+    /// shipment, or its AWB when that differs from its shipment (a return leg's own AWB): the same rows as
+    /// `n.awb = ? OR n.shipment = ?`, written so that PostgreSQL's `notifications_awb` needs only the AWBs that differ
+    /// (migration 7).
     static func notificationsSQL(client: String?) -> String {
         client == nil ? notificationsOfAll : notificationsOfClient
     }
@@ -32,7 +35,7 @@ struct TraceBuilder {
         """
         SELECT n.id, n.created_at, n.type, n.direction, d.seq, d.endpoint, d.state, d.updated_at, d.failure_class
         FROM notifications n LEFT JOIN deliveries d ON d.notification_seq = n.seq
-        WHERE (n.awb = ? OR n.shipment = ?)\(clientFilter) ORDER BY n.seq, d.seq
+        WHERE (n.shipment = ? OR (n.awb = ? AND n.awb <> n.shipment))\(clientFilter) ORDER BY n.seq, d.seq
         """
     }
 

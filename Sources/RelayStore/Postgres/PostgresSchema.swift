@@ -43,6 +43,7 @@ enum PostgresSchema {
         PostgresMigrations.v0004,
         PostgresMigrations.v0005,
         PostgresMigrations.v0006,
+        PostgresMigrations.v0007,
     ]
 
     /// Applies every migration not yet applied, under the migration lock.

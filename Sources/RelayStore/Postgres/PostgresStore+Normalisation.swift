@@ -90,7 +90,8 @@ extension PostgresStore {
         let written = try await connection.query(
             deliveries.isEmpty ? writeSQL : writeAndNotifySQL,
             eventRows.values(rows.callbacks.flatMap(\.events))
-                + stateRows.values(rows.stateWrites.map { NormalisationRows.stateRow($0) })
+                + stateRows.values(rows.stateWrites.filter { $0.version == 1 }.map { NormalisationRows.stateRow($0) })
+                + stateRows.values(rows.stateWrites.filter { $0.version > 1 }.map { NormalisationRows.stateRow($0) })
                 + markRows.values(rows.callbacks.compactMap(\.mark))
                 + notificationRows.values(notifications) + deliveryRows.values(deliveries))
         summary.notifications = Int(written.first?.int(0) ?? 0)
@@ -116,6 +117,12 @@ extension PostgresStore {
 
     /// Everything a batch produced, in one statement (its parts see the same snapshot, taken under the lock).
     ///
+    /// A state the batch read as absent (it gets version 1) is inserted, one it read is updated: the check just
+    /// before, under the same lock, found the stored versions equal to those read, so an insert cannot meet a row
+    /// and an update always finds one. A plain insert spares the speculative insertion of `ON CONFLICT` (an index
+    /// probe before the insert and a confirmation record after it), and the update of a state, whose key columns
+    /// are its only indexed ones, can be HOT.
+    ///
     /// Deliveries are queued for the notifications that were new (`ON CONFLICT … DO NOTHING` returns only those).
     /// A delivery is held (`awaiting_order`) when its notification awaits its order, when an earlier delivery of
     /// its chain (endpoint and shipment) in this batch is held, or when one stored is: a later notification never
@@ -123,10 +130,14 @@ extension PostgresStore {
     static let writeSQL = """
         WITH logged AS (
             INSERT INTO events (\(NormalisationRows.eventColumns)) \(eventRows.select(columnNames(NormalisationRows.eventColumns)))
-        ), states AS (
+        ), created AS (
             INSERT INTO shipment_states (\(NormalisationRows.stateColumns))
             \(stateRows.select(columnNames(NormalisationRows.stateColumns)))
-            \(NormalisationRows.stateUpsert)
+        ), restated AS (
+            UPDATE shipment_states s SET newest_relayed = u.newest_relayed, terminal = u.terminal,
+                rto_raised = u.rto_raised, notification_keys = u.notification_keys, version = u.version
+            FROM (\(stateRows.select(columnNames(NormalisationRows.stateColumns)))) AS u
+            WHERE s.client = u.client AND s.shipment = u.shipment AND s.leg = u.leg
         ), marked AS (
             UPDATE callbacks c SET error = m.error, detail = m.detail
             FROM (\(markRows.select(["error", "detail", "seq"]))) AS m

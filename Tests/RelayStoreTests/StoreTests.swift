@@ -1,7 +1,7 @@
 import Foundation
 import Logging
 import RelayCore
-import RelayStore
+@testable import RelayStore
 import Testing
 
 @Suite("Store (SQLite and PostgreSQL)")
@@ -199,6 +199,12 @@ struct RetentionTests {
             #expect(remaining.map(\.state).allSatisfy { $0 == "dead" })
             #expect(!remaining.isEmpty)
             #expect(try await store.attempts(delivery: remaining[0].seq).count == 1)
+            // the delivered ones' attempts went, the dead ones' stayed
+            let database = try #require(store as? any SQLBackedStore).seam.database
+            let attemptRows = try await database.read { session in
+                try await session.query("SELECT count(*) FROM attempts", []) { $0.int(0) }
+            }
+            #expect(attemptRows == [Int64(remaining.count)])
             #expect(counts.notifications == 1)
             #expect(try await store.deadLetters(DeadLetterFilter()).count == remaining.count)
         }

@@ -44,6 +44,7 @@ enum PostgresSchema {
         PostgresMigrations.v0005,
         PostgresMigrations.v0006,
         PostgresMigrations.v0007,
+        PostgresMigrations.v0008,
     ]
 
     /// Applies every migration not yet applied, under the migration lock.

@@ -133,6 +133,9 @@ extension PostgresStore {
         "text", "bytea", "text", "text",
     ])
 
+    /// The update returns each attempt's columns with its delivery (`RETURNING` may name the `FROM` list's input),
+    /// so the attempts are inserted from what it returns: joining the two back together was a nested loop over both
+    /// lists, the batch's size squared (hash and merge joins are off, `PostgresSchema.sessionSettings`).
     static let completeSQL = """
         WITH input AS (
             \(completionRows.select(["seq", "expected", "has_attempt", "state", "next_at", "now", "failure", "dead_at",
@@ -144,12 +147,12 @@ extension PostgresStore {
                 state = i.state, next_attempt_at = coalesce(i.next_at, d.next_attempt_at), updated_at = i.now,
                 failure_class = i.failure, dead_at = coalesce(i.dead_at, d.dead_at), lease_until = NULL
             FROM input i WHERE d.seq = i.seq AND d.attempts = coalesce(i.expected, d.attempts)
-            RETURNING d.seq, d.attempts
+            RETURNING d.seq, d.attempts, i.has_attempt, i.started_at, i.duration_ms, i.status_code, i.attempt_failure,
+                i.excerpt, i.error, i.trigger
         )
         INSERT INTO attempts (delivery_seq, number, started_at, duration_ms, status_code, failure_class,
             response_excerpt, error, trigger)
-        SELECT u.seq, u.attempts, i.started_at, i.duration_ms, i.status_code, i.attempt_failure, i.excerpt,
-            i.error, i.trigger
-        FROM updated u JOIN input i ON i.seq = u.seq WHERE i.has_attempt
+        SELECT seq, attempts, started_at, duration_ms, status_code, attempt_failure, excerpt, error, trigger
+        FROM updated WHERE has_attempt
         """
 }

@@ -7,7 +7,8 @@ extension RetentionStore where Self: SQLBackedStore {
         let limit = SQLValue.integer(Int64(batch))
         return try await seam.database.write { session in
             // Rows are scanned from the oldest seq, so each statement stops after `batch` old rows and one call
-            // stays short.
+            // stays short. Attempts are deleted by their delivery and number: PostgreSQL's key (migration 8); on
+            // SQLite the delivery's index finds them.
             let keys = try await session.query(
                 """
                 DELETE FROM callbacks WHERE seq IN (SELECT c.seq FROM callbacks c WHERE c.received_at < ?
@@ -27,7 +28,8 @@ extension RetentionStore where Self: SQLBackedStore {
                 [.integer(keep), limit])
             deleted += try await session.execute(
                 """
-                DELETE FROM attempts WHERE seq IN (SELECT a.seq FROM attempts a WHERE a.started_at < ?
+                DELETE FROM attempts WHERE (delivery_seq, number) IN (SELECT a.delivery_seq, a.number FROM attempts a
+                    WHERE a.started_at < ?
                     AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.seq = a.delivery_seq AND d.state = 'dead')
                     ORDER BY a.seq LIMIT ?)
                 """, [time, limit])

@@ -75,26 +75,36 @@ struct PostgresPlanTests {
         }
     }
 
-    @Test("a trace finds a shipment's notifications by two index reads, the AWB one only where it is not the shipment")
-    func traceReadsNotificationsByIndex() async throws {
+    @Test("a trace and retention find notifications and their deliveries by partial indexes (migrations 7 and 9)")
+    func traceReadsByPartialIndexes() async throws {
         try await StoreBackend.withPostgresSchema { schema in
             let store = try await StoreBackend.openPostgres(schema: schema)
-            var plans: [String] = []
-            for client in [nil, "acme"] as [String?] {
-                let text = PostgresSQL.query(TraceBuilder.notificationsSQL(client: client),
-                                             client == nil ? [.null, .null] : [.null, .null, .null]).sql
-                plans.append(try await Self.genericPlan(of: text, in: store))
+            func plan(_ sql: String, _ count: Int) async throws -> String {
+                try await Self.genericPlan(of: PostgresSQL.query(sql, Array(repeating: .null, count: count)).sql,
+                                           in: store)
             }
-            let definition = try await store.read { connection in
-                try await connection.query("SELECT indexdef FROM pg_indexes WHERE indexname = 'notifications_awb'"
-                    + " AND schemaname = current_schema()") { $0.text(0) ?? "" }
+            let notifications = [try await plan(TraceBuilder.notificationsSQL(client: nil), 2),
+                                 try await plan(TraceBuilder.notificationsSQL(client: "acme"), 3),
+                                 try await plan("SELECT id FROM notifications WHERE client = ? AND \(StoreRows.notificationOfAWB())", 3)]
+            let deliveries = try await plan(TraceBuilder.deliveriesSQL, 2)
+            let definitions = try await store.read { connection in
+                try await connection.query("SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema()"
+                    + " AND indexname IN ('notifications_awb', 'deliveries_notification')") {
+                    ($0.text(0) ?? "", $0.text(1) ?? "")
+                }
             }
             await store.close()
-            #expect(definition.first?.contains("WHERE (awb <> shipment)") == true, "\(definition)")
-            for plan in plans {
+            let byName = Dictionary(definitions, uniquingKeysWith: { first, _ in first })
+            #expect(byName["notifications_awb"]?.contains("WHERE (awb <> shipment)") == true, "\(definitions)")
+            #expect(byName["deliveries_notification"]?.contains("WHERE (state <> 'in_flight'::text)") == true,
+                    "\(definitions)")
+            for plan in notifications {
                 #expect(plan.contains("notifications_awb") && plan.contains("notifications_shipment"), "\(plan)")
-                #expect(!plan.contains("Seq Scan on notifications"), "\(plan)")
+                #expect(!plan.contains("Seq Scan"), "\(plan)")
             }
+            #expect(deliveries.contains("deliveries_notification") && deliveries.contains("deliveries_leased"),
+                    "\(deliveries)")
+            #expect(!deliveries.contains("Seq Scan"), "\(deliveries)")
         }
     }
 

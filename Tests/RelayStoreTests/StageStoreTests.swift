@@ -92,6 +92,11 @@ struct StageStoreTests {
             let counts = try await traces.counts()
             #expect(counts.callbacks == 1 && counts.unnormalised == 0 && counts.events == 1)
             #expect(counts.notifications == 1 && counts.deliveries == 2 && counts.pendingDeliveries == 2)
+            // a delivery in flight is in the trace too, once
+            let leased = try await StoreDeliveryTests.claimAll(store)
+            #expect(leased.count == 2)
+            let inFlight = try await traces.trace(client: nil, awb: "T1").filter { $0.kind == "delivery" }
+            #expect(inFlight.count == 2 && inFlight.allSatisfy { $0.detail.hasSuffix("in_flight") }, "\(inFlight)")
         }
     }
 
@@ -121,6 +126,8 @@ struct StageStoreTests {
             #expect(try await ids("R2", client: "acme") == ["n-other"])
             #expect(try await ids("F2") == ["n-other"])
             #expect(try await ids("R1", client: "other").isEmpty)
+            #expect(try await traces.notifications(client: "acme", awb: "R1").map(\.id) == ["n-return"])
+            #expect(try await traces.notifications(client: "acme", awb: "F1").map(\.id).sorted() == ["n-forward", "n-return"])
         }
     }
 
@@ -153,6 +160,37 @@ struct StageStoreTests {
             #expect(expired.dead == 0 && expired.released == 0)
             #expect(try await registry.registration(client: "acme", awb: "none") == nil)
             #expect(try await retention.cleanup(olderThan: WallClock.now(), batch: 10) == 0)
+        }
+    }
+
+    @Test("RetentionStore: a notification whose deliveries are queued or in flight is kept",
+          arguments: StoreBackend.available)
+    func retentionKeepsLiveDeliveries(_ backend: StoreBackend) async throws {
+        try await backend.withStore { store in
+            // given a notification with two deliveries, one of them in flight
+            try await StoreDeliveryTests.deliver(store, awb: "K1")
+            let due = try await store.dueDeliveries(now: EventTime(epochMilliseconds: WallClock.now().epochMilliseconds + 1),
+                                                    limit: 1, excluding: [])
+            let now = WallClock.now()
+            let leased = try await store.lease(due, owner: "test",
+                                               until: EventTime(epochMilliseconds: now.epochMilliseconds + 60_000),
+                                               now: EventTime(epochMilliseconds: now.epochMilliseconds + 1))
+            #expect(leased.count == 1)
+            // when retention runs with everything older than its cutoff
+            let retention: any RetentionStore = store
+            let cutoff = EventTime(epochMilliseconds: now.epochMilliseconds + 86_400_000)
+            while try await retention.cleanup(olderThan: cutoff, batch: 10) > 0 {}
+            // then the notification and both deliveries are still there
+            let counts = try await store.counts()
+            #expect(counts.notifications == 1 && counts.deliveries == 2)
+            // and once the one in flight is the only one left, still kept
+            let queued = try #require(try await store.deliveries(notificationId: nil, limit: 10).first { $0.seq != leased[0].seq })
+            try await store.complete(delivery: queued.seq, attempt: StoreDeliveryTests.ok, outcome: .delivered,
+                                     now: WallClock.now())
+            let later = EventTime(epochMilliseconds: WallClock.now().epochMilliseconds + 86_400_000)
+            while try await retention.cleanup(olderThan: later, batch: 10) > 0 {}
+            let after = try await store.counts()
+            #expect(after.notifications == 1 && after.deliveries == 1)
         }
     }
 }

@@ -20,7 +20,7 @@ struct DeadLetterQuery {
         add("n.type = ?", filter.type.map(Parameter.text))
         add("d.failure_class = ?", filter.failure.map(Parameter.text))
         if let awb = filter.awb {
-            conditions.append("(n.awb = ? OR n.shipment = ?)")
+            conditions.append(StoreRows.notificationOfAWB("n"))
             parameters += [.text(awb), .text(awb)]
         }
         add("d.dead_at >= ?", filter.since.map { .integer($0.epochMilliseconds) })

@@ -13,6 +13,14 @@ enum StoreRows {
 
     static let notificationColumns = "id, client, awb, type, direction, callback_seq, payload"
 
+    /// A notification of an AWB (bind the AWB twice): the shipment's own, or a return leg's whose own AWB it is. The
+    /// same rows as `awb = ? OR shipment = ?`, written so that PostgreSQL's `notifications_awb`, which holds only the
+    /// AWBs that differ from their shipment (migration 7), serves the second half.
+    static func notificationOfAWB(_ alias: String? = nil) -> String {
+        let prefix = alias.map { "\($0)." } ?? ""
+        return "(\(prefix)shipment = ? OR (\(prefix)awb = ? AND \(prefix)awb <> \(prefix)shipment))"
+    }
+
     static func notification(_ row: some SQLRow) -> StoredNotification {
         StoredNotification(id: row.text(0) ?? "", client: row.text(1) ?? "", awb: row.text(2), type: row.text(3) ?? "",
                            direction: row.text(4) ?? "", callbackSeq: row.optionalInt(5), payload: row.blob(6))

@@ -20,10 +20,7 @@ struct TraceBuilder {
         """
     }
 
-    /// Notifications with their deliveries: bind awb, awb[, client]. A notification is the AWB's when it is its
-    /// shipment, or its AWB when that differs from its shipment (a return leg's own AWB): the same rows as
-    /// `n.awb = ? OR n.shipment = ?`, written so that PostgreSQL's `notifications_awb` needs only the AWBs that differ
-    /// (migration 7).
+    /// The AWB's notifications: bind awb, awb[, client] (`StoreRows.notificationOfAWB`).
     static func notificationsSQL(client: String?) -> String {
         client == nil ? notificationsOfAll : notificationsOfClient
     }
@@ -33,11 +30,22 @@ struct TraceBuilder {
 
     private static func notifications(clientFilter: String) -> String {
         """
-        SELECT n.id, n.created_at, n.type, n.direction, d.seq, d.endpoint, d.state, d.updated_at, d.failure_class
-        FROM notifications n LEFT JOIN deliveries d ON d.notification_seq = n.seq
-        WHERE (n.shipment = ? OR (n.awb = ? AND n.awb <> n.shipment))\(clientFilter) ORDER BY n.seq, d.seq
+        SELECT n.seq, n.id, n.created_at, n.type, n.direction FROM notifications n
+        WHERE \(StoreRows.notificationOfAWB("n"))\(clientFilter) ORDER BY n.seq
         """
     }
+
+    /// The deliveries of one notification: bind its seq twice. In two halves because PostgreSQL's
+    /// `deliveries_notification` leaves out deliveries in flight (migration 9: a lease adds no entry to it); those
+    /// few are found by the lease index's condition.
+    static let deliveriesSQL = """
+        SELECT seq, endpoint, state, updated_at, failure_class FROM deliveries
+        WHERE notification_seq = ? AND state <> 'in_flight'
+        UNION ALL
+        SELECT seq, endpoint, state, updated_at, failure_class FROM deliveries
+        WHERE state = 'in_flight' AND notification_seq = ?
+        ORDER BY seq
+        """
 
     /// The attempts of one delivery: bind the delivery seq.
     static let attemptsSQL = """
@@ -65,19 +73,27 @@ struct TraceBuilder {
 
     /// A row of `notificationsSQL`.
     struct NotificationRow: Sendable {
-        var id: String, createdAt: Int64, type: String, direction: String, deliverySeq: Int64?, endpoint: String
-        var state: String?, updatedAt: Int64, failureClass: String?
+        var seq: Int64, id: String, createdAt: Int64, type: String, direction: String
 
         init(_ row: some SQLRow) {
-            id = row.text(0) ?? ""
-            createdAt = row.int(1)
-            type = row.text(2) ?? ""
-            direction = row.text(3) ?? ""
-            deliverySeq = row.optionalInt(4)
-            endpoint = row.text(5) ?? ""
-            state = row.text(6)
-            updatedAt = row.int(7)
-            failureClass = row.text(8)
+            seq = row.int(0)
+            id = row.text(1) ?? ""
+            createdAt = row.int(2)
+            type = row.text(3) ?? ""
+            direction = row.text(4) ?? ""
+        }
+    }
+
+    /// A row of `deliveriesSQL`.
+    struct DeliveryRow: Sendable {
+        var seq: Int64, endpoint: String, state: String?, updatedAt: Int64, failureClass: String?
+
+        init(_ row: some SQLRow) {
+            seq = row.int(0)
+            endpoint = row.text(1) ?? ""
+            state = row.text(2)
+            updatedAt = row.int(3)
+            failureClass = row.text(4)
         }
     }
 
@@ -107,19 +123,21 @@ struct TraceBuilder {
                                       + (row.notificationType.map { " \($0)" } ?? "")))
     }
 
-    /// Adds a notification row; returns the seq of its delivery, whose attempts come next, if it has one.
-    mutating func addNotification(_ row: NotificationRow) -> Int64? {
+    /// Adds a notification row.
+    mutating func addNotification(_ row: NotificationRow) {
         if !entries.contains(where: { $0.kind == "notification" && $0.id == row.id }) {
             entries.append(TraceEntry(at: EventTime(epochMilliseconds: row.createdAt), kind: "notification", id: row.id,
                                       detail: "\(row.type) (\(row.direction))"))
         }
-        guard let seq = row.deliverySeq else { return nil }
-        entries.append(TraceEntry(at: EventTime(epochMilliseconds: row.updatedAt), kind: "delivery", id: "dlv_\(seq)",
+    }
+
+    /// Adds a delivery row; its attempts come next.
+    mutating func addDelivery(_ row: DeliveryRow) {
+        entries.append(TraceEntry(at: EventTime(epochMilliseconds: row.updatedAt), kind: "delivery", id: "dlv_\(row.seq)",
                                   detail: "\(row.endpoint) \(row.state ?? "")"
                                       + (row.failureClass.map { " (\($0))" } ?? "")
                                       + (row.state == AwaitingOrder.state
                                           ? " (no order code: held until the AWB is registered)" : "")))
-        return seq
     }
 
     /// Adds an attempt row of the delivery `seq`.

@@ -45,6 +45,7 @@ enum PostgresSchema {
         PostgresMigrations.v0006,
         PostgresMigrations.v0007,
         PostgresMigrations.v0008,
+        PostgresMigrations.v0009,
     ]
 
     /// Applies every migration not yet applied, under the migration lock.

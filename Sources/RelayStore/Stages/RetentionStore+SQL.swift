@@ -8,7 +8,8 @@ extension RetentionStore where Self: SQLBackedStore {
         return try await seam.database.write { session in
             // Rows are scanned from the oldest seq, so each statement stops after `batch` old rows and one call
             // stays short. Attempts are deleted by their delivery and number: PostgreSQL's key (migration 8); on
-            // SQLite the delivery's index finds them.
+            // SQLite the delivery's index finds them. A notification's deliveries are looked for in two halves:
+            // PostgreSQL's `deliveries_notification` leaves out those in flight (migration 9).
             let keys = try await session.query(
                 """
                 DELETE FROM callbacks WHERE seq IN (SELECT c.seq FROM callbacks c WHERE c.received_at < ?
@@ -41,7 +42,9 @@ extension RetentionStore where Self: SQLBackedStore {
             deleted += try await session.execute(
                 """
                 DELETE FROM notifications WHERE seq IN (SELECT n.seq FROM notifications n WHERE n.created_at < ?
-                    AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.notification_seq = n.seq) ORDER BY n.seq LIMIT ?)
+                    AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.notification_seq = n.seq AND d.state <> 'in_flight')
+                    AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.state = 'in_flight' AND d.notification_seq = n.seq)
+                    ORDER BY n.seq LIMIT ?)
                 """, [time, limit])
             return deleted
         }

@@ -11,13 +11,18 @@ extension TraceStore where Self: SQLBackedStore {
                                                { TraceBuilder.EventRow($0) }) {
                 trace.addEvent(row)
             }
-            for row in try await session.query(TraceBuilder.notificationsSQL(client: client),
-                                               [.text(awb), .text(awb)] + clientBinding,
-                                               { TraceBuilder.NotificationRow($0) }) {
-                guard let seq = trace.addNotification(row) else { continue }
-                for attempt in try await session.query(TraceBuilder.attemptsSQL, [.integer(seq)],
-                                                       { TraceBuilder.AttemptRow($0) }) {
-                    trace.addAttempt(attempt, delivery: seq)
+            for notification in try await session.query(TraceBuilder.notificationsSQL(client: client),
+                                                        [.text(awb), .text(awb)] + clientBinding,
+                                                        { TraceBuilder.NotificationRow($0) }) {
+                trace.addNotification(notification)
+                for delivery in try await session.query(TraceBuilder.deliveriesSQL,
+                                                        [.integer(notification.seq), .integer(notification.seq)],
+                                                        { TraceBuilder.DeliveryRow($0) }) {
+                    trace.addDelivery(delivery)
+                    for attempt in try await session.query(TraceBuilder.attemptsSQL, [.integer(delivery.seq)],
+                                                           { TraceBuilder.AttemptRow($0) }) {
+                        trace.addAttempt(attempt, delivery: delivery.seq)
+                    }
                 }
             }
             return trace.trace
@@ -29,7 +34,7 @@ extension TraceStore where Self: SQLBackedStore {
             try await session.query(
                 """
                 SELECT \(StoreRows.notificationColumns) FROM notifications
-                WHERE client = ? AND (awb = ? OR shipment = ?) ORDER BY seq
+                WHERE client = ? AND \(StoreRows.notificationOfAWB()) ORDER BY seq
                 """, [.text(client), .text(awb), .text(awb)]) { StoreRows.notification($0) }
         }
     }

@@ -76,9 +76,9 @@ extension PostgresStore {
         var ids = Set<String>()
         for callback in rows.callbacks {
             for draft in callback.notifications {
-                notifications.append(NormalisationRows.notificationRow(draft, callbackSeq: callback.seq, now: now))
-                // The first draft of an id carries its deliveries (a later one in the batch is a repeat).
+                // The first draft of an id is stored and carries its deliveries (a later one in the batch is a repeat).
                 guard ids.insert(draft.id).inserted else { continue }
+                notifications.append(NormalisationRows.notificationRow(draft, callbackSeq: callback.seq, now: now))
                 for endpoint in draft.endpointIds {
                     deliveries.append([.text(draft.id), .text(draft.client), .text(endpoint),
                                        .text(NormalisationRows.orderingKey(draft)),
@@ -123,7 +123,11 @@ extension PostgresStore {
     /// probe before the insert and a confirmation record after it), and the update of a state, whose key columns
     /// are its only indexed ones, can be HOT.
     ///
-    /// Deliveries are queued for the notifications that were new (`ON CONFLICT … DO NOTHING` returns only those).
+    /// Notifications are inserted without `ON CONFLICT`: their ids are new (ULIDs made by this normalisation run;
+    /// a repeat within the batch is left out above), and a commit that cannot claim its callbacks stops at the
+    /// check, before this statement. So no insert meets a stored id, and none pays the speculative insertion (an
+    /// index probe first, a confirmation record after). Were one ever to, the statement fails and the batch is
+    /// normalised again, with new ids.
     /// A delivery is held (`awaiting_order`) when its notification awaits its order, when an earlier delivery of
     /// its chain (endpoint and shipment) in this batch is held, or when one stored is: a later notification never
     /// overtakes a held one. Returns the notifications and deliveries written.
@@ -145,7 +149,7 @@ extension PostgresStore {
         ), stored AS (
             INSERT INTO notifications (\(NormalisationRows.notificationColumns))
             \(notificationRows.select(columnNames(NormalisationRows.notificationColumns)))
-            ON CONFLICT (id) DO NOTHING RETURNING id, seq
+            RETURNING id, seq
         ), wanted AS (
             SELECT s.seq AS nseq, v.nid, v.client, v.endpoint, v.okey, v.etime, v.now,
                 bool_or(v.held) OVER (PARTITION BY v.endpoint, v.okey ORDER BY v.ord) AS held

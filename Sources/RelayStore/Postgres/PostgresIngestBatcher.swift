@@ -12,7 +12,7 @@ enum PostgresIngestBatcher {
     }
 
     static let inputRows = PGUnnest(types: [
-        "text", "text", "text", "bigint", "text", "text", "bytea", "text", "boolean", "bigint",
+        "text", "text", "text", "bigint", "text?", "text", "bytea", "text", "boolean", "bigint",
     ])
 
     static let commitSQL = """
@@ -52,7 +52,7 @@ enum PostgresIngestBatcher {
                          .integer(Int64(index))])
         }
         // One array per column (`PGUnnest`): the text is the same for every batch size, so it runs prepared.
-        let rows = try await connection.query(commitSQL, inputRows.values(input))
+        let rows = try await connection.query(commitSQL, try inputRows.values(input))
         var outcomes: [String: IngestOutcome] = [:]
         for row in rows {
             let id = row.text(0) ?? ""

@@ -100,7 +100,7 @@ extension PostgresStore {
         while start < completions.count {
             let chunk = completions[start..<min(completions.count, start + Self.completionChunk)]
             start += chunk.count
-            let values = Self.completionRows.values(chunk.map(Self.completionRow))
+            let values = try Self.completionRows.values(chunk.map(Self.completionRow))
             // One statement for the batch: each delivery's new state and its attempt commit together; a completion
             // whose expected attempt count no longer matches updates nothing and so records no attempt.
             try await read { connection in
@@ -129,8 +129,8 @@ extension PostgresStore {
     }
 
     static let completionRows = PGUnnest(types: [
-        "bigint", "bigint", "boolean", "text", "bigint", "bigint", "text", "bigint", "bigint", "bigint", "bigint",
-        "text", "bytea", "text", "text",
+        "bigint", "bigint?", "boolean", "text", "bigint?", "bigint", "text?", "bigint?", "bigint", "bigint", "bigint?",
+        "text?", "bytea", "text?", "text",
     ])
 
     /// The update returns each attempt's columns with its delivery (`RETURNING` may name the `FROM` list's input),

@@ -87,28 +87,28 @@ extension PostgresStore {
                 }
             }
         }
-        let written = try await connection.query(
-            deliveries.isEmpty ? writeSQL : writeAndNotifySQL,
-            eventRows.values(rows.callbacks.flatMap(\.events))
-                + stateRows.values(rows.stateWrites.filter { $0.version == 1 }.map { NormalisationRows.stateRow($0) })
-                + stateRows.values(rows.stateWrites.filter { $0.version > 1 }.map { NormalisationRows.stateRow($0) })
-                + markRows.values(rows.callbacks.compactMap(\.mark))
-                + notificationRows.values(notifications) + deliveryRows.values(deliveries))
+        let binds = try eventRows.values(rows.callbacks.flatMap(\.events))
+            + stateRows.values(rows.stateWrites.filter { $0.version == 1 }.map { NormalisationRows.stateRow($0) })
+            + stateRows.values(rows.stateWrites.filter { $0.version > 1 }.map { NormalisationRows.stateRow($0) })
+            + markRows.values(rows.callbacks.compactMap(\.mark))
+            + notificationRows.values(notifications) + deliveryRows.values(deliveries)
+        let written = try await connection.query(deliveries.isEmpty ? writeSQL : writeAndNotifySQL, binds)
         summary.notifications = Int(written.first?.int(0) ?? 0)
         summary.deliveries = Int(written.first?.int(1) ?? 0)
         return summary
     }
 
-    /// The rows' columns as arrays (`PGUnnest`): types, and names that are the table's columns.
+    /// The rows' columns as arrays (`PGUnnest`): types (`?`: may be NULL, as the row builders of
+    /// `NormalisationRows` make them), and names that are the table's columns.
     static let eventRows = PGUnnest(types: [
-        "bigint", "text", "text", "text", "text", "text", "bigint", "text", "text", "text", "text", "text",
+        "bigint", "text", "text", "text?", "text", "text?", "bigint?", "text", "text", "text?", "text?", "text?",
     ])
     static let notificationRows = PGUnnest(types: [
-        "text", "text", "text", "text", "text", "text", "text", "bigint", "bigint", "bigint", "bytea", "boolean",
+        "text", "text", "text?", "text", "text", "text", "text", "bigint", "bigint", "bigint", "bytea", "boolean",
     ])
-    static let stateRows = PGUnnest(types: ["text", "text", "text", "bigint", "text", "boolean", "text", "bigint"])
+    static let stateRows = PGUnnest(types: ["text", "text", "text", "bigint?", "text?", "boolean", "text", "bigint"])
     /// A callback's unmapped mark: error, detail, seq.
-    static let markRows = PGUnnest(types: ["text", "text", "bigint"])
+    static let markRows = PGUnnest(types: ["text?", "text?", "bigint"])
     /// A delivery to queue: notification id, client, endpoint, ordering key, event time, now, held (the
     /// notification is awaiting its order), position in the batch.
     static let deliveryRows = PGUnnest(types: [

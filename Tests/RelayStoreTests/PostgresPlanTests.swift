@@ -75,7 +75,7 @@ struct PostgresPlanTests {
         }
     }
 
-    @Test("a trace and retention find notifications and their deliveries by partial indexes (migrations 7 and 9)")
+    @Test("a trace finds notifications and their deliveries, and a quarantined callback is found, by partial indexes")
     func traceReadsByPartialIndexes() async throws {
         try await StoreBackend.withPostgresSchema { schema in
             let store = try await StoreBackend.openPostgres(schema: schema)
@@ -87,6 +87,7 @@ struct PostgresPlanTests {
                                  try await plan(TraceBuilder.notificationsSQL(client: "acme"), 3),
                                  try await plan("SELECT id FROM notifications WHERE client = ? AND \(StoreRows.notificationOfAWB())", 3)]
             let deliveries = try await plan(TraceBuilder.deliveriesSQL, 2)
+            let quarantined = try await plan(StoreRows.quarantinedByIdSQL, 1)
             let definitions = try await store.read { connection in
                 try await connection.query("SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema()"
                     + " AND indexname IN ('notifications_awb', 'deliveries_notification')") {
@@ -105,6 +106,7 @@ struct PostgresPlanTests {
             #expect(deliveries.contains("deliveries_notification") && deliveries.contains("deliveries_leased"),
                     "\(deliveries)")
             #expect(!deliveries.contains("Seq Scan"), "\(deliveries)")
+            #expect(quarantined.contains("callbacks_quarantined_id") && !quarantined.contains("Seq Scan"), "\(quarantined)")
         }
     }
 

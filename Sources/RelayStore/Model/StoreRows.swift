@@ -13,6 +13,13 @@ enum StoreRows {
 
     static let notificationColumns = "id, client, awb, type, direction, callback_seq, payload"
 
+    /// A callback in quarantine by its id (bind the id): `callbackColumns`, then its status. The condition is that of
+    /// PostgreSQL's `callbacks_quarantined_id` (migration 10), the only index on callback ids.
+    static let quarantinedByIdSQL = """
+        SELECT \(callbackColumns), c.status FROM callbacks c
+        WHERE c.id = ? AND (c.status = 'rejected' OR c.error = 'unmapped')
+        """
+
     /// A notification of an AWB (bind the AWB twice): the shipment's own, or a return leg's whose own AWB it is. The
     /// same rows as `awb = ? OR shipment = ?`, written so that PostgreSQL's `notifications_awb`, which holds only the
     /// AWBs that differ from their shipment (migration 7), serves the second half.

@@ -46,6 +46,7 @@ enum PostgresSchema {
         PostgresMigrations.v0007,
         PostgresMigrations.v0008,
         PostgresMigrations.v0009,
+        PostgresMigrations.v0010,
     ]
 
     /// Applies every migration not yet applied, under the migration lock.

@@ -74,16 +74,20 @@ extension PostgresStore {
         var notifications: [[SQLValue]] = []
         var deliveries: [[SQLValue]] = []
         var ids = Set<String>()
+        // Chains (endpoint, ordering key) with a held delivery earlier in this batch: a later one is held too.
+        var heldChains = Set<String>()
         for callback in rows.callbacks {
             for draft in callback.notifications {
                 // The first draft of an id is stored and carries its deliveries (a later one in the batch is a repeat).
                 guard ids.insert(draft.id).inserted else { continue }
                 notifications.append(NormalisationRows.notificationRow(draft, callbackSeq: callback.seq, now: now))
+                let orderingKey = NormalisationRows.orderingKey(draft)
                 for endpoint in draft.endpointIds {
-                    deliveries.append([.text(draft.id), .text(draft.client), .text(endpoint),
-                                       .text(NormalisationRows.orderingKey(draft)),
+                    let chain = "\(endpoint)\u{1F}\(orderingKey)"
+                    if draft.awaitingOrder { heldChains.insert(chain) }
+                    deliveries.append([.text(draft.id), .text(draft.client), .text(endpoint), .text(orderingKey),
                                        .integer(draft.eventTime.epochMilliseconds), .integer(now),
-                                       .bool(draft.awaitingOrder), .integer(Int64(deliveries.count))])
+                                       .bool(heldChains.contains(chain))])
                 }
             }
         }
@@ -109,11 +113,9 @@ extension PostgresStore {
     static let stateRows = PGUnnest(types: ["text", "text", "text", "bigint?", "text?", "boolean", "text", "bigint"])
     /// A callback's unmapped mark: error, detail, seq.
     static let markRows = PGUnnest(types: ["text?", "text?", "bigint"])
-    /// A delivery to queue: notification id, client, endpoint, ordering key, event time, now, held (the
-    /// notification is awaiting its order), position in the batch.
-    static let deliveryRows = PGUnnest(types: [
-        "text", "text", "text", "text", "bigint", "bigint", "boolean", "bigint",
-    ])
+    /// A delivery to queue, in batch order: notification id, client, endpoint, ordering key, event time, now, held
+    /// (its notification awaits its order, or an earlier delivery of its chain in the batch does).
+    static let deliveryRows = PGUnnest(types: ["text", "text", "text", "text", "bigint", "bigint", "boolean"])
 
     /// Everything a batch produced, in one statement (its parts see the same snapshot, taken under the lock).
     ///
@@ -129,8 +131,8 @@ extension PostgresStore {
     /// index probe first, a confirmation record after). Were one ever to, the statement fails and the batch is
     /// normalised again, with new ids.
     /// A delivery is held (`awaiting_order`) when its notification awaits its order, when an earlier delivery of
-    /// its chain (endpoint and shipment) in this batch is held, or when one stored is: a later notification never
-    /// overtakes a held one. Returns the notifications and deliveries written.
+    /// its chain (endpoint and shipment) in this batch is held (both worked out in Swift, above), or when one stored
+    /// is: a later notification never overtakes a held one. Returns the notifications and deliveries written.
     static let writeSQL = """
         WITH logged AS (
             INSERT INTO events (\(NormalisationRows.eventColumns)) \(eventRows.select(columnNames(NormalisationRows.eventColumns)))
@@ -151,9 +153,8 @@ extension PostgresStore {
             \(notificationRows.select(columnNames(NormalisationRows.notificationColumns)))
             RETURNING id, seq
         ), wanted AS (
-            SELECT s.seq AS nseq, v.nid, v.client, v.endpoint, v.okey, v.etime, v.now,
-                bool_or(v.held) OVER (PARTITION BY v.endpoint, v.okey ORDER BY v.ord) AS held
-            FROM (\(deliveryRows.select(["nid", "client", "endpoint", "okey", "etime", "now", "held", "ord"]))) AS v
+            SELECT s.seq AS nseq, v.nid, v.client, v.endpoint, v.okey, v.etime, v.now, v.held
+            FROM (\(deliveryRows.select(["nid", "client", "endpoint", "okey", "etime", "now", "held"]))) AS v
                 JOIN stored s ON s.id = v.nid
         ), queued AS (
             INSERT INTO deliveries (notification_seq, notification_id, client, endpoint, ordering_key, event_time,

@@ -42,12 +42,7 @@ extension CallbackInbox where Self: SQLBackedStore {
 
     public func quarantinedCallback(id: String) async throws -> (callback: StoredCallback, rejected: Bool)? {
         try await seam.database.read { session in
-            try await session.query(
-                """
-                SELECT \(StoreRows.callbackColumns), c.status FROM callbacks c
-                WHERE c.id = ? AND (c.status = 'rejected' OR c.error = 'unmapped')
-                """, [.text(id)]
-            ) { row in (StoreRows.callback(row), row.text(7) == "rejected") }.first
+            try await session.query(StoreRows.quarantinedByIdSQL, [.text(id)]) { row in (StoreRows.callback(row), row.text(7) == "rejected") }.first
         }
     }
 }

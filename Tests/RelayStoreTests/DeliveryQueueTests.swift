@@ -11,6 +11,28 @@ struct DeliveryQueueTests {
         EventTime(epochMilliseconds: WallClock.now().epochMilliseconds + seconds * 1000)
     }
 
+    @Test("a claimed or leased delivery carries its callback's receive time, not its notification's creation time",
+          arguments: StoreBackend.available)
+    func receiveTime(_ backend: StoreBackend) async throws {
+        try await backend.withStore { store in
+            // given a callback received five minutes before it is normalised
+            let (fresh, parsed) = StoreTests.callback(awb: "RT1")
+            let received = EventTime(epochMilliseconds: WallClock.now().epochMilliseconds - 300_000)
+            let inbound = InboundCallback(client: fresh.client, aggregator: fresh.aggregator, receivedAt: received,
+                                          contentType: fresh.contentType, headers: fresh.headers, body: fresh.body)
+            let outcome = try await store.ingest(inbound, dedupKey: parsed.dedupKey)
+            let stored = StoredCallback(seq: outcome.seq, id: outcome.callbackId, client: "acme", aggregator: .clickpost,
+                                        receivedAt: received, contentType: "application/json", body: inbound.body)
+            _ = try await store.normalise([NormalisationInput(callback: stored, parsed: parsed)], using: StoreTests.normalise)
+            // then both ways of leasing report the time it was received
+            let due = try await store.dueDeliveries(now: Self.later(1), limit: 1, excluding: [])
+            let leased = try await store.lease(due, owner: "one", until: Self.later(60), now: Self.later(1))
+            let claimed = try await StoreDeliveryTests.claimAll(store)
+            #expect(leased.count == 1 && claimed.count >= 1)
+            #expect((leased + claimed).allSatisfy { $0.receivedAt == received }, "\((leased + claimed).map(\.receivedAt))")
+        }
+    }
+
     @Test("lease takes only what is still due: a second lease of the same deliveries gets none; it fills in payload, attempts and receive time",
           arguments: StoreBackend.available)
     func leaseOnce(_ backend: StoreBackend) async throws {

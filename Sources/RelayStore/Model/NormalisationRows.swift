@@ -14,7 +14,8 @@ struct NormalisationRows {
     let seqs: [Int64]
     /// Per callback of the batch (same order as `seqs`): its events' rows (`eventColumns`), its notifications, and
     /// the row of its `markSQL` update when it needs one.
-    let callbacks: [(seq: Int64, events: [[SQLValue]], notifications: [NotificationDraft], mark: [SQLValue]?)]
+    let callbacks: [(seq: Int64, receivedAt: Int64, events: [[SQLValue]], notifications: [NotificationDraft],
+                     mark: [SQLValue]?)]
     /// The newest state of every key the batch changed, sorted by key (a stable lock order).
     let stateWrites: [StateWrite]
     /// The state versions the batch read (written keys included), sorted by key.
@@ -24,13 +25,14 @@ struct NormalisationRows {
     var outcomes: [EventOutcome: Int] = [:]
 
     init(_ results: [CommittedNormalisation], reads: NormalisationSnapshot) {
-        var callbacks: [(seq: Int64, events: [[SQLValue]], notifications: [NotificationDraft], mark: [SQLValue]?)] = []
+        var callbacks: [(seq: Int64, receivedAt: Int64, events: [[SQLValue]], notifications: [NotificationDraft],
+                         mark: [SQLValue]?)] = []
         var outcomes: [EventOutcome: Int] = [:]
         var newest: [ShipmentKey: ShipmentState] = [:]
         for committed in results {
             let callback = committed.callback
             guard let result = committed.result else {
-                callbacks.append((callback.seq, [], [], nil))
+                callbacks.append((callback.seq, callback.receivedAt.epochMilliseconds, [], [], nil))
                 continue
             }
             let events = result.events.map { record -> [SQLValue] in
@@ -44,7 +46,7 @@ struct NormalisationRows {
                 ? [unmapped ? .text("unmapped") : .null, unmapped ? .text("status not in the mapping table") : .null,
                    .integer(callback.seq)]
                 : nil
-            callbacks.append((callback.seq, events, result.notifications, mark))
+            callbacks.append((callback.seq, callback.receivedAt.epochMilliseconds, events, result.notifications, mark))
             for (key, state) in result.states { newest[key] = state }
         }
         self.seqs = results.map(\.callback.seq)

@@ -47,6 +47,7 @@ enum PostgresSchema {
         PostgresMigrations.v0008,
         PostgresMigrations.v0009,
         PostgresMigrations.v0010,
+        PostgresMigrations.v0011,
     ]
 
     /// Applies every migration not yet applied, under the migration lock.

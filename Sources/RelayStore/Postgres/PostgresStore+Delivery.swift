@@ -24,11 +24,10 @@ extension PostgresStore {
                 leased AS (
                     UPDATE deliveries d SET state = 'in_flight', lease_owner = ?, lease_until = ?
                     FROM taken t WHERE d.seq = t.seq
-                    RETURNING d.seq, d.attempts, d.notification_seq
+                    RETURNING d.seq, d.attempts, d.notification_seq, d.received_at
                 )
-                SELECT l.seq, l.attempts, n.payload, coalesce(c.received_at, n.created_at)
+                SELECT l.seq, l.attempts, n.payload, coalesce(l.received_at, n.created_at)
                 FROM leased l JOIN notifications n ON n.seq = l.notification_seq
-                    LEFT JOIN callbacks c ON c.seq = n.callback_seq
                 """, [.integers(deliveries.map(\.seq)), nowValue, nowValue, .text(owner), .integer(until.epochMilliseconds)]
             ) { ($0.int(0), (attempts: Int($0.int(1)), payload: $0.blob(2), receivedAt: $0.int(3))) }
         }
@@ -59,11 +58,10 @@ extension PostgresStore {
             leased AS (
                 UPDATE deliveries d SET state = 'in_flight', lease_owner = ?, lease_until = ?
                 FROM due WHERE d.seq = due.seq
-                RETURNING \(Self.dueColumns(of: "d")), d.notification_seq
+                RETURNING \(Self.dueColumns(of: "d")), d.notification_seq, d.received_at
             )
-            SELECT \(Self.dueColumns(of: "l")), n.payload, coalesce(c.received_at, n.created_at)
+            SELECT \(Self.dueColumns(of: "l")), n.payload, coalesce(l.received_at, n.created_at)
             FROM leased l JOIN notifications n ON n.seq = l.notification_seq
-                LEFT JOIN callbacks c ON c.seq = n.callback_seq
             """
         let binds = due.binds + [.text(owner), .integer(until.epochMilliseconds)]
         let leased = try await read { connection in

@@ -87,7 +87,7 @@ extension PostgresStore {
                     if draft.awaitingOrder { heldChains.insert(chain) }
                     deliveries.append([.text(draft.id), .text(draft.client), .text(endpoint), .text(orderingKey),
                                        .integer(draft.eventTime.epochMilliseconds), .integer(now),
-                                       .bool(heldChains.contains(chain))])
+                                       .bool(heldChains.contains(chain)), .integer(callback.receivedAt)])
                 }
             }
         }
@@ -114,8 +114,9 @@ extension PostgresStore {
     /// A callback's unmapped mark: error, detail, seq.
     static let markRows = PGUnnest(types: ["text?", "text?", "bigint"])
     /// A delivery to queue, in batch order: notification id, client, endpoint, ordering key, event time, now, held
-    /// (its notification awaits its order, or an earlier delivery of its chain in the batch does).
-    static let deliveryRows = PGUnnest(types: ["text", "text", "text", "text", "bigint", "bigint", "boolean"])
+    /// (its notification awaits its order, or an earlier delivery of its chain in the batch does), and when its
+    /// callback was received (kept on the delivery so that a claim need not read the callback, migration 11).
+    static let deliveryRows = PGUnnest(types: ["text", "text", "text", "text", "bigint", "bigint", "boolean", "bigint"])
 
     /// Everything a batch produced, in one statement (its parts see the same snapshot, taken under the lock).
     ///
@@ -153,15 +154,15 @@ extension PostgresStore {
             \(notificationRows.select(columnNames(NormalisationRows.notificationColumns)))
             RETURNING id, seq
         ), wanted AS (
-            SELECT s.seq AS nseq, v.nid, v.client, v.endpoint, v.okey, v.etime, v.now, v.held
-            FROM (\(deliveryRows.select(["nid", "client", "endpoint", "okey", "etime", "now", "held"]))) AS v
+            SELECT s.seq AS nseq, v.nid, v.client, v.endpoint, v.okey, v.etime, v.now, v.held, v.received
+            FROM (\(deliveryRows.select(["nid", "client", "endpoint", "okey", "etime", "now", "held", "received"]))) AS v
                 JOIN stored s ON s.id = v.nid
         ), queued AS (
             INSERT INTO deliveries (notification_seq, notification_id, client, endpoint, ordering_key, event_time,
-                state, next_attempt_at, created_at, updated_at, held_at)
+                state, next_attempt_at, created_at, updated_at, held_at, received_at)
             SELECT w.nseq, w.nid, w.client, w.endpoint, w.okey, w.etime,
                 CASE WHEN h.held THEN 'awaiting_order' ELSE 'pending' END, w.now, w.now, w.now,
-                CASE WHEN h.held THEN w.now END
+                CASE WHEN h.held THEN w.now END, w.received
             FROM wanted w,
                 LATERAL (SELECT w.held OR EXISTS (SELECT 1 FROM deliveries e WHERE e.state = 'awaiting_order'
                     AND e.ordering_key = w.okey AND e.endpoint = w.endpoint) AS held) h

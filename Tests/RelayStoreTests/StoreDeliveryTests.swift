@@ -1,6 +1,6 @@
 import Foundation
 import RelayCore
-import RelayStore
+@testable import RelayStore
 import Testing
 
 /// Delivery, OMS and ops operations, the same tests on each backend.
@@ -103,6 +103,40 @@ struct StoreDeliveryTests {
             // without an expected count it is recorded as before
             try await store.complete(delivery: first.seq, attempt: Self.ok, outcome: .delivered, now: WallClock.now())
             #expect(try await store.attempts(delivery: first.seq).map(\.number) == [1, 2])
+        }
+    }
+
+    @Test("a first attempt that delivers reads back like any other attempt, wherever the store keeps it",
+          arguments: StoreBackend.available)
+    func firstAttemptKept(_ backend: StoreBackend) async throws {
+        try await backend.withStore { store in
+            try await Self.deliver(store, awb: "F1")
+            let claimed = try await Self.claimAll(store)
+            #expect(claimed.count == 2)
+            let at = WallClock.now()
+            // given: one delivered by its first attempt, the other failed once and then delivered
+            try await store.complete(delivery: claimed[0].seq, attempt: Self.ok, outcome: .delivered, now: at)
+            try await store.complete(delivery: claimed[1].seq, attempt: Self.failed,
+                                     outcome: .retry(at: at, .http5xx), now: at)
+            try await store.complete(delivery: claimed[1].seq, attempt: Self.ok, outcome: .delivered, now: at)
+            // then: every reader sees three attempts
+            let once = try await store.attempts(delivery: claimed[0].seq)
+            #expect(once.map(\.number) == [1] && once.first?.statusCode == 200)
+            #expect(once.first?.responseExcerpt == Self.ok.responseExcerpt && once.first?.failureClass == nil)
+            #expect(once.first?.startedAt == Self.ok.startedAt && once.first?.durationMilliseconds == 2)
+            #expect(try await store.attempts(delivery: claimed[1].seq).map(\.statusCode) == [500, 200])
+            let traced = try await store.trace(client: nil, awb: "F1").filter { $0.kind == "attempt" }
+            #expect(traced.map(\.id).sorted() == ["dlv_\(claimed[0].seq)#1", "dlv_\(claimed[1].seq)#1",
+                                                   "dlv_\(claimed[1].seq)#2"].sorted(), "\(traced)")
+            let stats = try await store.endpointStatistics(since: EventTime(epochMilliseconds: 0))
+            #expect(stats.values.map(\.recentAttempts).reduce(0, +) == 3)
+            #expect(stats.values.map(\.recentFailures).reduce(0, +) == 1)
+            // and PostgreSQL keeps the first-time success in its delivery's row, not in `attempts`
+            let database = try #require(store as? any SQLBackedStore).seam.database
+            let rows = try await database.read { session in
+                try await session.query("SELECT count(*) FROM attempts", []) { $0.int(0) }
+            }
+            #expect(rows == [backend == .postgres ? 2 : 3])
         }
     }
 

@@ -47,12 +47,6 @@ struct TraceBuilder {
         ORDER BY seq
         """
 
-    /// The attempts of one delivery: bind the delivery seq.
-    static let attemptsSQL = """
-        SELECT number, started_at, duration_ms, status_code, failure_class, trigger FROM attempts
-        WHERE delivery_seq = ? ORDER BY number
-        """
-
     /// A row of `eventsSQL`.
     struct EventRow: Sendable {
         var callbackId: String, receivedAt: Int64, aggregator: String, status: String, statusCode: String
@@ -97,7 +91,7 @@ struct TraceBuilder {
         }
     }
 
-    /// A row of `attemptsSQL`.
+    /// A row of `AttemptSQL.trace`.
     struct AttemptRow: Sendable {
         var number: Int64, startedAt: Int64, durationMilliseconds: Int64, statusCode: Int64?, failureClass: String?
         var trigger: String?

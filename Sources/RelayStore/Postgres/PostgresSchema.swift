@@ -48,6 +48,7 @@ enum PostgresSchema {
         PostgresMigrations.v0009,
         PostgresMigrations.v0010,
         PostgresMigrations.v0011,
+        PostgresMigrations.v0012,
     ]
 
     /// Applies every migration not yet applied, under the migration lock.

@@ -143,14 +143,25 @@ extension PostgresStore {
         updated AS (
             UPDATE deliveries d SET attempts = d.attempts + CASE WHEN i.has_attempt THEN 1 ELSE 0 END,
                 state = i.state, next_attempt_at = coalesce(i.next_at, d.next_attempt_at), updated_at = i.now,
-                failure_class = i.failure, dead_at = coalesce(i.dead_at, d.dead_at), lease_until = NULL
+                failure_class = i.failure, dead_at = coalesce(i.dead_at, d.dead_at), lease_until = NULL,
+                first_started_at = CASE WHEN \(keptFirst("d.attempts = 0")) THEN i.started_at ELSE d.first_started_at END,
+                first_duration_ms = CASE WHEN \(keptFirst("d.attempts = 0")) THEN i.duration_ms ELSE d.first_duration_ms END,
+                first_status_code = CASE WHEN \(keptFirst("d.attempts = 0")) THEN i.status_code ELSE d.first_status_code END,
+                first_excerpt = CASE WHEN \(keptFirst("d.attempts = 0")) THEN i.excerpt ELSE d.first_excerpt END
             FROM input i WHERE d.seq = i.seq AND d.attempts = coalesce(i.expected, d.attempts)
             RETURNING d.seq, d.attempts, i.has_attempt, i.started_at, i.duration_ms, i.status_code, i.attempt_failure,
-                i.excerpt, i.error, i.trigger
+                i.excerpt, i.error, i.trigger, \(keptFirst("d.attempts = 1")) AS kept
         )
         INSERT INTO attempts (delivery_seq, number, started_at, duration_ms, status_code, failure_class,
             response_excerpt, error, trigger)
         SELECT seq, attempts, started_at, duration_ms, status_code, attempt_failure, excerpt, error, trigger
-        FROM updated WHERE has_attempt
+        FROM updated WHERE has_attempt AND NOT kept
         """
+
+    /// Whether a completion's attempt is kept in its delivery's row (`first_*`, migration 12) instead of an `attempts`
+    /// row: a first attempt (`first`: the count before the update is 0, in `SET`; after it, 1, in `RETURNING`),
+    /// scheduled, without a failure, that delivered. `AttemptSQL` reads such an attempt back with the others.
+    static func keptFirst(_ first: String) -> String {
+        "(i.has_attempt AND \(first) AND i.state = 'delivered' AND i.trigger = 'scheduled' AND i.attempt_failure IS NULL)"
+    }
 }

@@ -12,6 +12,7 @@ enum SQLiteSchema {
         SQLiteMigrations.v0009,
         SQLiteMigrations.v0010,
         SQLiteMigrations.v0011,
+        SQLiteMigrations.v0012,
     ]
 
     /// Applies the pragmas and every migration not yet applied.

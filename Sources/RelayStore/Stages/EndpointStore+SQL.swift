@@ -21,10 +21,7 @@ extension EndpointStore where Self: SQLBackedStore {
                 result[id, default: .init()].awaitingOrder = awaitingOrder
             }
             let attempts = try await session.query(
-                """
-                SELECT d.endpoint, count(*), sum(CASE WHEN a.failure_class IS NOT NULL THEN 1 ELSE 0 END) FROM attempts a
-                JOIN deliveries d ON d.seq = a.delivery_seq WHERE a.started_at >= ? GROUP BY d.endpoint
-                """, [.integer(since.epochMilliseconds)]
+                AttemptSQL.recentPerEndpoint, [.integer(since.epochMilliseconds), .integer(since.epochMilliseconds)]
             ) { row in (row.text(0) ?? "", Int(row.int(1)), Int(row.int(2))) }
             for (id, recent, failures) in attempts {
                 result[id, default: .init()].recentAttempts = recent

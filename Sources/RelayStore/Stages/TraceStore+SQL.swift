@@ -19,7 +19,7 @@ extension TraceStore where Self: SQLBackedStore {
                                                         [.integer(notification.seq), .integer(notification.seq)],
                                                         { TraceBuilder.DeliveryRow($0) }) {
                     trace.addDelivery(delivery)
-                    for attempt in try await session.query(TraceBuilder.attemptsSQL, [.integer(delivery.seq)],
+                    for attempt in try await session.query(AttemptSQL.trace, [.integer(delivery.seq), .integer(delivery.seq)],
                                                            { TraceBuilder.AttemptRow($0) }) {
                         trace.addAttempt(attempt, delivery: delivery.seq)
                     }
@@ -93,11 +93,7 @@ extension TraceStore where Self: SQLBackedStore {
 
     public func attempts(delivery seq: Int64) async throws -> [StoredAttempt] {
         try await seam.database.read { session in
-            try await session.query(
-                """
-                SELECT delivery_seq, number, started_at, duration_ms, status_code, failure_class, response_excerpt
-                FROM attempts WHERE delivery_seq = ? ORDER BY number
-                """, [.integer(seq)]) { StoreRows.attempt($0) }
+            try await session.query(AttemptSQL.ofDelivery, [.integer(seq), .integer(seq)]) { StoreRows.attempt($0) }
         }
     }
 }

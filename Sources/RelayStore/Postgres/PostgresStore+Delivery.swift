@@ -160,8 +160,10 @@ extension PostgresStore {
 
     /// Whether a completion's attempt is kept in its delivery's row (`first_*`, migration 12) instead of an `attempts`
     /// row: a first attempt (`first`: the count before the update is 0, in `SET`; after it, 1, in `RETURNING`),
-    /// scheduled, without a failure, that delivered. `AttemptSQL` reads such an attempt back with the others.
+    /// scheduled, without a failure or an error, that delivered (all a kept attempt can hold). `AttemptSQL` reads
+    /// such an attempt back with the others.
     static func keptFirst(_ first: String) -> String {
-        "(i.has_attempt AND \(first) AND i.state = 'delivered' AND i.trigger = 'scheduled' AND i.attempt_failure IS NULL)"
+        "(i.has_attempt AND \(first) AND i.state = 'delivered' AND i.trigger = 'scheduled'"
+            + " AND i.attempt_failure IS NULL AND i.error IS NULL)"
     }
 }

@@ -131,6 +131,7 @@ extension PostgresStore {
     /// check, before this statement. So no insert meets a stored id, and none pays the speculative insertion (an
     /// index probe first, a confirmation record after). Were one ever to, the statement fails and the batch is
     /// normalised again, with new ids.
+    ///
     /// A delivery is held (`awaiting_order`) when its notification awaits its order, when an earlier delivery of
     /// its chain (endpoint and shipment) in this batch is held (both worked out in Swift, above), or when one stored
     /// is: a later notification never overtakes a held one. Returns the notifications and deliveries written.

@@ -91,18 +91,18 @@ struct TraceBuilder {
         }
     }
 
-    /// A row of `AttemptSQL.trace`.
+    /// A row of `AttemptSQL.ofDelivery`, for a trace.
     struct AttemptRow: Sendable {
         var number: Int64, startedAt: Int64, durationMilliseconds: Int64, statusCode: Int64?, failureClass: String?
         var trigger: String?
 
         init(_ row: some SQLRow) {
-            number = row.int(0)
-            startedAt = row.int(1)
-            durationMilliseconds = row.int(2)
-            statusCode = row.optionalInt(3)
-            failureClass = row.text(4)
-            trigger = row.text(5)
+            number = row.int(1)
+            startedAt = row.int(2)
+            durationMilliseconds = row.int(3)
+            statusCode = row.optionalInt(4)
+            failureClass = row.text(5)
+            trigger = row.text(7)
         }
     }
 

@@ -4,8 +4,16 @@
 /// arrays are bound without NULL elements. The other columns are bound alone, with no mask and no `CASE`: fewer
 /// arrays to decode per statement and fewer expressions for PostgreSQL to set up at every run of a generic plan.
 struct PGUnnest {
-    /// The PostgreSQL type of each column: `bigint`, `text`, `boolean` or `bytea`, with `?` when it may be NULL.
-    let types: [String]
+    /// The PostgreSQL type of each column: `bigint`, `text`, `boolean` or `bytea` (without the `?`).
+    private let baseTypes: [String]
+    /// Whether each column may be NULL (its type was given with `?`).
+    private let nullable: [Bool]
+
+    /// - Parameter types: each column's type, `bigint`, `text`, `boolean` or `bytea`, with `?` when it may be NULL.
+    init(types: [String]) {
+        nullable = types.map { $0.hasSuffix("?") }
+        baseTypes = types.map { $0.hasSuffix("?") ? String($0.dropLast()) : $0 }
+    }
 
     /// A NULL in a column not declared nullable: a programming error, reported instead of binding a made-up value.
     struct NullInRequiredColumn: Error, CustomStringConvertible {
@@ -13,18 +21,17 @@ struct PGUnnest {
         var description: String { "a NULL in column \(column) of an unnest batch that declares it NOT NULL" }
     }
 
-    private var nullable: [Bool] { types.map { $0.hasSuffix("?") } }
-    private var baseTypes: [String] { types.map { $0.hasSuffix("?") ? String($0.dropLast()) : $0 } }
-
     /// `SELECT c0 AS name0, CASE WHEN p1 THEN c1 END AS name1, … FROM unnest(?::type[], ?::type[], ?::boolean[], …)
     /// AS u (c0, c1, p1, …)`: one placeholder per column, two for a nullable one.
     func select(_ names: [String]) -> String {
-        precondition(names.count == types.count)
-        let nullable = nullable
-        let baseTypes = baseTypes
-        let columns = names.indices.map { nullable[$0] ? "CASE WHEN p\($0) THEN c\($0) END AS \(names[$0])" : "c\($0) AS \(names[$0])" }
-        let arrays = baseTypes.indices.map { nullable[$0] ? "?::\(baseTypes[$0])[], ?::boolean[]" : "?::\(baseTypes[$0])[]" }
-        let aliases = types.indices.map { nullable[$0] ? "c\($0), p\($0)" : "c\($0)" }
+        precondition(names.count == baseTypes.count)
+        let columns = names.indices.map { i in
+            nullable[i] ? "CASE WHEN p\(i) THEN c\(i) END AS \(names[i])" : "c\(i) AS \(names[i])"
+        }
+        let arrays = baseTypes.indices.map { i in
+            nullable[i] ? "?::\(baseTypes[i])[], ?::boolean[]" : "?::\(baseTypes[i])[]"
+        }
+        let aliases = baseTypes.indices.map { i in nullable[i] ? "c\(i), p\(i)" : "c\(i)" }
         return "SELECT \(columns.joined(separator: ", ")) FROM unnest(\(arrays.joined(separator: ", ")))"
             + " AS u (\(aliases.joined(separator: ", ")))"
     }
@@ -32,8 +39,7 @@ struct PGUnnest {
     /// The values of `select`'s placeholders for `rows` (each with one value per column, in order).
     func values(_ rows: [[SQLValue]]) throws -> [SQLValue] {
         var binds: [SQLValue] = []
-        binds.reserveCapacity(types.count * 2)
-        let nullable = nullable
+        binds.reserveCapacity(baseTypes.count * 2)
         for (column, type) in baseTypes.enumerated() {
             let present = rows.map { row -> Bool in if case .null = row[column] { false } else { true } }
             if !nullable[column], present.contains(false) { throw NullInRequiredColumn(column: column) }

@@ -42,7 +42,9 @@ extension CallbackInbox where Self: SQLBackedStore {
 
     public func quarantinedCallback(id: String) async throws -> (callback: StoredCallback, rejected: Bool)? {
         try await seam.database.read { session in
-            try await session.query(StoreRows.quarantinedByIdSQL, [.text(id)]) { row in (StoreRows.callback(row), row.text(7) == "rejected") }.first
+            try await session.query(StoreRows.quarantinedByIdSQL, [.text(id)]) { row in
+                (StoreRows.callback(row), row.text(7) == "rejected")
+            }.first
         }
     }
 }

@@ -19,7 +19,8 @@ extension TraceStore where Self: SQLBackedStore {
                                                         [.integer(notification.seq), .integer(notification.seq)],
                                                         { TraceBuilder.DeliveryRow($0) }) {
                     trace.addDelivery(delivery)
-                    for attempt in try await session.query(AttemptSQL.trace, [.integer(delivery.seq), .integer(delivery.seq)],
+                    let seq = SQLValue.integer(delivery.seq)
+                    for attempt in try await session.query(AttemptSQL.ofDelivery, [seq, seq],
                                                            { TraceBuilder.AttemptRow($0) }) {
                         trace.addAttempt(attempt, delivery: delivery.seq)
                     }

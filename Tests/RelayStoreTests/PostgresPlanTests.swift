@@ -86,6 +86,8 @@ struct PostgresPlanTests {
             let notifications = [try await plan(TraceBuilder.notificationsSQL(client: nil), 2),
                                  try await plan(TraceBuilder.notificationsSQL(client: "acme"), 3),
                                  try await plan("SELECT id FROM notifications WHERE client = ? AND \(StoreRows.notificationOfAWB())", 3)]
+            let events = [try await plan(EventSQL.traceSQL(client: nil), 4), try await plan(EventSQL.traceSQL(client: "acme"), 6),
+                          try await plan(EventSQL.ofAWB, 6)]
             let deliveries = try await plan(TraceBuilder.deliveriesSQL, 2)
             let quarantined = try await plan(StoreRows.quarantinedByIdSQL, 1)
             let attempts = [try await plan(AttemptSQL.ofDelivery, 2), try await plan(AttemptSQL.recentPerEndpoint, 2)]
@@ -102,6 +104,11 @@ struct PostgresPlanTests {
                     "\(definitions)")
             for plan in notifications {
                 #expect(plan.contains("notifications_awb") && plan.contains("notifications_shipment"), "\(plan)")
+                #expect(!plan.contains("Seq Scan"), "\(plan)")
+            }
+            // events in both halves: `events` by its AWB index, the notifications' by theirs (migration 13)
+            for plan in events {
+                #expect(plan.contains("events_awb") && plan.contains("notifications_shipment"), "\(plan)")
                 #expect(!plan.contains("Seq Scan"), "\(plan)")
             }
             #expect(deliveries.contains("deliveries_notification") && deliveries.contains("deliveries_leased"),

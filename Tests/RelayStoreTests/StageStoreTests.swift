@@ -131,6 +131,50 @@ struct StageStoreTests {
         }
     }
 
+    @Test("TraceStore: an event that produced a notification is kept in its row, the others in events, read as one",
+          arguments: StoreBackend.available)
+    func eventsInBothHalves(_ backend: StoreBackend) async throws {
+        try await backend.withStore { store in
+            let database = try #require(store as? any SQLBackedStore).seam.database
+            // given a callback with an older scan (history) and its latest status (relayed), then an older status
+            // (stale)
+            let body = Array(#"""
+                {"waybill":"E1","clickpost_status_code":5,"timestamp":"2024-03-07T06:00:00Z","additional":{
+                "order_id":"O-E1","latest_status":{"clickpost_status_code":6,"timestamp":"2024-03-08T06:00:00Z"}}}
+                """#.utf8)
+            let parsed = try CallbackParser.parse(aggregator: .clickpost, body: body, contentType: "application/json")
+            let inbound = InboundCallback(client: "acme", aggregator: .clickpost, receivedAt: WallClock.now(),
+                                          contentType: "application/json", headers: [], body: body)
+            let outcome = try await store.ingest(inbound, dedupKey: parsed.dedupKey)
+            let stored = StoredCallback(seq: outcome.seq, id: outcome.callbackId, client: "acme",
+                                        aggregator: .clickpost, receivedAt: inbound.receivedAt,
+                                        contentType: "application/json", body: body)
+            _ = try await store.normalise([NormalisationInput(callback: stored, parsed: parsed)],
+                                          using: StoreTests.normalise)
+            _ = try await StoreDeliveryTests.deliver(store, awb: "E1", code: 5, time: "2024-03-01T06:00:00Z")
+            // then the events read back in the order they were parsed, whichever half holds them
+            let traces: any TraceStore = store
+            let events = try await traces.events(client: "acme", awb: "E1")
+            #expect(events.map(\.statusCode) == parsed.events.map(\.statusCode) + ["5"], "\(events)")
+            let relayed = try #require(events.first { $0.outcome == "relayed" })
+            let notification = try #require(try await traces.notifications(client: "acme", awb: "E1").first)
+            #expect(relayed.notificationId == notification.id && relayed.type == notification.type)
+            #expect(relayed.role == "driving" && relayed.callbackSeq == outcome.seq)
+            #expect(events.map(\.outcome).sorted() == ["history", "relayed", "stale"])
+            // only the events without a notification are rows of `events`
+            let rows = try await database.read { session in
+                try await session.query("SELECT outcome FROM events ORDER BY seq", []) { $0.text(0) ?? "" }
+            }
+            #expect(rows.sorted() == ["history", "stale"])
+            #expect(try await traces.counts().events == 3)
+            // the trace shows all three, the relayed one named after its notification
+            let trace = try await traces.trace(client: "acme", awb: "E1").filter { $0.kind == "event" }
+            #expect(trace.count == 3)
+            #expect(trace.contains { $0.id == "evt_\(notification.id)" && $0.detail.contains("→ relayed") }, "\(trace)")
+            #expect(trace.filter { $0.id.hasPrefix("evt_") }.count == 3)
+        }
+    }
+
     @Test("EndpointStore: the switch and its reason show in the statistics", arguments: StoreBackend.available)
     func endpointStore(_ backend: StoreBackend) async throws {
         try await backend.withStore { store in

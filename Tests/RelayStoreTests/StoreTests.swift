@@ -160,7 +160,7 @@ struct StoreTests {
 
 @Suite("Store retention (SQLite and PostgreSQL)")
 struct RetentionTests {
-    @Test("cleanup deletes old callbacks, events, finished deliveries, their attempts and notifications; dead letters stay",
+    @Test("cleanup deletes old callbacks, events, finished deliveries, their attempts and notifications; dead letters stay (with their events)",
           arguments: StoreBackend.available)
     func cleanup(_ backend: StoreBackend) async throws {
         try await backend.withStore { store in
@@ -194,7 +194,8 @@ struct RetentionTests {
             let counts = try await store.counts()
             #expect(deleted > 0)
             #expect(counts.callbacks == 0)
-            #expect(counts.events == 0)
+            // the event that produced the kept notification stays in its row (migration 13); no `events` row is left
+            #expect(counts.events == 1)
             let remaining = try await store.deliveries(notificationId: nil, limit: 100)
             #expect(remaining.map(\.state).allSatisfy { $0 == "dead" })
             #expect(!remaining.isEmpty)
@@ -205,6 +206,9 @@ struct RetentionTests {
                 try await session.query("SELECT count(*) FROM attempts", []) { $0.int(0) }
             }
             #expect(attemptRows == [Int64(remaining.count)])
+            #expect(try await database.read { session in
+                try await session.query("SELECT count(*) FROM events", []) { $0.int(0) }
+            } == [0])
             #expect(counts.notifications == 1)
             #expect(try await store.deadLetters(DeadLetterFilter()).count == remaining.count)
         }

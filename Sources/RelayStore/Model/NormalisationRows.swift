@@ -10,11 +10,20 @@ struct NormalisationRows {
         var version: Int64
     }
 
+    /// A notification to store, with the courier event that produced it (kept in its row, migration 13).
+    struct NotificationWrite {
+        var draft: NotificationDraft
+        var event: EventRecord?
+        /// The event's place among its callback's events.
+        var position: Int
+    }
+
     /// The callbacks, in batch order.
     let seqs: [Int64]
-    /// Per callback of the batch (same order as `seqs`): its events' rows (`eventColumns`), its notifications, and
-    /// the row of its `markSQL` update when it needs one.
-    let callbacks: [(seq: Int64, receivedAt: Int64, events: [[SQLValue]], notifications: [NotificationDraft],
+    /// Per callback of the batch (same order as `seqs`): the rows of its events that produced no stored notification
+    /// (`eventColumns`), its notifications (the first draft of each id in the batch: a later one is a repeat, and
+    /// its event is an `events` row), and the row of its `markSQL` update when it needs one.
+    let callbacks: [(seq: Int64, receivedAt: Int64, events: [[SQLValue]], notifications: [NotificationWrite],
                      mark: [SQLValue]?)]
     /// The newest state of every key the batch changed, sorted by key (a stable lock order).
     let stateWrites: [StateWrite]
@@ -25,19 +34,32 @@ struct NormalisationRows {
     var outcomes: [EventOutcome: Int] = [:]
 
     init(_ results: [CommittedNormalisation], reads: NormalisationSnapshot) {
-        var callbacks: [(seq: Int64, receivedAt: Int64, events: [[SQLValue]], notifications: [NotificationDraft],
+        var callbacks: [(seq: Int64, receivedAt: Int64, events: [[SQLValue]], notifications: [NotificationWrite],
                          mark: [SQLValue]?)] = []
         var outcomes: [EventOutcome: Int] = [:]
         var newest: [ShipmentKey: ShipmentState] = [:]
+        var ids = Set<String>()
         for committed in results {
             let callback = committed.callback
             guard let result = committed.result else {
                 callbacks.append((callback.seq, callback.receivedAt.epochMilliseconds, [], [], nil))
                 continue
             }
-            let events = result.events.map { record -> [SQLValue] in
+            // The first draft of an id is stored (a later one in the batch is a repeat) and carries its event.
+            let stored = result.notifications.filter { ids.insert($0.id).inserted }
+            let storedIds = Set(stored.map(\.id))
+            var carried: [String: (record: EventRecord, position: Int)] = [:]
+            var events: [[SQLValue]] = []
+            for (position, record) in result.events.enumerated() {
                 outcomes[record.outcome, default: 0] += 1
-                return Self.eventRow(record, callback: callback)
+                if let id = record.notificationId, storedIds.contains(id) {
+                    carried[id] = (record, position)
+                } else {
+                    events.append(Self.eventRow(record, callback: callback, position: position))
+                }
+            }
+            let notifications = stored.map { draft in
+                NotificationWrite(draft: draft, event: carried[draft.id]?.record, position: carried[draft.id]?.position ?? 0)
             }
             // A status the mapping tables do not know: ops see the callback in quarantine (rare, so the callback row
             // is rewritten only then).
@@ -46,7 +68,7 @@ struct NormalisationRows {
                 ? [unmapped ? .text("unmapped") : .null, unmapped ? .text("status not in the mapping table") : .null,
                    .integer(callback.seq)]
                 : nil
-            callbacks.append((callback.seq, callback.receivedAt.epochMilliseconds, events, result.notifications, mark))
+            callbacks.append((callback.seq, callback.receivedAt.epochMilliseconds, events, notifications, mark))
             for (key, state) in result.states { newest[key] = state }
         }
         self.seqs = results.map(\.callback.seq)
@@ -85,27 +107,36 @@ struct NormalisationRows {
 
     static let eventColumns = """
         callback_seq, client, aggregator, awb, status_code, status_text, event_time, role, outcome, notification_type,
-            direction, notification_id
+            direction, notification_id, position
         """
 
-    static func eventRow(_ record: EventRecord, callback: StoredCallback) -> [SQLValue] {
+    static func eventRow(_ record: EventRecord, callback: StoredCallback, position: Int) -> [SQLValue] {
         [.integer(callback.seq), .text(callback.client), .text(callback.aggregator.rawValue),
          .text(orNull: record.event.awb), .text(record.event.statusCode), .text(orNull: record.event.statusText),
          .integer(orNull: record.event.eventTime?.epochMilliseconds), .text(record.event.role.rawValue),
          .text(record.outcome.rawValue), .text(orNull: record.type?.name), .text(orNull: record.direction?.rawValue),
-         .text(orNull: record.notificationId)]
+         .text(orNull: record.notificationId), .integer(Int64(position))]
     }
 
+    /// A notification's columns, then those of the event that produced it (migration 13: the rest of the event is
+    /// the notification's own client, AWB, type, direction and callback).
     static let notificationColumns = """
         id, client, awb, shipment, type, direction, dedup_key, event_time, created_at, callback_seq, payload,
-            awaiting_order
+            awaiting_order, event_status_code, event_status_text, event_role, event_outcome, event_time_sent,
+            event_position
         """
 
-    static func notificationRow(_ draft: NotificationDraft, callbackSeq: Int64, now: Int64) -> [SQLValue] {
-        [.text(draft.id), .text(draft.client), .text(orNull: draft.awb), .text(draft.shipmentKey.shipment),
-         .text(draft.type.name), .text(draft.direction.rawValue), .text(draft.dedupKey),
-         .integer(draft.eventTime.epochMilliseconds), .integer(now), .integer(callbackSeq),
-         .blob(draft.payload.serializedBytes()), .bool(draft.awaitingOrder)]
+    static func notificationRow(_ write: NotificationWrite, callbackSeq: Int64, now: Int64) -> [SQLValue] {
+        let draft = write.draft
+        let event = write.event
+        return [.text(draft.id), .text(draft.client), .text(orNull: draft.awb), .text(draft.shipmentKey.shipment),
+                .text(draft.type.name), .text(draft.direction.rawValue), .text(draft.dedupKey),
+                .integer(draft.eventTime.epochMilliseconds), .integer(now), .integer(callbackSeq),
+                .blob(draft.payload.serializedBytes()), .bool(draft.awaitingOrder),
+                .text(orNull: event?.event.statusCode), .text(orNull: event?.event.statusText),
+                .text(orNull: event?.event.role.rawValue), .text(orNull: event?.outcome.rawValue),
+                .integer(orNull: event?.event.eventTime?.epochMilliseconds),
+                event == nil ? .null : .integer(Int64(write.position))]
     }
 
     /// The deliveries' ordering key: one chain per shipment of a client (both legs).

@@ -5,21 +5,6 @@ import RelayCore
 struct TraceBuilder {
     private var entries: [TraceEntry] = []
 
-    /// Callbacks and the events parsed from them: bind awb[, client].
-    static func eventsSQL(client: String?) -> String { client == nil ? eventsOfAll : eventsOfClient }
-
-    private static let eventsOfAll = events(clientFilter: "")
-    private static let eventsOfClient = events(clientFilter: " AND e.client = ?")
-
-    private static func events(clientFilter: String) -> String {
-        """
-        SELECT c.id, c.received_at, c.aggregator, c.status, e.status_code, e.outcome, e.notification_type,
-            e.event_time, e.seq
-        FROM events e JOIN callbacks c ON c.seq = e.callback_seq WHERE e.awb = ?\(clientFilter)
-        ORDER BY e.seq
-        """
-    }
-
     /// The AWB's notifications: bind awb, awb[, client] (`StoreRows.notificationOfAWB`).
     static func notificationsSQL(client: String?) -> String {
         client == nil ? notificationsOfAll : notificationsOfClient
@@ -47,10 +32,12 @@ struct TraceBuilder {
         ORDER BY seq
         """
 
-    /// A row of `eventsSQL`.
+    /// A row of `EventSQL.traceSQL`.
     struct EventRow: Sendable {
         var callbackId: String, receivedAt: Int64, aggregator: String, status: String, statusCode: String
-        var outcome: String, notificationType: String?, eventTime: Int64?, seq: Int64
+        var outcome: String, notificationType: String?, eventTime: Int64?
+        /// `evt_<seq>` for an `events` row, `evt_<notification id>` for the event kept in its notification's row.
+        var id: String
 
         init(_ row: some SQLRow) {
             callbackId = row.text(0) ?? ""
@@ -61,7 +48,7 @@ struct TraceBuilder {
             outcome = row.text(5) ?? ""
             notificationType = row.text(6)
             eventTime = row.optionalInt(7)
-            seq = row.int(8)
+            id = row.optionalInt(8).map { "evt_\($0)" } ?? "evt_\(row.text(9) ?? "")"
         }
     }
 
@@ -112,7 +99,7 @@ struct TraceBuilder {
                                       id: row.callbackId, detail: "\(row.aggregator) callback (\(row.status))"))
         }
         let eventTime = row.eventTime.map { EventTime(epochMilliseconds: $0).iso8601 } ?? "?"
-        entries.append(TraceEntry(at: EventTime(epochMilliseconds: row.receivedAt), kind: "event", id: "evt_\(row.seq)",
+        entries.append(TraceEntry(at: EventTime(epochMilliseconds: row.receivedAt), kind: "event", id: row.id,
                                   detail: "status \(row.statusCode) at \(eventTime) → \(row.outcome)"
                                       + (row.notificationType.map { " \($0)" } ?? "")))
     }

@@ -49,6 +49,7 @@ enum PostgresSchema {
         PostgresMigrations.v0010,
         PostgresMigrations.v0011,
         PostgresMigrations.v0012,
+        PostgresMigrations.v0013,
     ]
 
     /// Applies every migration not yet applied, under the migration lock.

@@ -73,14 +73,12 @@ extension PostgresStore {
         let now = WallClock.now().epochMilliseconds
         var notifications: [[SQLValue]] = []
         var deliveries: [[SQLValue]] = []
-        var ids = Set<String>()
         // Chains (endpoint, ordering key) with a held delivery earlier in this batch: a later one is held too.
         var heldChains = Set<String>()
         for callback in rows.callbacks {
-            for draft in callback.notifications {
-                // The first draft of an id is stored and carries its deliveries (a later one in the batch is a repeat).
-                guard ids.insert(draft.id).inserted else { continue }
-                notifications.append(NormalisationRows.notificationRow(draft, callbackSeq: callback.seq, now: now))
+            for write in callback.notifications {
+                let draft = write.draft
+                notifications.append(NormalisationRows.notificationRow(write, callbackSeq: callback.seq, now: now))
                 let orderingKey = NormalisationRows.orderingKey(draft)
                 for endpoint in draft.endpointIds {
                     let chain = "\(endpoint)\u{1F}\(orderingKey)"
@@ -106,9 +104,11 @@ extension PostgresStore {
     /// `NormalisationRows` make them), and names that are the table's columns.
     static let eventRows = PGUnnest(types: [
         "bigint", "text", "text", "text?", "text", "text?", "bigint?", "text", "text", "text?", "text?", "text?",
+        "bigint",
     ])
     static let notificationRows = PGUnnest(types: [
         "text", "text", "text?", "text", "text", "text", "text", "bigint", "bigint", "bigint", "bytea", "boolean",
+        "text?", "text?", "text?", "text?", "bigint?", "bigint?",
     ])
     static let stateRows = PGUnnest(types: ["text", "text", "text", "bigint?", "text?", "boolean", "text", "bigint"])
     /// A callback's unmapped mark: error, detail, seq.

@@ -13,6 +13,7 @@ enum SQLiteSchema {
         SQLiteMigrations.v0010,
         SQLiteMigrations.v0011,
         SQLiteMigrations.v0012,
+        SQLiteMigrations.v0013,
     ]
 
     /// Applies the pragmas and every migration not yet applied.

@@ -73,8 +73,9 @@ extension SQLiteStore {
             for event in callback.events {
                 try connection.run(insertEventSQL, event)
             }
-            for draft in callback.notifications {
-                let row = NormalisationRows.notificationRow(draft, callbackSeq: callback.seq, now: now)
+            for write in callback.notifications {
+                let draft = write.draft
+                let row = NormalisationRows.notificationRow(write, callbackSeq: callback.seq, now: now)
                 guard try connection.run(insertNotificationSQL, row) == 1 else { continue }
                 let notificationSeq = connection.lastInsertRowID
                 summary.notifications += 1
@@ -104,11 +105,11 @@ extension SQLiteStore {
     static let versionSQL = "SELECT version FROM shipment_states WHERE client = ? AND shipment = ? AND leg = ?"
     static let registrationSQL = "SELECT data FROM shipment_registry WHERE client = ? AND awb = ?"
     static let insertEventSQL = """
-        INSERT INTO events (\(NormalisationRows.eventColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        INSERT INTO events (\(NormalisationRows.eventColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         """
     static let insertNotificationSQL = """
         INSERT OR IGNORE INTO notifications (\(NormalisationRows.notificationColumns))
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         """
     static let upsertStateSQL = """
         INSERT INTO shipment_states (\(NormalisationRows.stateColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?)

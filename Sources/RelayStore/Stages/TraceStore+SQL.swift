@@ -7,7 +7,9 @@ extension TraceStore where Self: SQLBackedStore {
         try await seam.database.read { session in
             var trace = TraceBuilder()
             let clientBinding = client.map { [SQLValue.text($0)] } ?? []
-            for row in try await session.query(TraceBuilder.eventsSQL(client: client), [.text(awb)] + clientBinding,
+            for row in try await session.query(EventSQL.traceSQL(client: client),
+                                               [.text(awb)] + clientBinding + [.text(awb), .text(awb), .text(awb)]
+                                                   + clientBinding,
                                                { TraceBuilder.EventRow($0) }) {
                 trace.addEvent(row)
             }
@@ -50,11 +52,10 @@ extension TraceStore where Self: SQLBackedStore {
 
     public func events(client: String, awb: String) async throws -> [StoredEvent] {
         try await seam.database.read { session in
-            try await session.query(
-                """
-                SELECT callback_seq, awb, status_code, role, outcome, notification_type, notification_id FROM events
-                WHERE client = ? AND awb = ? ORDER BY seq
-                """, [.text(client), .text(awb)]) { StoreRows.event($0) }
+            try await session.query(EventSQL.ofAWB,
+                                    [.text(client), .text(awb), .text(client), .text(awb), .text(awb), .text(awb)]) {
+                StoreRows.event($0)
+            }
         }
     }
 
@@ -66,7 +67,7 @@ extension TraceStore where Self: SQLBackedStore {
                     (SELECT count(*) FROM callbacks WHERE status = 'duplicate'),
                     (SELECT count(*) FROM callbacks WHERE status = 'rejected'),
                     (SELECT count(*) FROM unnormalised),
-                    (SELECT count(*) FROM events),
+                    \(EventSQL.count),
                     (SELECT count(*) FROM notifications),
                     (SELECT count(*) FROM deliveries),
                     (SELECT count(*) FROM deliveries WHERE state = 'pending')

@@ -86,8 +86,8 @@ struct PostgresPlanTests {
             let notifications = [try await plan(TraceBuilder.notificationsSQL(client: nil), 2),
                                  try await plan(TraceBuilder.notificationsSQL(client: "acme"), 3),
                                  try await plan("SELECT id FROM notifications WHERE client = ? AND \(StoreRows.notificationOfAWB())", 3)]
-            let events = [try await plan(EventSQL.traceSQL(client: nil), 4), try await plan(EventSQL.traceSQL(client: "acme"), 6),
-                          try await plan(EventSQL.ofAWB, 6)]
+            let events = [try await plan(EventSQL.traceSQL(client: nil), 4),
+                          try await plan(EventSQL.traceSQL(client: "acme"), 6), try await plan(EventSQL.ofAWB, 6)]
             let deliveries = try await plan(TraceBuilder.deliveriesSQL, 2)
             let quarantined = try await plan(StoreRows.quarantinedByIdSQL, 1)
             let attempts = [try await plan(AttemptSQL.ofDelivery, 2), try await plan(AttemptSQL.recentPerEndpoint, 2)]

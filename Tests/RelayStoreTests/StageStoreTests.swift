@@ -170,7 +170,8 @@ struct StageStoreTests {
             // the trace shows all three, the relayed one named after its notification
             let trace = try await traces.trace(client: "acme", awb: "E1").filter { $0.kind == "event" }
             #expect(trace.count == 3)
-            #expect(trace.contains { $0.id == "evt_\(notification.id)" && $0.detail.contains("→ relayed") }, "\(trace)")
+            #expect(trace.contains { $0.id == "evt_\(notification.id)" && $0.detail.contains("→ relayed") },
+                    "\(trace)")
             #expect(trace.filter { $0.id.hasPrefix("evt_") }.count == 3)
         }
     }

@@ -59,7 +59,8 @@ struct NormalisationRows {
                 }
             }
             let notifications = stored.map { draft in
-                NotificationWrite(draft: draft, event: carried[draft.id]?.record, position: carried[draft.id]?.position ?? 0)
+                NotificationWrite(draft: draft, event: carried[draft.id]?.record,
+                                  position: carried[draft.id]?.position ?? 0)
             }
             // A status the mapping tables do not know: ops see the callback in quarantine (rare, so the callback row
             // is rewritten only then).

@@ -127,8 +127,8 @@ extension PostgresStore {
     /// are its only indexed ones, can be HOT.
     ///
     /// Notifications are inserted without `ON CONFLICT`: their ids are new (ULIDs made by this normalisation run;
-    /// a repeat within the batch is left out above), and a commit that cannot claim its callbacks stops at the
-    /// check, before this statement. So no insert meets a stored id, and none pays the speculative insertion (an
+    /// a repeat within the batch is left out by `NormalisationRows`), and a commit that cannot claim its callbacks
+    /// stops at the check, before this statement. So no insert meets a stored id, and none pays the speculative insertion (an
     /// index probe first, a confirmation record after). Were one ever to, the statement fails and the batch is
     /// normalised again, with new ids.
     ///

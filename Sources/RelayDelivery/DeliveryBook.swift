@@ -21,6 +21,8 @@ struct DeliveryBook: Sendable {
     var endpointInFlight: [String: Int] = [:]
     /// Claimed and not yet finished per endpoint: requests in flight and answered attempts being committed.
     var endpointClaimed: [String: Int] = [:]
+    /// Slots reserved per endpoint for new deliveries that a normalisation commit may lease (`FreshLeases`).
+    var reserved: [String: Int] = [:]
     var disabledEndpoints: Set<String> = []
     /// Bumped when this process disables an endpoint (410), so a slower refresh from the store cannot undo it.
     var disabledGeneration = 0
@@ -40,6 +42,21 @@ struct DeliveryBook: Sendable {
     /// cap claimed and unfinished.
     func freeSlots(of endpoint: String, cap: Int) -> Int {
         min(cap - endpointInFlight[endpoint, default: 0], 2 * cap - endpointClaimed[endpoint, default: 0])
+            - reserved[endpoint, default: 0]
+    }
+
+    /// Reserves up to `wanted` free slots of `endpoint`; returns how many.
+    mutating func reserve(_ wanted: Int, of endpoint: String, cap: Int) -> Int {
+        let count = min(wanted, freeSlots(of: endpoint, cap: cap))
+        guard count > 0 else { return 0 }
+        reserved[endpoint, default: 0] += count
+        return count
+    }
+
+    /// Gives back `count` reserved slots of `endpoint`.
+    mutating func unreserve(_ count: Int, of endpoint: String) {
+        let left = reserved[endpoint, default: 0] - count
+        reserved[endpoint] = left > 0 ? left : nil
     }
 
     mutating func claim(_ delivery: DueDelivery) {

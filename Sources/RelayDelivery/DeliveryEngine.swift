@@ -17,7 +17,7 @@ import Synchronization
 /// the store scan, so however many endpoints stall, the others keep their latency. Every attempt is
 /// recorded, and the delivery's next state (delivered, retry at T, dead) is committed before the next attempt of
 /// its chain can start. Retries live in the store: a restart resumes them.
-public final class DeliveryEngine: Service, Sendable {
+public final class DeliveryEngine: Service, FreshDeliveryTaker, Sendable {
     let store: any RelayStore
     /// The configuration in force (replaced by a reload): each attempt reads its endpoint from it.
     let live: LiveConfiguration
@@ -51,6 +51,11 @@ public final class DeliveryEngine: Service, Sendable {
     let lastFullScan = Mutex(ContinuousClock.now)
     /// The wall clock (injected: tests may move time).
     let clock: @Sendable () -> EventTime
+    /// New deliveries a normalisation commit leased for this engine (`take`), sent without a claim.
+    let handed: AsyncStream<[DueDelivery]>
+    let handedInput: AsyncStream<[DueDelivery]>.Continuation
+    /// Between the start of the loop and the start of a graceful shutdown: slots may be reserved (`reserve`).
+    let running = Atomic<Bool>(false)
     /// The last answer of `store.nextDueTime`, when it was asked, and retries scheduled since (`nextDueTime(after:)`).
     let nextDue = Mutex<(time: EventTime?, asked: ContinuousClock.Instant?, retryAfterAsk: EventTime?)>((nil, nil, nil))
 
@@ -73,6 +78,9 @@ public final class DeliveryEngine: Service, Sendable {
                 clock: @escaping @Sendable () -> EventTime = WallClock.now) {
         let configuration = live.current
         let endpoints = live.snapshot.endpoints
+        let stream = AsyncStream.makeStream(of: [DueDelivery].self)
+        handed = stream.stream
+        handedInput = stream.continuation
         self.store = store
         self.claimInterval = store.isShared ? .milliseconds(10) : .zero
         self.clock = clock
@@ -109,8 +117,10 @@ public final class DeliveryEngine: Service, Sendable {
         let sender = WebhookSender(client: client, tokens: MagentoTokenProvider(client: client))
         do {
             try await restoreBook()
+            running.store(true, ordering: .releasing)
             await withGracefulShutdownHandler {
                 await withDiscardingTaskGroup { group in
+                    group.addTask { await self.sendHanded(sender: sender) }
                     var refreshed = ContinuousClock.now
                     var backoff = Backoff()
                     var lastClaim = ContinuousClock.now - .seconds(1)
@@ -172,11 +182,64 @@ public final class DeliveryEngine: Service, Sendable {
                     // Graceful shutdown: no new attempts; the group waits for those in flight.
                 }
             } onGracefulShutdown: {
+                self.running.store(false, ordering: .releasing)
                 self.shuttingDown.store(true, ordering: .releasing)
                 self.wakeup.signal()
+                // What was handed over before is still sent; the group then waits for those attempts too.
+                self.handedInput.finish()
             }
         }
         try? await client.shutdown()
+    }
+
+    /// Sends what normalisation commits leased for this engine, as they come.
+    func sendHanded(sender: WebhookSender) async {
+        await withDiscardingTaskGroup { group in
+            for await deliveries in handed {
+                for delivery in deliveries { group.addTask { await self.deliver(delivery, sender: sender) } }
+            }
+        }
+    }
+
+    // MARK: New deliveries leased by their commit (`FreshDeliveryTaker`)
+
+    /// Reserves free slots of the endpoints for a normalisation commit on a shared store (one claim statement fewer
+    /// per delivery there; on SQLite a claim is a local read and the commit leases nothing). None for an endpoint
+    /// disabled or no longer configured, nor while the engine is not running.
+    public func reserve(_ wanted: [String: Int]) -> FreshLeases? {
+        guard store.isShared, running.load(ordering: .acquiring), !shuttingDown.load(ordering: .acquiring) else {
+            return nil
+        }
+        let endpoints = self.endpoints
+        let defaultCap = configuration.delivery.maxInFlightPerEndpoint
+        let slots = book.withLock { book -> [String: Int] in
+            var slots: [String: Int] = [:]
+            for (id, count) in wanted where count > 0 && !book.disabledEndpoints.contains(id) {
+                guard let endpoint = endpoints[id] else { continue }
+                let reserved = book.reserve(count, of: id, cap: endpoint.maxInFlight ?? defaultCap)
+                if reserved > 0 { slots[id] = reserved }
+            }
+            return slots
+        }
+        guard !slots.isEmpty else { return nil }
+        let until = clock().epochMilliseconds + Int64(leaseSeconds * 1000)
+        return FreshLeases(owner: owner, until: EventTime(epochMilliseconds: until), slots: slots)
+    }
+
+    /// Gives back the reserved slots, enters what the commit leased in the book as claimed, and sends it. After a
+    /// graceful shutdown began nothing more is sent: such a delivery stays leased until its lease ends, then any
+    /// instance claims it (sent later, never lost).
+    public func take(_ leases: FreshLeases, leased: [DueDelivery]) {
+        book.withLock { book in
+            for (id, count) in leases.slots { book.unreserve(count, of: id) }
+            for delivery in leased { book.claim(delivery) }
+        }
+        guard !leased.isEmpty else { return }
+        if case .terminated = handedInput.yield(leased) {
+            book.withLock { book in for delivery in leased { book.release(delivery) } }
+            logger.warning("deliveries leased while delivery was stopping are sent when their lease ends",
+                           metadata: ["relay.deliveries": "\(leased.count)"])
+        }
     }
 
     /// Deliveries held for want of an order code longer than `delivery.hold_unregistered_hours` become dead letters

@@ -43,13 +43,15 @@ public final class NormalisationService: Service, Sendable {
     ///   - store: the callbacks' store; also the normalisation stage unless `normalisationStore` is given.
     ///   - normalisationStore: the store batches are snapshotted from and committed to (tests put one in front).
     ///   - delay: a pause before each batch (fault injection for crash tests).
+    ///   - taker: the delivery engine of this process, which sends new deliveries leased by their commit.
     ///   - onBatch: called with what each committed batch wrote (metrics).
     public init(store: any RelayStore, normalisationStore: (any NormalisationStore)? = nil, queue: NormalisationQueue,
                 live: LiveConfiguration, logger: Logger, delay: Duration = .zero,
+                taker: (any FreshDeliveryTaker)? = nil,
                 onBatch: @escaping @Sendable (NormalisationSummary) -> Void = { _ in }) {
         self.inbox = store
         (gather, gatherBelow) = store.isShared ? (.milliseconds(12), 48) : (.milliseconds(4), 16)
-        self.loop = NormalisationLoop(store: normalisationStore ?? store)
+        self.loop = NormalisationLoop(store: normalisationStore ?? store, taker: taker)
         self.queue = queue
         self.live = live
         self.logger = logger

@@ -57,8 +57,13 @@ public func buildApplication(
     let wakeup = DeliveryWakeup()
     // Another instance on a shared store committed deliveries: look for due ones now rather than at the next poll.
     store.onDeliveriesChanged { wakeup.signal() }
+    let engine = options.delivery
+        ? DeliveryEngine(store: store, live: live, wakeup: wakeup, logger: logger, notifier: notifier,
+                         onAttempt: { endpoint, outcome in history.attempt(endpoint: endpoint, outcome: outcome) })
+        : nil
+    // The engine sends the new deliveries a normalisation commit leased for it (PostgreSQL), without a claim.
     let normaliser = NormalisationService(store: store, queue: queue, live: live, logger: logger,
-                                          delay: options.normaliseDelay) { summary in
+                                          delay: options.normaliseDelay, taker: engine) { summary in
         metrics.normalised(notifications: summary.notifications, deliveries: summary.deliveries)
         for (outcome, count) in summary.outcomes { metrics.events(outcome, count: count) }
     }
@@ -77,10 +82,7 @@ public func buildApplication(
         // Before delivery in this list, so it stops after it and sends what the last attempts produced.
         Supervised("ops webhooks", notifier, health: health, logger: logger),
     ]
-    if options.delivery {
-        let engine = DeliveryEngine(store: store, live: live, wakeup: wakeup, logger: logger,
-                                    notifier: notifier,
-                                    onAttempt: { endpoint, outcome in history.attempt(endpoint: endpoint, outcome: outcome) })
+    if let engine {
         services.append(Supervised("delivery", engine, health: health, logger: logger))
     }
 

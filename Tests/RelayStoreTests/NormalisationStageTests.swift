@@ -278,8 +278,10 @@ final class FailingSnapshots: NormalisationStore {
         return try await base.snapshot(for: keys)
     }
 
-    func commit(_ results: [CommittedNormalisation], reads: NormalisationSnapshot) async throws -> NormalisationCommit {
-        try await base.commit(results, reads: reads)
+    func commit(_ results: [CommittedNormalisation], reads: NormalisationSnapshot, leases: FreshLeases?) async throws
+        -> NormalisationCommit
+    {
+        try await base.commit(results, reads: reads, leases: leases)
     }
 }
 
@@ -298,9 +300,11 @@ final class Interfering: NormalisationStore {
         try await base.snapshot(for: keys)
     }
 
-    func commit(_ results: [CommittedNormalisation], reads: NormalisationSnapshot) async throws -> NormalisationCommit {
+    func commit(_ results: [CommittedNormalisation], reads: NormalisationSnapshot, leases: FreshLeases?) async throws
+        -> NormalisationCommit
+    {
         if commits.add(1, ordering: .relaxed).oldValue == 0 { try await interfere() }
-        return try await base.commit(results, reads: reads)
+        return try await base.commit(results, reads: reads, leases: leases)
     }
 }
 

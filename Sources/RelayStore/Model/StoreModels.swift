@@ -73,6 +73,9 @@ public struct NormalisationSummary: Sendable {
     public var notifications = 0
     public var deliveries = 0
     public var outcomes: [EventOutcome: Int] = [:]
+    /// New deliveries the commit inserted already leased (`FreshLeases`), with payload, attempts and receive time:
+    /// the engine that reserved the slots sends them.
+    public var leased: [DueDelivery] = []
     public init() {}
 }
 

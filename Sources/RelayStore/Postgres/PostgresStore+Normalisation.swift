@@ -34,19 +34,21 @@ extension PostgresStore {
         }
     }
 
-    public func commit(_ results: [CommittedNormalisation], reads: NormalisationSnapshot) async throws
-        -> NormalisationCommit
+    public func commit(_ results: [CommittedNormalisation], reads: NormalisationSnapshot, leases: FreshLeases?)
+        async throws -> NormalisationCommit
     {
         let lockKey = PostgresSchema.lockKey(PostgresSchema.normalisationLock, schema: schema)
         return try await NormalisationCommit.writing(results, reads: reads) { rows in
             try await transaction { connection in
                 try await connection.query("SELECT pg_advisory_xact_lock(?)", [.integer(lockKey)])
-                return try await Self.commit(rows, connection: connection)
+                return try await Self.commit(rows, leases: leases, connection: connection)
             }
         }
     }
 
-    static func commit(_ rows: NormalisationRows, connection: PGConnection) async throws -> NormalisationSummary {
+    static func commit(_ rows: NormalisationRows, leases: FreshLeases? = nil, connection: PGConnection) async throws
+        -> NormalisationSummary
+    {
         // Under the lock no other commit runs, and this statement sees what earlier ones committed.
         var claimed = Set<Int64>()
         var versions: [ShipmentKey: Int64] = [:]
@@ -75,17 +77,44 @@ extension PostgresStore {
         var deliveries: [[SQLValue]] = []
         // Chains (endpoint, ordering key) with a held delivery earlier in this batch: a later one is held too.
         var heldChains = Set<String>()
+        // A delivery may be leased by this commit only when it is its chain's one delivery in the batch (and, in
+        // SQL, when no delivery of its chain is stored pending or in flight): then it heads its chain.
+        var chainCounts: [String: Int] = [:]
+        if leases != nil {
+            for callback in rows.callbacks {
+                for write in callback.notifications {
+                    let orderingKey = NormalisationRows.orderingKey(write.draft)
+                    for endpoint in write.draft.endpointIds { chainCounts["\(endpoint)\u{1F}\(orderingKey)", default: 0] += 1 }
+                }
+            }
+        }
+        var slots = leases?.slots ?? [:]
+        // What a delivery leased here is sent with, by (notification id, endpoint).
+        var fresh: [FreshKey: DueDelivery] = [:]
         for callback in rows.callbacks {
             for write in callback.notifications {
                 let draft = write.draft
-                notifications.append(NormalisationRows.notificationRow(write, callbackSeq: callback.seq, now: now))
+                let row = NormalisationRows.notificationRow(write, callbackSeq: callback.seq, now: now)
+                notifications.append(row)
                 let orderingKey = NormalisationRows.orderingKey(draft)
                 for endpoint in draft.endpointIds {
                     let chain = "\(endpoint)\u{1F}\(orderingKey)"
                     if draft.awaitingOrder { heldChains.insert(chain) }
+                    let held = heldChains.contains(chain)
+                    var lease = false
+                    if !held, chainCounts[chain] == 1, let free = slots[endpoint], free > 0 {
+                        slots[endpoint] = free - 1
+                        lease = true
+                        guard case .blob(let payload) = row[10] else { preconditionFailure("payload column") }
+                        fresh[FreshKey(notification: draft.id, endpoint: endpoint)] = DueDelivery(
+                            seq: 0, notificationId: draft.id, client: draft.client, endpointId: endpoint,
+                            orderingKey: orderingKey, eventTime: draft.eventTime,
+                            nextAttemptAt: EventTime(epochMilliseconds: now), attempts: 0, payload: payload,
+                            receivedAt: EventTime(epochMilliseconds: callback.receivedAt))
+                    }
                     deliveries.append([.text(draft.id), .text(draft.client), .text(endpoint), .text(orderingKey),
-                                       .integer(draft.eventTime.epochMilliseconds), .integer(now),
-                                       .bool(heldChains.contains(chain)), .integer(callback.receivedAt)])
+                                       .integer(draft.eventTime.epochMilliseconds), .integer(now), .bool(held),
+                                       .integer(callback.receivedAt), .bool(lease)])
                 }
             }
         }
@@ -94,10 +123,25 @@ extension PostgresStore {
             + stateRows.values(rows.stateWrites.filter { $0.version > 1 }.map { NormalisationRows.stateRow($0) })
             + markRows.values(rows.callbacks.compactMap(\.mark))
             + notificationRows.values(notifications) + deliveryRows.values(deliveries)
+            + [.text(orNull: leases?.owner), .integer(orNull: leases?.until.epochMilliseconds)]
+        // A row of the counts (no seq), and one per delivery leased here (seq, notification id, endpoint).
         let written = try await connection.query(deliveries.isEmpty ? writeSQL : writeAndNotifySQL, binds)
-        summary.notifications = Int(written.first?.int(0) ?? 0)
-        summary.deliveries = Int(written.first?.int(1) ?? 0)
+        for row in written {
+            if row.isNull(2) {
+                summary.notifications = Int(row.int(0))
+                summary.deliveries = Int(row.int(1))
+            } else if var delivery = fresh[FreshKey(notification: row.text(3) ?? "", endpoint: row.text(4) ?? "")] {
+                delivery.seq = row.int(2)
+                summary.leased.append(delivery)
+            }
+        }
         return summary
+    }
+
+    /// A delivery of the batch: its notification and endpoint.
+    struct FreshKey: Hashable {
+        var notification: String
+        var endpoint: String
     }
 
     /// The rows' columns as arrays (`PGUnnest`): types (`?`: may be NULL, as the row builders of
@@ -116,7 +160,10 @@ extension PostgresStore {
     /// A delivery to queue, in batch order: notification id, client, endpoint, ordering key, event time, now, held
     /// (its notification awaits its order, or an earlier delivery of its chain in the batch does), and when its
     /// callback was received (kept on the delivery so that a claim need not read the callback, migration 11).
-    static let deliveryRows = PGUnnest(types: ["text", "text", "text", "text", "bigint", "bigint", "boolean", "bigint"])
+    /// Last, whether this commit may lease it (`FreshLeases`: its chain's one delivery in the batch, a slot free).
+    static let deliveryRows = PGUnnest(types: [
+        "text", "text", "text", "text", "bigint", "bigint", "boolean", "bigint", "boolean",
+    ])
 
     /// Everything a batch produced, in one statement (its parts see the same snapshot, taken under the lock).
     ///
@@ -135,7 +182,8 @@ extension PostgresStore {
     /// A delivery is held (`awaiting_order`) when its notification awaits its order, when an earlier delivery of
     /// its chain (endpoint and shipment) in this batch is held (both worked out in Swift, above), or when one stored
     /// is: a later notification never overtakes a held one. Returns the notifications and deliveries written.
-    static let writeSQL = """
+    static func writeStatement(wake: String) -> String {
+        """
         WITH logged AS (
             INSERT INTO events (\(NormalisationRows.eventColumns)) \(eventRows.select(columnNames(NormalisationRows.eventColumns)))
         ), created AS (
@@ -155,24 +203,37 @@ extension PostgresStore {
             \(notificationRows.select(columnNames(NormalisationRows.notificationColumns)))
             RETURNING id, seq
         ), wanted AS (
-            SELECT s.seq AS nseq, v.nid, v.client, v.endpoint, v.okey, v.etime, v.now, v.held, v.received
-            FROM (\(deliveryRows.select(["nid", "client", "endpoint", "okey", "etime", "now", "held", "received"]))) AS v
+            SELECT s.seq AS nseq, v.nid, v.client, v.endpoint, v.okey, v.etime, v.now, v.held, v.received, v.lease
+            FROM (\(deliveryRows.select(["nid", "client", "endpoint", "okey", "etime", "now", "held", "received",
+                                         "lease"]))) AS v
                 JOIN stored s ON s.id = v.nid
         ), queued AS (
             INSERT INTO deliveries (notification_seq, notification_id, client, endpoint, ordering_key, event_time,
-                state, next_attempt_at, created_at, updated_at, held_at, received_at)
+                state, next_attempt_at, created_at, updated_at, held_at, received_at, lease_owner, lease_until)
             SELECT w.nseq, w.nid, w.client, w.endpoint, w.okey, w.etime,
-                CASE WHEN h.held THEN 'awaiting_order' ELSE 'pending' END, w.now, w.now, w.now,
-                CASE WHEN h.held THEN w.now END, w.received
+                CASE WHEN h.held THEN 'awaiting_order' WHEN l.leased THEN 'in_flight' ELSE 'pending' END,
+                w.now, w.now, w.now, CASE WHEN h.held THEN w.now END, w.received,
+                CASE WHEN l.leased THEN ?::text END, CASE WHEN l.leased THEN ?::bigint END
             FROM wanted w,
                 LATERAL (SELECT w.held OR EXISTS (SELECT 1 FROM deliveries e WHERE e.state = 'awaiting_order'
-                    AND e.ordering_key = w.okey AND e.endpoint = w.endpoint) AS held) h
-            RETURNING 1
+                    AND e.ordering_key = w.okey AND e.endpoint = w.endpoint) AS held) h,
+                LATERAL (SELECT w.lease AND NOT h.held AND NOT EXISTS (SELECT 1 FROM deliveries e
+                    WHERE e.endpoint = w.endpoint AND e.ordering_key = w.okey AND e.state IN ('pending', 'in_flight')
+                    OFFSET 0) AS leased) l
+            RETURNING seq, notification_id, endpoint, state
         )
-        SELECT (SELECT count(*) FROM stored), (SELECT count(*) FROM queued)
+        SELECT (SELECT count(*) FROM stored), (SELECT count(*) FROM queued), NULL::bigint, NULL::text, NULL::text\(wake)
+        UNION ALL
+        SELECT NULL, NULL, seq, notification_id, endpoint\(wake.isEmpty ? "" : ", NULL") FROM queued
+        WHERE state = 'in_flight'
         """
-    /// `writeSQL` that also wakes every instance's delivery loop when the transaction commits.
-    static let writeAndNotifySQL = writeSQL + ", pg_notify('\(deliveriesChannel)', '')"
+    }
+    static let writeSQL = writeStatement(wake: "")
+    /// `writeSQL` that also wakes every instance's delivery loop when the transaction commits, unless every
+    /// delivery it queued was leased by the commit itself (its engine sends those without a claim).
+    static let writeAndNotifySQL = writeStatement(
+        wake: ", CASE WHEN EXISTS (SELECT 1 FROM queued WHERE state <> 'in_flight')"
+            + " THEN pg_notify('\(deliveriesChannel)', '')::text END")
 
     static func columnNames(_ list: String) -> [String] {
         list.split(separator: ",").map { $0.split(whereSeparator: \.isWhitespace).joined() }

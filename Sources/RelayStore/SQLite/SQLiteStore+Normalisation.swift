@@ -23,8 +23,10 @@ extension SQLiteStore {
         return snapshot
     }
 
-    public func commit(_ results: [CommittedNormalisation], reads: NormalisationSnapshot) async throws
-        -> NormalisationCommit
+    /// One process delivers from an SQLite file, and its engine claims what is due right after the commit
+    /// announces it: `leases` are not taken here (a claim on SQLite is one local statement).
+    public func commit(_ results: [CommittedNormalisation], reads: NormalisationSnapshot, leases: FreshLeases?)
+        async throws -> NormalisationCommit
     {
         try await NormalisationCommit.writing(results, reads: reads) { rows in
             // Isolated: a conflict throws, and only this batch's writes are undone.

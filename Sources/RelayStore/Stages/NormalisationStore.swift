@@ -21,6 +21,36 @@ public protocol NormalisationStore: Sendable {
     /// - Parameters:
     ///   - results: one entry per callback, in the order they were normalised (a nil result only marks it).
     ///   - reads: the snapshot entries the results rest on (`BatchNormalisation.complete`'s `reads`).
-    func commit(_ results: [CommittedNormalisation], reads: NormalisationSnapshot) async throws
+    ///   - leases: slots a delivery engine of this process reserved for the batch's new deliveries: a store that
+    ///     can (PostgreSQL) inserts a delivery that heads its chain already leased to `leases.owner`, and returns it in
+    ///     `NormalisationSummary.leased` for the engine to send without a claim. nil, or a store that cannot: every
+    ///     new delivery is queued pending (or held) and claimed as usual.
+    func commit(_ results: [CommittedNormalisation], reads: NormalisationSnapshot, leases: FreshLeases?) async throws
         -> NormalisationCommit
+}
+
+extension NormalisationStore {
+    /// Commits without leasing any new delivery.
+    public func commit(_ results: [CommittedNormalisation], reads: NormalisationSnapshot) async throws
+        -> NormalisationCommit
+    {
+        try await commit(results, reads: reads, leases: nil)
+    }
+}
+
+/// Leases a normalisation commit may take on the deliveries it creates: at most `slots[endpoint]` per endpoint,
+/// owned by `owner` until `until` (docs/ARCHITECTURE.md, "Fresh deliveries leased by their commit").
+///
+/// A delivery engine reserves these slots in its book before the commit, so the deliveries leased this way never
+/// exceed an endpoint's cap; what the commit does not use is given back.
+public struct FreshLeases: Sendable, Hashable {
+    public var owner: String
+    public var until: EventTime
+    public var slots: [String: Int]
+
+    public init(owner: String, until: EventTime, slots: [String: Int]) {
+        self.owner = owner
+        self.until = until
+        self.slots = slots
+    }
 }

@@ -84,7 +84,9 @@ extension PostgresStore {
             for callback in rows.callbacks {
                 for write in callback.notifications {
                     let orderingKey = NormalisationRows.orderingKey(write.draft)
-                    for endpoint in write.draft.endpointIds { chainCounts["\(endpoint)\u{1F}\(orderingKey)", default: 0] += 1 }
+                    for endpoint in write.draft.endpointIds {
+                        chainCounts["\(endpoint)\u{1F}\(orderingKey)", default: 0] += 1
+                    }
                 }
             }
         }

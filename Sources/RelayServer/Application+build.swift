@@ -64,7 +64,8 @@ public func buildApplication(
     // The engine sends the new deliveries a normalisation commit leased for it (PostgreSQL), without a claim.
     let normaliser = NormalisationService(store: store, queue: queue, live: live, logger: logger,
                                           delay: options.normaliseDelay, taker: engine) { summary in
-        metrics.normalised(notifications: summary.notifications, deliveries: summary.deliveries)
+        metrics.normalised(notifications: summary.notifications, deliveries: summary.deliveries,
+                           leased: summary.leased.count)
         for (outcome, count) in summary.outcomes { metrics.events(outcome, count: count) }
     }
     // Graceful shutdown runs in reverse order: the server stops first, then delivery finishes its attempts, then the

@@ -87,6 +87,16 @@ struct ScaleOutEndToEndTests {
             .reduce(0, +)
     }
 
+    /// An unlabelled counter of the instance's `/metrics`.
+    static func counter(_ name: String, port: Int) async throws -> Int {
+        var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/metrics")
+        request.method = .GET
+        let response = try await RelayFixture.client(for: port).execute(request, timeout: .seconds(5))
+        let text = String(buffer: try await response.body.collect(upTo: 1 << 20))
+        return text.split(separator: "\n").first { $0.hasPrefix("\(name) ") }
+            .flatMap { Int($0.split(separator: " ").last ?? "") } ?? 0
+    }
+
     @Test("two instances, 20,000 callbacks across both: each notification delivered exactly once, both deliver")
     func exactlyOnceAcrossInstances() async throws {
         let receiver = TestReceiver()
@@ -114,9 +124,12 @@ struct ScaleOutEndToEndTests {
         // same webhook-id again; never a second instance sending a delivery another one holds.
         let retried = try await Self.attemptCount(port: fixture.port, result: "retry")
             + (try await Self.attemptCount(port: secondPort, result: "retry"))
+        // Deliveries that headed their chain were leased by their normalisation commit and sent without a claim.
+        let leased = try await Self.counter("relay_deliveries_leased_at_commit_total", port: fixture.port)
+            + (try await Self.counter("relay_deliveries_leased_at_commit_total", port: secondPort))
         print("scale-out: \(accepted.count) callbacks posted in \(posted), all delivered in \(elapsed); "
               + "\(requests.count) requests, \(Set(ids).count) distinct webhook-ids; shares \(shares); "
-              + "\(retried) failed attempts retried")
+              + "\(retried) failed attempts retried; \(leased) leased by their commit")
         #expect(missing.isEmpty, "\(missing.count) never delivered")
         #expect(ids.count == requests.count)
         #expect(Set(ids).count == total)
@@ -124,6 +137,7 @@ struct ScaleOutEndToEndTests {
         #expect(requests.count - total <= retried, "a webhook-id arrived twice without a failed attempt before it")
         #expect(retried <= total / 100, "more than 1 % of the attempts failed: \(retried)")
         #expect(shares.allSatisfy { $0 > 0 }, "each instance delivers a share: \(shares)")
+        #expect(leased > 0 && leased <= total, "deliveries leased by their commit: \(leased)")
         // Each delivery recorded delivered once: no two instances both held and completed it.
         #expect(shares.reduce(0, +) == total)
         #expect(await first.terminate() == 0)

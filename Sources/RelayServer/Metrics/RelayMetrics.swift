@@ -43,9 +43,11 @@ final class RelayMetrics: Sendable {
         counter("relay_events_total", [("outcome", outcome.rawValue)]).increment(by: count)
     }
 
-    /// `relay_notifications_total` and `relay_deliveries_created_total`.
-    func normalised(notifications: Int, deliveries: Int) {
+    /// `relay_notifications_total`, `relay_deliveries_created_total` and, of those, the ones the commit leased to
+    /// this process's engine, `relay_deliveries_leased_at_commit_total`.
+    func normalised(notifications: Int, deliveries: Int, leased: Int) {
         counter("relay_notifications_total").increment(by: notifications)
         counter("relay_deliveries_created_total").increment(by: deliveries)
+        counter("relay_deliveries_leased_at_commit_total").increment(by: leased)
     }
 }

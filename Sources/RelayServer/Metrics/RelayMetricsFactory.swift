@@ -21,6 +21,7 @@ public struct RelayMetricsFactory: MetricsFactory {
         "relay_events_total": "Courier events parsed from callbacks, by normalisation outcome (relayed, duplicate, stale, after_terminal, unmapped, ...).",
         "relay_notifications_total": "Notifications produced by the normaliser.",
         "relay_deliveries_created_total": "Deliveries created (one per notification and matching endpoint).",
+        "relay_deliveries_leased_at_commit_total": "Deliveries created already leased to this process by their normalisation commit (PostgreSQL), sent without a claim.",
         "relay_deliveries_total": "Delivery attempts by client, endpoint and what followed (delivered, retry, dead).",
         "relay_delivery_attempts_total": "Delivery attempts by client, endpoint, outcome (delivered, retry, dead) and failure class (none when delivered).",
         "relay_unroutable_total": "Held deliveries (no order code) whose AWB was not registered in time: dead letters of class unroutable.",

@@ -118,6 +118,9 @@ public final class DeliveryEngine: Service, FreshDeliveryTaker, Sendable {
         do {
             try await restoreBook()
             running.store(true, ordering: .releasing)
+            // However the loop ends (a graceful shutdown, or cancelled because another service failed), commits
+            // lease nothing more for it.
+            defer { running.store(false, ordering: .releasing) }
             await withGracefulShutdownHandler {
                 await withDiscardingTaskGroup { group in
                     group.addTask { await self.sendHanded(sender: sender) }

@@ -50,22 +50,11 @@ public struct NormalisationLoop: Sendable {
             let committed = zip(items, results).map { item, result in
                 CommittedNormalisation(callback: item.input.callback, requeued: item.input.requeued, result: result)
             }
-            // Slots for the new deliveries, reserved before the commit and settled after it, whatever happens.
-            let leases = taker?.reserve(Self.wanted(results))
-            let outcome: NormalisationCommit
-            do {
-                outcome = try await store.commit(committed, reads: reads, leases: leases)
-            } catch {
-                if let leases { taker?.take(leases, leased: []) }
-                throw error
-            }
-            switch outcome {
+            switch try await commit(committed, reads: reads, results: results) {
             case .committed(var summary):
-                if let leases { taker?.take(leases, leased: summary.leased) }
                 summary.alreadyDone += alreadyDone
                 return summary
             case .conflict(let conflict):
-                if let leases { taker?.take(leases, leased: []) }
                 items.removeAll { conflict.alreadyNormalised.contains($0.input.callback.seq) }
                 alreadyDone += conflict.alreadyNormalised.count
                 // Read everything again: what changed is known, but not what the others' changes lead to.
@@ -76,6 +65,21 @@ public struct NormalisationLoop: Sendable {
         var summary = NormalisationSummary()
         summary.alreadyDone = alreadyDone
         return summary
+    }
+
+    /// Commits `committed`. With a `taker`, slots for the new deliveries are reserved before and settled after,
+    /// whatever happens: what the commit leased is handed over, the rest given back.
+    func commit(_ committed: [CommittedNormalisation], reads: NormalisationSnapshot, results: [NormalisationResult?])
+        async throws -> NormalisationCommit
+    {
+        guard let taker, let leases = taker.reserve(Self.wanted(results)) else {
+            return try await store.commit(committed, reads: reads)
+        }
+        var leased: [DueDelivery] = []
+        defer { taker.take(leases, leased: leased) }
+        let outcome = try await store.commit(committed, reads: reads, leases: leases)
+        if case .committed(let summary) = outcome { leased = summary.leased }
+        return outcome
     }
 
     /// The new deliveries per endpoint that a commit of `results` may lease: those of notifications not held for
@@ -109,20 +113,6 @@ public struct NormalisationLoop: Sendable {
         }
         throw NormalisationError.keysKeptChanging(reads: maxReads)
     }
-}
-
-/// Takes the new deliveries a normalisation commit leased for it: the delivery engine of the same process.
-///
-/// Before a commit the loop asks it to `reserve` endpoint slots for the batch's deliveries; the store leases at most
-/// that many (a delivery that heads its chain, on a store that can), and the loop hands over what was leased, or
-/// nothing when the commit conflicted or failed, with `take`, which gives back what was not used. A delivery leased
-/// this way is sent without a claim: one statement and one row version fewer per delivery on PostgreSQL
-/// (docs/ARCHITECTURE.md).
-public protocol FreshDeliveryTaker: Sendable {
-    /// Reserves up to `wanted[endpoint]` slots per endpoint; nil when none (nothing is leased by the commit).
-    func reserve(_ wanted: [String: Int]) -> FreshLeases?
-    /// Settles `leases`: the slots of `leased` become claims of deliveries to send now, the rest are free again.
-    func take(_ leases: FreshLeases, leased: [DueDelivery])
 }
 
 /// Why a normalisation batch failed without a store error.

@@ -127,6 +127,9 @@ struct NormalisationRows {
             event_position
         """
 
+    /// Where `notificationRow` puts the serialised payload (a commit that leases a delivery reuses those bytes).
+    static let notificationPayloadIndex = 10
+
     static func notificationRow(_ write: NotificationWrite, callbackSeq: Int64, now: Int64) -> [SQLValue] {
         let draft = write.draft
         let event = write.event

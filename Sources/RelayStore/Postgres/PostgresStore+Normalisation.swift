@@ -107,7 +107,9 @@ extension PostgresStore {
                     if !held, chainCounts[chain] == 1, let free = slots[endpoint], free > 0 {
                         slots[endpoint] = free - 1
                         lease = true
-                        guard case .blob(let payload) = row[10] else { preconditionFailure("payload column") }
+                        guard case .blob(let payload) = row[NormalisationRows.notificationPayloadIndex] else {
+                            preconditionFailure("a notification row's payload is a blob")
+                        }
                         fresh[FreshKey(notification: draft.id, endpoint: endpoint)] = DueDelivery(
                             seq: 0, notificationId: draft.id, client: draft.client, endpointId: endpoint,
                             orderingKey: orderingKey, eventTime: draft.eventTime,

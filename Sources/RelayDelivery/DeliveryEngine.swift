@@ -26,6 +26,8 @@ public final class DeliveryEngine: Service, FreshDeliveryTaker, Sendable {
     let wakeup: DeliveryWakeup
     var endpoints: [String: Endpoint] { live.snapshot.endpoints }
     let book = Mutex(DeliveryBook())
+    /// The attempt metrics, each object made once.
+    let metrics = DeliveryMetrics()
     /// Errors of the loop (claims, refreshes), at most one line per cause every 10 s.
     let errors: RateLimitedLogger
     /// Failed attempts and dead letters: one warning line per endpoint and failure class every 10 s.
@@ -490,18 +492,14 @@ public final class DeliveryEngine: Service, FreshDeliveryTaker, Sendable {
                 "notificationId": delivery.notificationId, "failureClass": failureClass.rawValue,
             ]))
         }
-        let dimensions = [("client", clientLabel), ("endpoint", endpointLabel)]
-        Counter(label: "relay_deliveries_total", dimensions: dimensions + [("result", label)]).increment()
-        Counter(label: "relay_delivery_attempts_total",
-                dimensions: dimensions + [("outcome", label), ("failure_class", failure?.rawValue ?? "none")])
-            .increment()
-        Timer(label: "relay_delivery_attempt_seconds", dimensions: dimensions)
-            .recordNanoseconds(attempt.durationMilliseconds * 1_000_000)
+        var latency: Int64?
         if outcome == .delivered, let receivedAt = delivery.receivedAt {
             // Callback (or OMS message) received → notification delivered, across retries and restarts.
-            Timer(label: "relay_delivery_latency_seconds", dimensions: dimensions)
-                .recordNanoseconds(max(0, now.epochMilliseconds - receivedAt.epochMilliseconds) * 1_000_000)
+            latency = max(0, now.epochMilliseconds - receivedAt.epochMilliseconds) * 1_000_000
         }
+        metrics.attempt(client: clientLabel, endpoint: endpointLabel, outcome: label,
+                        failure: failure?.rawValue ?? "none",
+                        durationNanoseconds: attempt.durationMilliseconds * 1_000_000, latencyNanoseconds: latency)
         onAttempt?(endpoint.id, label)
         if case .retry = outcome { finish(delivery, retrying: true) } else { finish(delivery, retrying: false) }
     }

@@ -53,11 +53,15 @@ extension PostgresStore {
         var claimed = Set<Int64>()
         var versions: [ShipmentKey: Int64] = [:]
         var registrations: [ShipmentRegistrationKey: ShipmentRegistration] = [:]
+        let notificationCount = rows.callbacks.reduce(0) { $0 + $1.notifications.count }
+        var notificationSeqs: [Int64] = []
         let found = try await connection.query(
             checkSQL, [.integers(rows.seqs)] + keyArrays(rows.stateReads.map(\.key))
-                + registrationArrays(rows.registrationReads.map(\.key)))
+                + registrationArrays(rows.registrationReads.map(\.key)) + [.integer(Int64(notificationCount))])
         for row in found {
-            if row.isNull(0) {
+            if row.isNull(0), !row.isNull(2) {
+                notificationSeqs.append(row.int(3))
+            } else if row.isNull(0) {
                 claimed.insert(row.int(3))
             } else if row.isNull(2) {
                 let key = ShipmentRegistrationKey(client: row.text(0) ?? "", awb: row.text(1) ?? "")
@@ -69,6 +73,12 @@ extension PostgresStore {
         if let conflict = rows.conflict(claimed: claimed, versions: versions, registrations: registrations) {
             throw NormalisationConflictError(conflict: conflict)
         }
+        guard notificationSeqs.count == notificationCount else {
+            throw PostgresStoreError.unavailable("\(notificationSeqs.count) notification seqs for \(notificationCount)")
+        }
+        // In the order they were taken: the batch's notifications get them in batch order, as an insert would.
+        notificationSeqs.sort()
+        var nextSeq = notificationSeqs.makeIterator()
         var summary = NormalisationSummary()
         summary.callbacks = rows.seqs.count
         summary.outcomes = rows.outcomes
@@ -97,7 +107,8 @@ extension PostgresStore {
             for write in callback.notifications {
                 let draft = write.draft
                 let row = NormalisationRows.notificationRow(write, callbackSeq: callback.seq, now: now)
-                notifications.append(row)
+                guard let notificationSeq = nextSeq.next() else { preconditionFailure("counted above") }
+                notifications.append([.integer(notificationSeq)] + row)
                 let orderingKey = NormalisationRows.orderingKey(draft)
                 for endpoint in draft.endpointIds {
                     let chain = "\(endpoint)\u{1F}\(orderingKey)"
@@ -116,7 +127,8 @@ extension PostgresStore {
                             nextAttemptAt: EventTime(epochMilliseconds: now), attempts: 0, payload: payload,
                             receivedAt: EventTime(epochMilliseconds: callback.receivedAt))
                     }
-                    deliveries.append([.text(draft.id), .text(draft.client), .text(endpoint), .text(orderingKey),
+                    deliveries.append([.integer(notificationSeq), .text(draft.id), .text(draft.client), .text(endpoint),
+                                       .text(orderingKey),
                                        .integer(draft.eventTime.epochMilliseconds), .integer(now), .bool(held),
                                        .integer(callback.receivedAt), .bool(lease)])
                 }
@@ -126,8 +138,10 @@ extension PostgresStore {
             + stateRows.values(rows.stateWrites.filter { $0.version == 1 }.map { NormalisationRows.stateRow($0) })
             + stateRows.values(rows.stateWrites.filter { $0.version > 1 }.map { NormalisationRows.stateRow($0) })
             + markRows.values(rows.callbacks.compactMap(\.mark))
-            + notificationRows.values(notifications) + deliveryRows.values(deliveries)
+            + notificationRows.values(notifications)
+            // The lease's owner and end are named in the deliveries' select list, before their rows.
             + [.text(orNull: leases?.owner), .integer(orNull: leases?.until.epochMilliseconds)]
+            + deliveryRows.values(deliveries)
         // A row of the counts (no seq), and one per delivery leased here (seq, notification id, endpoint).
         let written = try await connection.query(deliveries.isEmpty ? writeSQL : writeAndNotifySQL, binds)
         for row in written {
@@ -154,19 +168,20 @@ extension PostgresStore {
         "bigint", "text", "text", "text?", "text", "text?", "bigint?", "text", "text", "text?", "text?", "text?",
         "bigint",
     ])
+    /// A notification: its seq (taken by the check, `checkSQL`), then `NormalisationRows.notificationColumns`.
     static let notificationRows = PGUnnest(types: [
-        "text", "text", "text?", "text", "text", "text", "text", "bigint", "bigint", "bigint", "bytea", "boolean",
+        "bigint", "text", "text", "text?", "text", "text", "text", "text", "bigint", "bigint", "bigint", "bytea", "boolean",
         "text?", "text?", "text?", "text?", "bigint?", "bigint?",
     ])
     static let stateRows = PGUnnest(types: ["text", "text", "text", "bigint?", "text?", "boolean", "text", "bigint"])
     /// A callback's unmapped mark: error, detail, seq.
     static let markRows = PGUnnest(types: ["text?", "text?", "bigint"])
-    /// A delivery to queue, in batch order: notification id, client, endpoint, ordering key, event time, now, held
+    /// A delivery to queue, in batch order: its notification's seq and id, client, endpoint, ordering key, event time, now, held
     /// (its notification awaits its order, or an earlier delivery of its chain in the batch does), and when its
     /// callback was received (kept on the delivery so that a claim need not read the callback, migration 11).
     /// Last, whether this commit may lease it (`FreshLeases`: its chain's one delivery in the batch, a slot free).
     static let deliveryRows = PGUnnest(types: [
-        "text", "text", "text", "text", "bigint", "bigint", "boolean", "bigint", "boolean",
+        "bigint", "text", "text", "text", "text", "bigint", "bigint", "boolean", "bigint", "boolean",
     ])
 
     /// Everything a batch produced, in one statement (its parts see the same snapshot, taken under the lock).
@@ -185,7 +200,9 @@ extension PostgresStore {
     ///
     /// A delivery is held (`awaiting_order`) when its notification awaits its order, when an earlier delivery of
     /// its chain (endpoint and shipment) in this batch is held (both worked out in Swift, above), or when one stored
-    /// is: a later notification never overtakes a held one. Returns the notifications and deliveries written.
+    /// is: a later notification never overtakes a held one. Each `LATERAL` ends in `OFFSET 0`, so its probe runs once
+    /// per delivery: pulled up, it was copied into every expression that reads its column (the chain probe ran three
+    /// times a delivery). Returns the notifications and deliveries written.
     static func writeStatement(wake: String) -> String {
         """
         WITH logged AS (
@@ -203,14 +220,9 @@ extension PostgresStore {
             FROM (\(markRows.select(["error", "detail", "seq"]))) AS m
             WHERE c.seq = m.seq AND c.status = 'accepted'
         ), stored AS (
-            INSERT INTO notifications (\(NormalisationRows.notificationColumns))
-            \(notificationRows.select(columnNames(NormalisationRows.notificationColumns)))
-            RETURNING id, seq
-        ), wanted AS (
-            SELECT s.seq AS nseq, v.nid, v.client, v.endpoint, v.okey, v.etime, v.now, v.held, v.received, v.lease
-            FROM (\(deliveryRows.select(["nid", "client", "endpoint", "okey", "etime", "now", "held", "received",
-                                         "lease"]))) AS v
-                JOIN stored s ON s.id = v.nid
+            INSERT INTO notifications (seq, \(NormalisationRows.notificationColumns)) OVERRIDING SYSTEM VALUE
+            \(notificationRows.select(["seq"] + columnNames(NormalisationRows.notificationColumns)))
+            RETURNING seq
         ), queued AS (
             INSERT INTO deliveries (notification_seq, notification_id, client, endpoint, ordering_key, event_time,
                 state, next_attempt_at, created_at, updated_at, held_at, received_at, lease_owner, lease_until)
@@ -218,12 +230,13 @@ extension PostgresStore {
                 CASE WHEN h.held THEN 'awaiting_order' WHEN l.leased THEN 'in_flight' ELSE 'pending' END,
                 w.now, w.now, w.now, CASE WHEN h.held THEN w.now END, w.received,
                 CASE WHEN l.leased THEN ?::text END, CASE WHEN l.leased THEN ?::bigint END
-            FROM wanted w,
+            FROM (\(deliveryRows.select(["nseq", "nid", "client", "endpoint", "okey", "etime", "now", "held",
+                                         "received", "lease"]))) AS w,
                 LATERAL (SELECT w.held OR EXISTS (SELECT 1 FROM deliveries e WHERE e.state = 'awaiting_order'
-                    AND e.ordering_key = w.okey AND e.endpoint = w.endpoint) AS held) h,
+                    AND e.ordering_key = w.okey AND e.endpoint = w.endpoint) AS held OFFSET 0) h,
                 LATERAL (SELECT w.lease AND NOT h.held AND NOT EXISTS (SELECT 1 FROM deliveries e
                     WHERE e.endpoint = w.endpoint AND e.ordering_key = w.okey AND e.state IN ('pending', 'in_flight')
-                    OFFSET 0) AS leased) l
+                    OFFSET 0) AS leased OFFSET 0) l
             RETURNING seq, notification_id, endpoint, state
         )
         SELECT (SELECT count(*) FROM stored), (SELECT count(*) FROM queued), NULL::bigint, NULL::text, NULL::text\(wake)
@@ -263,8 +276,12 @@ extension PostgresStore {
         SELECT r.client, r.awb, NULL, NULL, NULL, NULL, NULL, NULL, r.data \(registrationProbe)
         """
     /// The commit's check, rows of client, shipment or awb, leg, number, data: the batch's callbacks it claims
-    /// (NULL client, seq), the versions of the read states stored now (client, shipment, leg, version) and the
-    /// registrations of the read keys stored now (client, awb, NULL leg, data).
+    /// (NULL client, seq), the versions of the read states stored now (client, shipment, leg, version), the
+    /// registrations of the read keys stored now (client, awb, NULL leg, data) and a seq for each notification the
+    /// batch will insert (NULL client, `notification`, seq). With its seq known in advance, a delivery names its
+    /// notification directly: joined to the notifications' `RETURNING` by id instead, each delivery compared its id
+    /// with every notification of the batch (hash joins are off), the batch's size squared, 16 µs of PostgreSQL's
+    /// CPU per notification at 2,000/s (docs/BENCHMARKS.md, "Thirteenth pass").
     static let checkSQL = """
         WITH claimed AS (DELETE FROM unnormalised WHERE seq = ANY(?) RETURNING seq)
         SELECT NULL::text, NULL::text, NULL::text, seq, NULL::text FROM claimed
@@ -272,6 +289,9 @@ extension PostgresStore {
         SELECT s.client, s.shipment, s.leg, s.version, NULL \(stateProbe)
         UNION ALL
         SELECT r.client, r.awb, NULL, NULL, r.data \(registrationProbe)
+        UNION ALL
+        SELECT NULL, NULL, 'notification', nextval((SELECT pg_get_serial_sequence('notifications', 'seq'))::regclass),
+            NULL FROM generate_series(1, ?::int)
         """
     /// The registrations of the keys of `registrationArrays` as `r`, each looked up by the primary key like
     /// `stateProbe`.

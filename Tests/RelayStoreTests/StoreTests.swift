@@ -50,6 +50,34 @@ struct StoreTests {
         }
     }
 
+    @Test("callbacks arriving together, some repeating stored ones and some each other: each key is accepted once",
+          arguments: StoreBackend.available)
+    func duplicatesInOneBatch(_ backend: StoreBackend) async throws {
+        try await backend.withStore { store in
+            // Stored first: D0…D4. Then at once (so that they share batches): D0…D4 again, N0…N9 twice each.
+            for i in 0..<5 {
+                let (inbound, parsed) = Self.callback(awb: "D\(i)")
+                #expect(try await !store.ingest(inbound, dedupKey: parsed.dedupKey).duplicate)
+            }
+            let awbs = (0..<5).map { "D\($0)" } + (0..<10).map { "N\($0)" } + (0..<10).map { "N\($0)" }
+            let outcomes = try await withThrowingTaskGroup(of: (String, IngestOutcome).self) { group in
+                for awb in awbs.shuffled() {
+                    group.addTask {
+                        let (inbound, parsed) = Self.callback(awb: awb)
+                        return (awb, try await store.ingest(inbound, dedupKey: parsed.dedupKey))
+                    }
+                }
+                return try await group.reduce(into: [(String, IngestOutcome)]()) { $0.append($1) }
+            }
+            let accepted = outcomes.filter { !$0.1.duplicate }.map(\.0)
+            #expect(accepted.sorted() == (0..<10).map { "N\($0)" })
+            let counts = try await store.counts()
+            #expect(counts.callbacks == 30)
+            #expect(counts.duplicates == 15)
+            #expect(counts.unnormalised == 15)
+        }
+    }
+
     @Test("unnormalised callbacks can be asked for by age (a shared store's sweep takes only old ones)",
           arguments: StoreBackend.available)
     func unnormalisedByAge(_ backend: StoreBackend) async throws {

@@ -15,29 +15,62 @@ enum PostgresIngestBatcher {
         "text", "text", "text", "bigint", "text?", "text", "bytea", "text", "boolean", "bigint",
     ])
 
-    static let commitSQL = """
+    static let columns = "id, client, aggregator, received_at, content_type, headers, body, dedup_key, status"
+    static let input = """
         WITH input AS (
             \(inputRows.select(["id", "client", "aggregator", "received_at", "content_type", "headers", "body", "key",
                                 "first", "ord"]))
-        ),
-        new_keys AS (
-            INSERT INTO callback_keys (key) SELECT key FROM input WHERE first ON CONFLICT DO NOTHING RETURNING key
-        ),
-        stored AS (
-            INSERT INTO callbacks (id, client, aggregator, received_at, content_type, headers, body, dedup_key, status)
+        )
+        """
+
+    /// The batch: the first callback of each key is accepted unless an accepted callback has the key (a probe of
+    /// the unique index on accepted callbacks' keys, migration 14), the others are duplicates. A plain insert spares
+    /// the speculative insertion of `ON CONFLICT` (an index probe first, a confirmation record after); only a key
+    /// accepted meanwhile by another instance, not yet committed when probed, fails the statement, and then the
+    /// batch goes again as `conflictSQL`.
+    static let plainSQL = """
+        \(input), stored AS (
+            INSERT INTO callbacks (\(columns))
             SELECT id, client, aggregator, received_at, content_type, headers, body, key,
-                CASE WHEN first AND key IN (SELECT key FROM new_keys) THEN 'accepted' ELSE 'duplicate' END
+                CASE WHEN first AND NOT EXISTS (SELECT 1 FROM callbacks c WHERE c.dedup_key = input.key
+                    AND c.status = 'accepted') THEN 'accepted' ELSE 'duplicate' END
             FROM input ORDER BY ord
             RETURNING seq, id, status
-        ),
-        marked AS (
+        ), marked AS (
             INSERT INTO unnormalised (seq) SELECT seq FROM stored WHERE status = 'accepted'
         )
         SELECT id, seq, status FROM stored
         """
 
-    /// Stores a batch in one statement: new dedup keys, the callback rows (accepted or duplicate) and the
-    /// unnormalised marks of the accepted ones.
+    /// The batch again when `plainSQL` met a key taken by a concurrent insert: each first callback of a key is
+    /// accepted unless its key is taken (`ON CONFLICT`, which waits for that insert), every other callback is stored
+    /// as a duplicate.
+    static let conflictSQL = """
+        \(input), accepted AS (
+            INSERT INTO callbacks (\(columns))
+            SELECT id, client, aggregator, received_at, content_type, headers, body, key, 'accepted'
+            FROM input WHERE first ORDER BY ord
+            ON CONFLICT (dedup_key) WHERE status = 'accepted' DO NOTHING
+            RETURNING seq, id, status
+        ), duplicates AS (
+            INSERT INTO callbacks (\(columns))
+            SELECT id, client, aggregator, received_at, content_type, headers, body, key, 'duplicate'
+            FROM input WHERE id NOT IN (SELECT id FROM accepted) ORDER BY ord
+            RETURNING seq, id, status
+        ), marked AS (
+            INSERT INTO unnormalised (seq) SELECT seq FROM accepted
+        )
+        SELECT id, seq, status FROM accepted UNION ALL SELECT id, seq, status FROM duplicates
+        """
+
+    /// Whether `error` is the unique index on accepted callbacks' keys refusing a key that is taken.
+    static func isTakenKey(_ error: any Error) -> Bool {
+        guard let error = error as? PSQLError, let info = error.serverInfo else { return false }
+        return info[.sqlState] == "23505" && info[.constraintName] == "callbacks_accepted_key"
+    }
+
+    /// Stores a batch in one statement: the callback rows (accepted or duplicate) and the unnormalised marks of the
+    /// accepted ones; a second statement when a key was taken.
     static func commit(_ batch: [Pending], connection: PGConnection) async throws -> [IngestOutcome] {
         // Within a batch the first callback with a key may be accepted; later ones are duplicates of it.
         var seen = Set<String>()
@@ -51,8 +84,15 @@ enum PostgresIngestBatcher {
                          .text(pending.headers), .blob(callback.body), .text(pending.key), .bool(first),
                          .integer(Int64(index))])
         }
-        // One array per column (`PGUnnest`): the text is the same for every batch size, so it runs prepared.
-        let rows = try await connection.query(commitSQL, try inputRows.values(input))
+        // One array per column (`PGUnnest`): the text is the same for every batch size, so it runs prepared. The
+        // statement is atomic by itself: one that fails stored nothing, and the batch goes again.
+        let values = try inputRows.values(input)
+        let rows: [PGRow]
+        do {
+            rows = try await connection.query(plainSQL, values)
+        } catch where isTakenKey(error) {
+            rows = try await connection.query(conflictSQL, values)
+        }
         var outcomes: [String: IngestOutcome] = [:]
         for row in rows {
             let id = row.text(0) ?? ""

@@ -50,6 +50,7 @@ enum PostgresSchema {
         PostgresMigrations.v0011,
         PostgresMigrations.v0012,
         PostgresMigrations.v0013,
+        PostgresMigrations.v0014,
     ]
 
     /// Applies every migration not yet applied, under the migration lock.

@@ -178,14 +178,32 @@ public final class PostgresStore: RelayStore, SQLBackedStore {
         -> IngestOutcome
     {
         let key = DedupKey.make([callback.client, callback.aggregator.rawValue, dedupKey])
-        return try await transaction { connection in
+        do {
+            return try await requeue(callback, rejected: rejected, key: key)
+        } catch where PostgresIngestBatcher.isTakenKey(error) {
+            // Another callback with the key was accepted meanwhile (its insert was not yet visible to the check):
+            // now it is, and this one becomes its duplicate.
+            return try await requeue(callback, rejected: rejected, key: key)
+        }
+    }
+
+    private func requeue(_ callback: StoredCallback, rejected: Bool, key: String) async throws -> IngestOutcome {
+        try await transaction { connection in
             var duplicate = false
             if rejected {
+                // Accepted unless an accepted callback has the key (the unique index of migration 14 enforces it).
                 duplicate = try await connection.execute(
-                    "INSERT INTO callback_keys (key) VALUES (?) ON CONFLICT DO NOTHING", [.text(key)]) == 0
-                try await connection.execute(
-                    "UPDATE callbacks SET status = ?, dedup_key = ?, error = NULL, detail = NULL WHERE seq = ?",
-                    [.text(duplicate ? "duplicate" : "accepted"), .text(key), .integer(callback.seq)])
+                    """
+                    UPDATE callbacks SET status = 'accepted', dedup_key = ?, error = NULL, detail = NULL
+                    WHERE seq = ? AND NOT EXISTS (SELECT 1 FROM callbacks WHERE dedup_key = ? AND status = 'accepted')
+                    """, [.text(key), .integer(callback.seq), .text(key)]) == 0
+                if duplicate {
+                    try await connection.execute(
+                        """
+                        UPDATE callbacks SET status = 'duplicate', dedup_key = ?, error = NULL, detail = NULL
+                        WHERE seq = ?
+                        """, [.text(key), .integer(callback.seq)])
+                }
             }
             if !duplicate {
                 try await connection.execute("INSERT INTO unnormalised (seq) VALUES (?) ON CONFLICT DO NOTHING",

@@ -30,17 +30,16 @@ enum SQLDialect: Sendable {
     }
 
     /// The statement that forgets the dedup keys of deleted callbacks (retention), if any. SQLite keys are hashes
-    /// with the seq of their callback; PostgreSQL keys are the texts themselves.
-    /// - Parameters:
-    ///   - keys: the `dedup_key`s of the callbacks just deleted.
-    ///   - oldestCallback: the smallest seq of a callback left.
-    func forgetCallbackKeys(_ keys: [String], below oldestCallback: Int64, limit: Int64) -> (String, [SQLValue])? {
+    /// with the seq of their callback, in a table of their own; PostgreSQL's are the callbacks' `dedup_key` (unique
+    /// among accepted callbacks, migration 14) and go with them.
+    /// - Parameter oldestCallback: the smallest seq of a callback left.
+    func forgetCallbackKeys(below oldestCallback: Int64, limit: Int64) -> (String, [SQLValue])? {
         switch self {
         case .sqlite:
             ("DELETE FROM callback_keys WHERE key IN (SELECT key FROM callback_keys WHERE seq < ? LIMIT ?)",
              [.integer(oldestCallback), .integer(limit)])
         case .postgres:
-            keys.isEmpty ? nil : ("DELETE FROM callback_keys WHERE key = ANY(?)", [.texts(keys)])
+            nil
         }
     }
 }

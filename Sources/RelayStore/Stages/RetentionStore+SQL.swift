@@ -10,18 +10,15 @@ extension RetentionStore where Self: SQLBackedStore {
             // stays short. Attempts are deleted by their delivery and number: PostgreSQL's key (migration 8); on
             // SQLite the delivery's index finds them. A notification's deliveries are looked for in two halves:
             // PostgreSQL's `deliveries_notification` leaves out those in flight (migration 9).
-            let keys = try await session.query(
+            var deleted = try await session.execute(
                 """
                 DELETE FROM callbacks WHERE seq IN (SELECT c.seq FROM callbacks c WHERE c.received_at < ?
                     AND NOT EXISTS (SELECT 1 FROM unnormalised u WHERE u.seq = c.seq) ORDER BY c.seq LIMIT ?)
-                RETURNING dedup_key
-                """, [time, limit]) { $0.text(0) }
-            var deleted = keys.count
+                """, [time, limit])
             let oldest = try await session.query("SELECT min(seq) FROM callbacks") { $0.optionalInt(0) }.first ?? nil
             let keep = oldest ?? Int64.max
             // Dedup keys of deleted callbacks can no longer be confirmed against their row: they go too.
-            if let (sql, binds) = session.dialect.forgetCallbackKeys(keys.compactMap { $0 }, below: keep,
-                                                                      limit: Int64(batch)) {
+            if let (sql, binds) = session.dialect.forgetCallbackKeys(below: keep, limit: Int64(batch)) {
                 deleted += try await session.execute(sql, binds)
             }
             deleted += try await session.execute(

@@ -27,13 +27,15 @@ enum PostgresIngestBatcher {
     /// the unique index on accepted callbacks' keys, migration 14), the others are duplicates. A plain insert spares
     /// the speculative insertion of `ON CONFLICT` (an index probe first, a confirmation record after); only a key
     /// accepted meanwhile by another instance, not yet committed when probed, fails the statement, and then the
-    /// batch goes again as `conflictSQL`.
+    /// batch goes again as `conflictSQL`. The probe ends in `OFFSET 0` so that it stays a look-up per callback:
+    /// without it, the plan prepared while the table was small read every accepted key into a hash per batch (a
+    /// statement took 21 ms instead of 0.8 ms after 20,000 callbacks).
     static let plainSQL = """
         \(input), stored AS (
             INSERT INTO callbacks (\(columns))
             SELECT id, client, aggregator, received_at, content_type, headers, body, key,
                 CASE WHEN first AND NOT EXISTS (SELECT 1 FROM callbacks c WHERE c.dedup_key = input.key
-                    AND c.status = 'accepted') THEN 'accepted' ELSE 'duplicate' END
+                    AND c.status = 'accepted' OFFSET 0) THEN 'accepted' ELSE 'duplicate' END
             FROM input ORDER BY ord
             RETURNING seq, id, status
         ), marked AS (

@@ -24,8 +24,12 @@ struct DeliveryBook: Sendable {
     /// Slots reserved per endpoint for new deliveries that a normalisation commit may lease (`FreshLeases`).
     var reserved: [String: Int] = [:]
     var disabledEndpoints: Set<String> = []
-    /// Bumped when this process disables an endpoint (410), so a slower refresh from the store cannot undo it.
+    /// Bumped when this process disables an endpoint (410) and when that disable is committed, so a slower refresh
+    /// from the store cannot undo it.
     var disabledGeneration = 0
+    /// Endpoints this process disabled (410) whose disable is not committed yet: a refresh that read the store
+    /// before the commit keeps them disabled.
+    var disablingEndpoints: Set<String> = []
 
     /// Whether `delivery` may be sent now, given `cap` requests per endpoint.
     func mayClaim(_ delivery: DueDelivery, cap: Int) -> Bool {

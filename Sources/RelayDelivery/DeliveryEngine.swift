@@ -138,7 +138,9 @@ public final class DeliveryEngine: Service, FreshDeliveryTaker, Sendable {
                             if let disabled = try? await store.disabledEndpoints() {
                                 // A 410 seen while reading is newer than what was read: keep it.
                                 book.withLock { book in
-                                    if book.disabledGeneration == generation { book.disabledEndpoints = disabled }
+                                    if book.disabledGeneration == generation {
+                                        book.disabledEndpoints = disabled.union(book.disablingEndpoints)
+                                    }
                                 }
                             }
                             await expireAwaitingOrder()
@@ -447,6 +449,7 @@ public final class DeliveryEngine: Service, FreshDeliveryTaker, Sendable {
             // Stop claiming for it before anything of this attempt is committed.
             book.withLock { book in
                 book.disabledEndpoints.insert(endpoint.id)
+                book.disablingEndpoints.insert(endpoint.id)
                 book.disabledGeneration += 1
             }
         }
@@ -464,6 +467,11 @@ public final class DeliveryEngine: Service, FreshDeliveryTaker, Sendable {
         let (clientLabel, endpointLabel) = Self.labels(of: endpoint.id, client: delivery.client)
         if disable {
             let dead = (try? await store.disableEndpoint(endpoint.id, reason: "410 Gone", now: now)) ?? 0
+            // Committed (or failed, and then the next 410 disables it again): the store is the truth once more.
+            book.withLock { book in
+                book.disablingEndpoints.remove(endpoint.id)
+                book.disabledGeneration += 1
+            }
             logger.warning("endpoint answered 410 Gone and is disabled", metadata: [
                 "relay.client": "\(clientLabel)", "relay.endpoint": "\(endpoint.id)", "relay.dead_letters": "\(dead)",
             ])

@@ -13,6 +13,7 @@ struct TakenKeyTests {
             let key = DedupKey.make([inbound.client, inbound.aggregator.rawValue, parsed.dedupKey])
             // "Another instance": accepts the key in a transaction that stays open for a while, so the ingest's
             // probe cannot see it and its insert waits on the unique index, then fails, and the batch goes again.
+            let (inserted, insertedInput) = AsyncStream.makeStream(of: Void.self)
             let other = Task {
                 try await store.transaction { connection in
                     try await connection.query(
@@ -20,10 +21,13 @@ struct TakenKeyTests {
                         INSERT INTO callbacks (id, client, aggregator, received_at, headers, body, dedup_key, status)
                         VALUES ('cb_other', 'acme', 'clickpost', 0, '[]', '\\x00'::bytea, ?, 'accepted')
                         """, [.text(key)])
+                    insertedInput.yield()
                     try await Task.sleep(for: .milliseconds(600))
                 }
             }
-            try await Task.sleep(for: .milliseconds(200))
+            // Only once the other insert is in (and not yet committed): otherwise the ingest could take the key
+            // first on a slow machine.
+            for await _ in inserted { break }
             let outcome = try await store.ingest(inbound, dedupKey: parsed.dedupKey)
             try await other.value
             #expect(outcome.duplicate)

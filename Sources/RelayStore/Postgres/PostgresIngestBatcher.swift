@@ -57,7 +57,7 @@ enum PostgresIngestBatcher {
         ), duplicates AS (
             INSERT INTO callbacks (\(columns))
             SELECT id, client, aggregator, received_at, content_type, headers, body, key, 'duplicate'
-            FROM input WHERE id NOT IN (SELECT id FROM accepted) ORDER BY ord
+            FROM input WHERE NOT EXISTS (SELECT 1 FROM accepted a WHERE a.id = input.id) ORDER BY ord
             RETURNING seq, id, status
         ), marked AS (
             INSERT INTO unnormalised (seq) SELECT seq FROM accepted

@@ -2,7 +2,7 @@ import Metrics
 import Synchronization
 
 /// The delivery metrics of one engine, each object made once per label set and reused: making one per attempt
-/// cost a registry look-up, a lock and the label checks of the backend (about 1.5 % of the relay's CPU at 2,000
+/// cost a registry look-up, a lock and the label checks of the backend (about 1.3 % of the relay's CPU at 2,000
 /// notifications/s, docs/BENCHMARKS.md, "Thirteenth pass"). Labels are bounded by the configuration: client,
 /// endpoint, outcome and failure class.
 final class DeliveryMetrics: Sendable {

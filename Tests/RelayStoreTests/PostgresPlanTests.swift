@@ -67,7 +67,8 @@ struct PostgresPlanTests {
                 let plan = try await Self.genericPlan(of: text, in: store)
                 // A hashed subplan reads its whole table (or index) into a hash once per execution: the ingest's
                 // key probe did so for every accepted key until it was written as a look-up (`OFFSET 0`).
-                let banned = ["Seq Scan", "Hash Join", "Merge Join", "JIT", "hashed SubPlan"].filter { plan.contains($0) }
+                let banned = ["Seq Scan", "Hash Join", "Merge Join", "JIT", "hashed SubPlan"]
+                    .filter { plan.contains($0) }
                 if !banned.isEmpty {
                     failures.append("\(banned) in the plan of \(text.prefix(120)):\n\(plan)")
                 }

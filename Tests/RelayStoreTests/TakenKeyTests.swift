@@ -15,6 +15,8 @@ struct TakenKeyTests {
             // probe cannot see it and its insert waits on the unique index, then fails, and the batch goes again.
             let (inserted, insertedInput) = AsyncStream.makeStream(of: Void.self)
             let other = Task {
+                // Ends the wait below however the insert ends (an error then fails the test, not hangs it).
+                defer { insertedInput.finish() }
                 try await store.transaction { connection in
                     try await connection.query(
                         """

@@ -127,10 +127,9 @@ extension PostgresStore {
                             nextAttemptAt: EventTime(epochMilliseconds: now), attempts: 0, payload: payload,
                             receivedAt: EventTime(epochMilliseconds: callback.receivedAt))
                     }
-                    deliveries.append([.integer(notificationSeq), .text(draft.id), .text(draft.client), .text(endpoint),
-                                       .text(orderingKey),
-                                       .integer(draft.eventTime.epochMilliseconds), .integer(now), .bool(held),
-                                       .integer(callback.receivedAt), .bool(lease)])
+                    deliveries.append([.integer(notificationSeq), .text(draft.id), .text(draft.client),
+                                       .text(endpoint), .text(orderingKey), .integer(draft.eventTime.epochMilliseconds),
+                                       .integer(now), .bool(held), .integer(callback.receivedAt), .bool(lease)])
                 }
             }
         }
@@ -170,15 +169,16 @@ extension PostgresStore {
     ])
     /// A notification: its seq (taken by the check, `checkSQL`), then `NormalisationRows.notificationColumns`.
     static let notificationRows = PGUnnest(types: [
-        "bigint", "text", "text", "text?", "text", "text", "text", "text", "bigint", "bigint", "bigint", "bytea", "boolean",
+        "bigint", "text", "text", "text?", "text", "text", "text", "text", "bigint", "bigint", "bigint", "bytea",
+        "boolean",
         "text?", "text?", "text?", "text?", "bigint?", "bigint?",
     ])
     static let stateRows = PGUnnest(types: ["text", "text", "text", "bigint?", "text?", "boolean", "text", "bigint"])
     /// A callback's unmapped mark: error, detail, seq.
     static let markRows = PGUnnest(types: ["text?", "text?", "bigint"])
-    /// A delivery to queue, in batch order: its notification's seq and id, client, endpoint, ordering key, event time, now, held
-    /// (its notification awaits its order, or an earlier delivery of its chain in the batch does), and when its
-    /// callback was received (kept on the delivery so that a claim need not read the callback, migration 11).
+    /// A delivery to queue, in batch order: its notification's seq and id, client, endpoint, ordering key, event
+    /// time, now, held (its notification awaits its order, or an earlier delivery of its chain in the batch does),
+    /// and when its callback was received (kept on the delivery so that a claim need not read the callback, migration 11).
     /// Last, whether this commit may lease it (`FreshLeases`: its chain's one delivery in the batch, a slot free).
     static let deliveryRows = PGUnnest(types: [
         "bigint", "text", "text", "text", "text", "bigint", "bigint", "boolean", "bigint", "boolean",

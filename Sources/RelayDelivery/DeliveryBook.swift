@@ -30,6 +30,17 @@ struct DeliveryBook: Sendable {
     /// Endpoints this process disabled (410) whose disable is not committed yet: a refresh that read the store
     /// before the commit keeps them disabled.
     var disablingEndpoints: Set<String> = []
+    /// Chains busy here behind which a commit of this process stored a delivery it did not lease (a shared store):
+    /// the commit of the busy delivery's outcome hands the chain on (`Completion.handOff`). A chain leaves when a
+    /// hand-off finds nothing more; the set is bounded (`noteWaiting`).
+    var waitingChains: Set<String> = []
+
+    /// Notes `chains` that are busy here as waiting (`waitingChains`). Past 10,000 the set starts again: a chain not
+    /// noted is moved on by a claim, as without hand-off.
+    mutating func noteWaiting(_ chains: Set<String>) {
+        if waitingChains.count > 10_000 { waitingChains.removeAll() }
+        for chain in chains where busyChains.contains(chain) { waitingChains.insert(chain) }
+    }
 
     /// Whether `delivery` may be sent now, given `cap` requests per endpoint.
     func mayClaim(_ delivery: DueDelivery, cap: Int) -> Bool {

@@ -241,6 +241,17 @@ public final class DeliveryEngine: Service, FreshDeliveryTaker, Sendable {
             for (id, count) in leases.slots { book.unreserve(count, of: id) }
             for delivery in leased { book.claim(delivery) }
         }
+        hand(leased)
+    }
+
+    /// Notes chains busy here behind which a commit stored deliveries (`DeliveryBook.waitingChains`).
+    public func waiting(chains: Set<String>) {
+        guard store.isShared, !chains.isEmpty else { return }
+        book.withLock { $0.noteWaiting(chains) }
+    }
+
+    /// Sends deliveries leased for this engine (entered in the book as claimed) without a claim.
+    func hand(_ leased: [DueDelivery]) {
         guard !leased.isEmpty else { return }
         if case .terminated = handedInput.yield(leased) {
             book.withLock { book in for delivery in leased { book.release(delivery) } }
@@ -419,8 +430,8 @@ public final class DeliveryEngine: Service, FreshDeliveryTaker, Sendable {
     func deliver(_ delivery: DueDelivery, sender: WebhookSender) async {
         let startedAt = clock()
         guard let endpoint = endpoints[delivery.endpointId] else {
-            try? await recordCompletion(Completion(seq: delivery.seq, attempt: nil, outcome: .dead(.endpointRemoved),
-                                                   now: startedAt))
+            _ = try? await recordCompletion(Completion(
+                seq: delivery.seq, attempt: nil, outcome: .dead(.endpointRemoved), now: startedAt))
             finish(delivery, retrying: false)
             return
         }
@@ -454,15 +465,31 @@ public final class DeliveryEngine: Service, FreshDeliveryTaker, Sendable {
             }
         }
         // The request has ended: its endpoint slot is free for the next one while this outcome is committed (the
-        // chain stays busy until then).
-        wake(freeing: delivery) { $0.answered(delivery) }
+        // chain stays busy until then). On a shared store a finished delivery (delivered or dead) whose chain has
+        // a delivery waiting behind it (`DeliveryBook.waitingChains`) keeps the slot for that successor, which the
+        // commit of its outcome leases in the same statement when it is due (`Completion.handOff`): no claim is
+        // needed to move the chain on, so the loop is not nudged.
+        let signals = wakeup.signals
+        var handOff: HandOff?
+        let mayHandOff = store.isShared && !disable && running.load(ordering: .acquiring)
+            && !shuttingDown.load(ordering: .acquiring) && outcome.finishes
+        wake(freeing: delivery) { book in
+            book.answered(delivery)
+            let cap = endpoint.maxInFlight ?? configuration.delivery.maxInFlightPerEndpoint
+            guard mayHandOff, book.waitingChains.contains(delivery.chain),
+                !book.disabledEndpoints.contains(endpoint.id), book.reserve(1, of: endpoint.id, cap: cap) == 1
+            else { return false }
+            handOff = HandOff(owner: owner, until: EventTime(
+                epochMilliseconds: clock().epochMilliseconds + Int64(leaseSeconds * 1000)))
+            return true
+        }
         let attempt = AttemptRecord(
             startedAt: startedAt,
             durationMilliseconds: Int64(result.duration.components.seconds * 1000
                 + result.duration.components.attoseconds / 1_000_000_000_000_000),
             statusCode: result.statusCode, failureClass: failure, responseExcerpt: result.excerpt,
             error: rejection ?? result.error, trigger: delivery.trigger)
-        await record(delivery, attempt: attempt, outcome: outcome, now: now)
+        let handed = await record(delivery, attempt: attempt, outcome: outcome, now: now, handOff: handOff)
         if case .retry(let at, _) = outcome { rememberRetry(at: at) }
         let (clientLabel, endpointLabel) = Self.labels(of: endpoint.id, client: delivery.client)
         if disable {
@@ -509,28 +536,48 @@ public final class DeliveryEngine: Service, FreshDeliveryTaker, Sendable {
                         failure: failure?.rawValue ?? "none",
                         durationNanoseconds: attempt.durationMilliseconds * 1_000_000, latencyNanoseconds: latency)
         onAttempt?(endpoint.id, label)
-        if case .retry = outcome { finish(delivery, retrying: true) } else { finish(delivery, retrying: false) }
+        guard handOff != nil else {
+            if case .retry = outcome { finish(delivery, retrying: true) } else { finish(delivery, retrying: false) }
+            return
+        }
+        // The commit looked for the chain's successor: what it handed off takes the reserved slot, in the same
+        // change of the book as the finish (the chain is busy again), and an unused slot is free again. A successor
+        // stored since the commit began (announced by a signal) may not have been seen: then a claim looks.
+        let quiet = wakeup.signals == signals
+        wake(freeing: delivery) { book in
+            book.finish(delivery, retrying: false)
+            book.unreserve(1, of: endpoint.id)
+            for next in handed { book.claim(next) }
+            if handed.isEmpty { book.waitingChains.remove(delivery.chain) }
+            return quiet
+        }
+        metrics.handedOff(handed.count)
+        hand(handed)
     }
 
     /// Commits an attempt and the delivery's next state, retrying while the store is briefly unavailable (a slow
     /// or restarting database): a result never recorded means the delivery is sent again when its lease expires.
     /// Gives up at half the lease, counted from the attempt's start (after the lease another instance may take the
     /// delivery over), or when the process is shutting down.
-    func record(_ delivery: DueDelivery, attempt: AttemptRecord, outcome: DeliveryOutcome, now: EventTime) async {
+    /// Returns the deliveries the commit handed off to this process (`handOff`).
+    func record(_ delivery: DueDelivery, attempt: AttemptRecord, outcome: DeliveryOutcome, now: EventTime,
+                handOff: HandOff? = nil) async -> [DueDelivery]
+    {
         let giveUpAt = attempt.startedAt.epochMilliseconds + Int64(leaseSeconds * 500)
         var pause: Int64 = 200
         var tries = 0
         while true {
             tries += 1
             do {
-                try await recordCompletion(Completion(seq: delivery.seq, attempt: attempt, outcome: outcome, now: now,
-                                                      expectedAttempts: delivery.attempts))
+                let handed = try await recordCompletion(Completion(
+                    seq: delivery.seq, attempt: attempt, outcome: outcome, now: now,
+                    expectedAttempts: delivery.attempts, handOff: handOff))
                 if tries > 1 {
                     logger.info("delivery attempt recorded after retrying", metadata: [
                         "relay.delivery.seq": "\(delivery.seq)", "relay.tries": "\(tries)",
                     ])
                 }
-                return
+                return handed
             } catch {
                 if shuttingDown.load(ordering: .acquiring) || Task.isCancelled
                     || clock().epochMilliseconds + pause > giveUpAt
@@ -540,7 +587,7 @@ public final class DeliveryEngine: Service, FreshDeliveryTaker, Sendable {
                     logger.error("cannot record a delivery attempt; it is sent again when its lease expires",
                                  metadata: ["relay.delivery.seq": "\(delivery.seq)", "relay.tries": "\(tries)",
                                             "error": "\(error)"])
-                    return
+                    return []
                 }
                 errors.warning("cannot record a delivery attempt yet; retrying", cause: "record", metadata: [
                     "relay.delivery.seq": "\(delivery.seq)", "relay.retry_in_ms": "\(pause)", "error": "\(error)",
@@ -553,7 +600,8 @@ public final class DeliveryEngine: Service, FreshDeliveryTaker, Sendable {
 
     /// Commits one completion; the store batches it with those of attempts finishing at the same time. It returns
     /// once committed, so the next delivery of a chain never starts before this one's state is stored.
-    func recordCompletion(_ completion: Completion) async throws {
+    @discardableResult
+    func recordCompletion(_ completion: Completion) async throws -> [DueDelivery] {
         try await store.complete([completion])
     }
 
@@ -565,18 +613,25 @@ public final class DeliveryEngine: Service, FreshDeliveryTaker, Sendable {
     }
 
     func finish(_ delivery: DueDelivery, retrying: Bool) {
-        wake(freeing: delivery) { $0.finish(delivery, retrying: retrying) }
+        wake(freeing: delivery) { book in
+            book.finish(delivery, retrying: retrying)
+            return false
+        }
     }
 
     /// Applies `change` to the book and wakes the loop: at once when the delivery's endpoint had no free slot or
-    /// the last claim filled one (a backlog waits), otherwise with a nudge (`claimInterval`).
-    func wake(freeing delivery: DueDelivery, _ change: (inout DeliveryBook) -> Void) {
+    /// the last claim filled one (a backlog waits), otherwise with a nudge (`claimInterval`), unless `change`
+    /// says the change frees nothing a claim could take (it returns true: quiet).
+    func wake(freeing delivery: DueDelivery, _ change: (inout DeliveryBook) -> Bool) {
         let cap = endpoints[delivery.endpointId]?.maxInFlight ?? configuration.delivery.maxInFlightPerEndpoint
-        let wasFull = book.withLock { book -> Bool in
+        let (wasFull, quiet) = book.withLock { book -> (Bool, Bool) in
             let full = book.freeSlots(of: delivery.endpointId, cap: cap) <= 0
-            change(&book)
-            return full
+            return (full, change(&book))
         }
-        if wasFull || backlog.load(ordering: .relaxed) { wakeup.signal() } else { wakeup.nudge() }
+        if wasFull || backlog.load(ordering: .relaxed) {
+            wakeup.signal()
+        } else if !quiet {
+            wakeup.nudge()
+        }
     }
 }

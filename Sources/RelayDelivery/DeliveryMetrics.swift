@@ -22,6 +22,12 @@ final class DeliveryMetrics: Sendable {
     }
 
     private let cache = Mutex<[Key: Objects]>([:])
+    private let handedOff = Counter(label: "relay_deliveries_handed_off_total")
+
+    /// Counts deliveries the commit of their predecessor's outcome leased to this engine (`Completion.handOff`).
+    func handedOff(_ count: Int) {
+        if count > 0 { handedOff.increment(by: count) }
+    }
 
     /// Counts one finished attempt and records how long it took and, when it delivered, how long since the callback
     /// (or OMS message) was received.

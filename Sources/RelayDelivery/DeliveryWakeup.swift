@@ -8,6 +8,7 @@ public final class DeliveryWakeup: Sendable {
         var pending = false
         var urgent = false
         var waiter: CheckedContinuation<Void, Never>?
+        var signals = 0
     }
 
     private let state = Mutex(State())
@@ -21,9 +22,16 @@ public final class DeliveryWakeup: Sendable {
     /// loop on a shared store then claims at most once per `DeliveryEngine.claimInterval`.
     public func nudge() { wake(urgent: false) }
 
+    /// How many times `signal` was called so far (a timeout counts too): a finished attempt that saw it change
+    /// while its outcome was committed may have missed new deliveries of its chain, and nudges the loop.
+    var signals: Int { state.withLock { $0.signals } }
+
     private func wake(urgent: Bool) {
         let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
-            if urgent { state.urgent = true }
+            if urgent {
+                state.urgent = true
+                state.signals &+= 1
+            }
             if let waiter = state.waiter {
                 state.waiter = nil
                 return waiter

@@ -12,4 +12,11 @@ public protocol FreshDeliveryTaker: Sendable {
     func reserve(_ wanted: [String: Int]) -> FreshLeases?
     /// Settles `leases`: the slots of `leased` become claims of deliveries to send now, the rest are free again.
     func take(_ leases: FreshLeases, leased: [DueDelivery])
+    /// Notes chains (`DueDelivery.chain`) of new deliveries a commit stored without leasing them: one of them may
+    /// wait behind a delivery of its chain in flight here (`NormalisationSummary.queuedChains`).
+    func waiting(chains: Set<String>)
+}
+
+extension FreshDeliveryTaker {
+    public func waiting(chains: Set<String>) {}
 }

@@ -72,13 +72,21 @@ public struct NormalisationLoop: Sendable {
     func commit(_ committed: [CommittedNormalisation], reads: NormalisationSnapshot, results: [NormalisationResult?])
         async throws -> NormalisationCommit
     {
-        guard let taker, let leases = taker.reserve(Self.wanted(results)) else {
-            return try await store.commit(committed, reads: reads)
+        guard let taker else { return try await store.commit(committed, reads: reads) }
+        guard let leases = taker.reserve(Self.wanted(results)) else {
+            let outcome = try await store.commit(committed, reads: reads)
+            if case .committed(let summary) = outcome { taker.waiting(chains: summary.queuedChains) }
+            return outcome
         }
         var leased: [DueDelivery] = []
-        defer { taker.take(leases, leased: leased) }
+        var queued: Set<String> = []
+        defer {
+            taker.take(leases, leased: leased)
+            // After `take`: a chain whose first delivery this commit leased is busy by now.
+            taker.waiting(chains: queued)
+        }
         let outcome = try await store.commit(committed, reads: reads, leases: leases)
-        if case .committed(let summary) = outcome { leased = summary.leased }
+        if case .committed(let summary) = outcome { (leased, queued) = (summary.leased, summary.queuedChains) }
         return outcome
     }
 

@@ -67,4 +67,17 @@ struct DeliveryBookTests {
         // The retried one still blocks its chain's later deliveries.
         #expect(!book.mayClaim(Self.delivery(10, shipment: "S"), cap: 4))
     }
+
+    @Test("waiting chains: only chains busy here are noted, and the set is bounded")
+    func waitingChains() {
+        var book = DeliveryBook()
+        let busy = Self.delivery(1, shipment: "W1")
+        book.claim(busy)
+        book.noteWaiting([busy.chain, Self.delivery(2, shipment: "W2").chain])
+        #expect(book.waitingChains == [busy.chain])
+        // Past 10,000 the set starts again rather than growing.
+        book.waitingChains = Set((0...10_000).map { "chain-\($0)" })
+        book.noteWaiting([busy.chain])
+        #expect(book.waitingChains == [busy.chain])
+    }
 }

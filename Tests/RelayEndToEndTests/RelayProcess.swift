@@ -301,13 +301,15 @@ struct RelayFixture {
 
     /// POSTs a Clickpost callback for `awb` to the instance on `port` (default: the configured one); returns the
     /// HTTP status and the callback id of a 200.
-    func postClickpostAnswer(awb: String, code: Int = 6, port: Int? = nil) async throws -> (status: Int, id: String?) {
+    func postClickpostAnswer(awb: String, code: Int = 6, time: String = "2024-03-07T04:00:00Z", port: Int? = nil)
+        async throws -> (status: Int, id: String?)
+    {
         let port = port ?? self.port
         var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/v1/callbacks/clickpost/e2e")
         request.method = .POST
         request.headers.add(name: "content-type", value: "application/json")
         request.headers.add(name: "webhook_key", value: clickpostKey)
-        let body = #"{"waybill":"\#(awb)","cp_id":4,"account_code":"DELHIVERY","status":"OFD","remark":"Out for delivery","location":"Bengaluru_Koramangala_DC (Karnataka)","timestamp":"2024-03-07T04:00:00Z","clickpost_status_code":\#(code),"clickpost_status_description":"OutForDelivery","additional":{"is_rvp":false,"order_id":"ORD-\#(awb)","latest_status":{"clickpost_status_code":\#(code),"timestamp":"2024-03-07T04:00:00Z","status":"OFD","location":"Bengaluru_Koramangala_DC (Karnataka)","reference_number":"ORD-\#(awb)"}}}"#
+        let body = #"{"waybill":"\#(awb)","cp_id":4,"account_code":"DELHIVERY","status":"OFD","remark":"Out for delivery","location":"Bengaluru_Koramangala_DC (Karnataka)","timestamp":"\#(time)","clickpost_status_code":\#(code),"clickpost_status_description":"OutForDelivery","additional":{"is_rvp":false,"order_id":"ORD-\#(awb)","latest_status":{"clickpost_status_code":\#(code),"timestamp":"\#(time)","status":"OFD","location":"Bengaluru_Koramangala_DC (Karnataka)","reference_number":"ORD-\#(awb)"}}}"#
         request.body = .bytes(ByteBuffer(string: body))
         let response = try await RelayFixture.client(for: port).execute(request, timeout: .seconds(10))
         let bytes = try await response.body.collect(upTo: 1 << 16)

@@ -145,6 +145,58 @@ struct ScaleOutEndToEndTests {
         await receiver.stop()
     }
 
+    @Test("chains on PostgreSQL: four statuses of a shipment posted while its first is in flight arrive in order, each once, the chain moved on by hand-off")
+    func chainsMoveOnByHandOff() async throws {
+        // A receiver slow enough that a shipment's later statuses are stored while its first is being delivered.
+        let receiver = TestReceiver { _, _ in TestReceiver.Reply(delay: .milliseconds(150)) }
+        try await receiver.start()
+        let databaseURL = try PostgresCluster.createDatabase(on: try #require(PostgresCluster.sharedURL), prefix: "chain")
+        let fixture = try Self.fixture(receiver: receiver, databaseURL: databaseURL, leaseSeconds: 60,
+                                       timeoutSeconds: 10)
+        defer { fixture.cleanUp() }
+        let relay = try await fixture.start(arguments: [])
+        let statuses = [(4, "2024-03-07T01:00:00Z"), (5, "2024-03-07T02:00:00Z"), (6, "2024-03-07T03:00:00Z"),
+                        (8, "2024-03-07T04:00:00Z")]
+        let shipments = 24
+        let answers = try await withThrowingTaskGroup(of: [Int].self) { group in
+            for index in 0..<shipments {
+                group.addTask {
+                    var answers: [Int] = []
+                    for (code, time) in statuses {
+                        let answer = try await fixture.postClickpostAnswer(awb: "CH\(index)", code: code, time: time)
+                        answers.append(answer.status)
+                    }
+                    return answers
+                }
+            }
+            return try await group.reduce(into: [Int]()) { $0 += $1 }
+        }
+        #expect(answers.allSatisfy { $0 == 200 }, "answers: \(answers)")
+        let total = shipments * statuses.count
+        let deadline = ContinuousClock.now + .seconds(60)
+        while receiver.requests(path: "/n").count < total, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        try await Task.sleep(for: .seconds(1))  // anything sent twice would arrive by now
+        let requests = receiver.requests(path: "/n")
+        var order: [String: [String]] = [:]
+        for request in requests {
+            let body = try JSONValue.parse(request.body)
+            let awb = body["forwardAwb"]?.text ?? "?"
+            let code = body["logisticAggregatorInfo"]?["logisticAggregatorMetaData"]?["statusCode"]?.text ?? "?"
+            order[awb, default: []].append(code)
+        }
+        let ids = requests.compactMap { $0.headers["webhook-id"] }
+        let handedOff = try await Self.counter("relay_deliveries_handed_off_total", port: fixture.port)
+        print("chains: \(requests.count) requests, \(Set(ids).count) distinct webhook-ids, \(handedOff) handed off")
+        #expect(requests.count == total && Set(ids).count == total)
+        let wrong = order.filter { $0.value != ["4", "5", "6", "8"] }
+        #expect(order.count == shipments && wrong.isEmpty, "out of order: \(wrong.prefix(3))")
+        #expect(handedOff > 0, "no chain moved on by hand-off")
+        #expect(await relay.terminate() == 0)
+        await receiver.stop()
+    }
+
     @Test("kill -9 of one instance mid-run: the other takes its leased deliveries over; nothing lost")
     func killOneInstance() async throws {
         // The receiver answers after 300 ms, so attempts are in flight at the kill.

@@ -135,6 +135,60 @@ struct DeliveryQueueTests {
         }
     }
 
+    @Test("a finished delivery hands its chain on: delivered or dead, the commit leases the chain's next delivery to the hand-off's owner; a retry, no hand-off or a stale repeat hands nothing; SQLite hands nothing",
+          arguments: StoreBackend.available)
+    func handOff(_ backend: StoreBackend) async throws {
+        try await backend.withStore { store in
+            // Two events for each of four shipments: a shipment's second notification waits for its first.
+            for index in 0..<4 {
+                try await StoreDeliveryTests.deliver(store, awb: "H\(index)", code: 6, time: "2024-03-08T01:00:00Z")
+                try await StoreDeliveryTests.deliver(store, awb: "H\(index)", code: 8, time: "2024-03-08T06:12:00Z")
+            }
+            let heads = try await StoreDeliveryTests.claimAll(store, owner: "first")
+            let byAwb = Dictionary(grouping: heads) { $0.orderingKey }
+            let chains = try (0..<4).map { index in
+                try #require(byAwb.first { $0.key.hasSuffix("H\(index)") }?.value.first)
+            }
+            let handOff = HandOff(owner: "second", until: Self.later(60))
+            func complete(_ delivery: DueDelivery, _ outcome: DeliveryOutcome, _ handOff: HandOff?) async throws
+                -> [DueDelivery]
+            {
+                let attempt = outcome == .delivered ? StoreDeliveryTests.ok : StoreDeliveryTests.failed
+                return try await store.complete([Completion(
+                    seq: delivery.seq, attempt: attempt, outcome: outcome, now: WallClock.now(),
+                    expectedAttempts: delivery.attempts, handOff: handOff)])
+            }
+            let delivered = try await complete(chains[0], .delivered, handOff)
+            let dead = try await complete(chains[1], .dead(.http4xx), handOff)
+            let retried = try await complete(chains[2], .retry(at: Self.later(30), .http5xx), handOff)
+            let plain = try await complete(chains[3], .delivered, nil)
+            let repeated = try await complete(chains[0], .delivered, handOff)
+            #expect(retried.isEmpty && plain.isEmpty && repeated.isEmpty)
+            guard store.isShared else {
+                #expect(delivered.isEmpty && dead.isEmpty)
+                return
+            }
+            // The next of each finished chain, leased with what a claim fills in.
+            for (handed, head) in [(delivered, chains[0]), (dead, chains[1])] {
+                let next = try #require(handed.first)
+                #expect(handed.count == 1 && next.chain == head.chain && next.seq != head.seq)
+                #expect(!next.payload.isEmpty && next.receivedAt != nil && next.attempts == 0)
+            }
+            // Leased: no claim takes them again; the chain completed without a hand-off is claimed as before, and
+            // the retried one waits.
+            let claimed = try #require(try await store.claimDue(
+                now: Self.later(1), limits: [:], otherLimit: 1000, excluding: [], owner: "third",
+                until: Self.later(60)))
+            let handedSeqs = Set((delivered + dead).map(\.seq))
+            #expect(!claimed.contains { handedSeqs.contains($0.seq) })
+            #expect(claimed.contains { $0.chain == chains[3].chain })
+            #expect(!claimed.contains { $0.chain == chains[2].chain })
+            let states = Dictionary(uniqueKeysWithValues: try await store.deliveries(notificationId: nil, limit: 100)
+                .map { ($0.seq, $0) })
+            for seq in handedSeqs { #expect(states[seq]?.state == DeliveryState.inFlight.rawValue) }
+        }
+    }
+
     @Test("one batch of completions: delivered, retry and dead commit with their attempts; a stale repeat changes nothing",
           arguments: StoreBackend.available)
     func batchCompletion(_ backend: StoreBackend) async throws {

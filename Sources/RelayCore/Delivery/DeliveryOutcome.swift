@@ -13,6 +13,11 @@ public enum DeliveryOutcome: Sendable, Hashable {
         }
     }
 
+    /// Whether the delivery is finished (delivered or dead): its chain moves on to the next delivery.
+    public var finishes: Bool {
+        if case .retry = self { false } else { true }
+    }
+
     /// The failure class recorded on the delivery (none when delivered).
     public var failureClass: FailureClass? {
         switch self {

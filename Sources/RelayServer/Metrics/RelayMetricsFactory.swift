@@ -22,6 +22,7 @@ public struct RelayMetricsFactory: MetricsFactory {
         "relay_notifications_total": "Notifications produced by the normaliser.",
         "relay_deliveries_created_total": "Deliveries created (one per notification and matching endpoint).",
         "relay_deliveries_leased_at_commit_total": "Deliveries created already leased to this process by their normalisation commit (PostgreSQL), sent without a claim.",
+        "relay_deliveries_handed_off_total": "Deliveries leased to this process by the commit of the outcome of the delivery before them in their chain (PostgreSQL), sent without a claim.",
         "relay_deliveries_total": "Delivery attempts by client, endpoint and what followed (delivered, retry, dead).",
         "relay_delivery_attempts_total": "Delivery attempts by client, endpoint, outcome (delivered, retry, dead) and failure class (none when delivered).",
         "relay_unroutable_total": "Held deliveries (no order code) whose AWB was not registered in time: dead letters of class unroutable.",

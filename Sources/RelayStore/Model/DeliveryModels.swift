@@ -58,14 +58,30 @@ public struct Completion: Sendable, Hashable {
     /// If given, recorded only while the delivery has exactly that many attempts (those it had when it was leased):
     /// recording a result again (after a commit that timed out but reached the database after all) changes nothing.
     public var expectedAttempts: Int?
+    /// If given, and the outcome finishes the delivery (delivered or dead), a shared store also leases the next
+    /// delivery of its chain (endpoint, shipment) to `handOff`, when that one is due and now heads the chain:
+    /// `DeliveryQueue.complete` returns it, to be sent in the slot its predecessor held (no claim needed).
+    public var handOff: HandOff?
 
     public init(seq: Int64, attempt: AttemptRecord?, outcome: DeliveryOutcome, now: EventTime,
-                expectedAttempts: Int? = nil) {
+                expectedAttempts: Int? = nil, handOff: HandOff? = nil) {
         self.seq = seq
         self.attempt = attempt
         self.outcome = outcome
         self.now = now
         self.expectedAttempts = expectedAttempts
+        self.handOff = handOff
+    }
+}
+
+/// Who leases a finished delivery's chain successor, and until when (`Completion.handOff`).
+public struct HandOff: Sendable, Hashable {
+    public var owner: String
+    public var until: EventTime
+
+    public init(owner: String, until: EventTime) {
+        self.owner = owner
+        self.until = until
     }
 }
 

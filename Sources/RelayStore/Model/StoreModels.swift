@@ -76,6 +76,10 @@ public struct NormalisationSummary: Sendable {
     /// New deliveries the commit inserted already leased (`FreshLeases`), with payload, attempts and receive time:
     /// the engine that reserved the slots sends them.
     public var leased: [DueDelivery] = []
+    /// Chains (`DueDelivery.chain`) of new deliveries the commit stored without leasing them (PostgreSQL): if a
+    /// delivery of such a chain is in flight in this process, the commit of its outcome may hand the chain on
+    /// (`Completion.handOff`).
+    public var queuedChains: Set<String> = []
     public init() {}
 }
 

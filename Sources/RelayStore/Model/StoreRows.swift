@@ -34,13 +34,13 @@ enum StoreRows {
     }
 
     /// A claim candidate: seq, notification_id, client, endpoint, ordering_key, event_time, next_attempt_at,
-    /// attempts, trigger (no payload yet). For the delivery queue when it moves onto the seam.
-    static func candidate(_ row: some SQLRow) -> DueDelivery {
-        DueDelivery(seq: row.int(0), notificationId: row.text(1) ?? "", client: row.text(2) ?? "",
-                    endpointId: row.text(3) ?? "", orderingKey: row.text(4) ?? "",
-                    eventTime: EventTime(epochMilliseconds: row.int(5)),
-                    nextAttemptAt: EventTime(epochMilliseconds: row.int(6)), attempts: Int(row.int(7)), payload: [],
-                    trigger: row.text(8) ?? "scheduled")
+    /// attempts, trigger (`DeliveryQueue.dueColumns`; no payload yet), read from column `i` on.
+    static func candidate(_ row: some SQLRow, from i: Int = 0) -> DueDelivery {
+        DueDelivery(seq: row.int(i), notificationId: row.text(i + 1) ?? "", client: row.text(i + 2) ?? "",
+                    endpointId: row.text(i + 3) ?? "", orderingKey: row.text(i + 4) ?? "",
+                    eventTime: EventTime(epochMilliseconds: row.int(i + 5)),
+                    nextAttemptAt: EventTime(epochMilliseconds: row.int(i + 6)), attempts: Int(row.int(i + 7)),
+                    payload: [], trigger: row.text(i + 8) ?? "scheduled")
     }
 
     static let deadLetterColumns = """

@@ -82,29 +82,40 @@ extension PostgresStore {
     /// Completions per statement.
     static let completionChunk = 1000
 
-    public func complete(_ completions: [Completion]) async throws {
-        guard !completions.isEmpty else { return }
-        // Completions arriving while a batch commits wait and go together in the next one.
-        try await completionBatcher.submit(completions) { [self] batches in
-            try await write(Array(batches.joined()))
-            return Array(repeating: (), count: batches.count)
+    @discardableResult
+    public func complete(_ completions: [Completion]) async throws -> [DueDelivery] {
+        guard !completions.isEmpty else { return [] }
+        // Completions arriving while a batch commits wait and go together in the next one; each caller gets the
+        // successors handed off for its own completions.
+        return try await completionBatcher.submit(completions) { [self] batches in
+            let handed = try await write(Array(batches.joined()))
+            return batches.map { batch in batch.compactMap { handed[$0.seq] } }
         }
     }
 
-    /// Writes completions, `completionChunk` per statement. The batch is bound as one array per column
-    /// (`PGUnnest`), so the statement's text is the same for every batch size and runs prepared.
-    private func write(_ completions: [Completion]) async throws {
+    /// Writes completions, `completionChunk` per statement, and returns the deliveries handed off, by the seq of
+    /// the delivery whose completion leased them. The batch is bound as one array per column (`PGUnnest`), so the
+    /// statement's text is the same for every batch size and runs prepared.
+    private func write(_ completions: [Completion]) async throws -> [Int64: DueDelivery] {
+        var handed: [Int64: DueDelivery] = [:]
         var start = 0
         while start < completions.count {
             let chunk = completions[start..<min(completions.count, start + Self.completionChunk)]
             start += chunk.count
             let values = try Self.completionRows.values(chunk.map(Self.completionRow))
             // One statement for the batch: each delivery's new state and its attempt commit together; a completion
-            // whose expected attempt count no longer matches updates nothing and so records no attempt.
-            try await read { connection in
-                try await connection.query(Self.completeSQL, values)
+            // whose expected attempt count no longer matches updates nothing, records no attempt, hands nothing off.
+            let rows = try await read { connection in
+                try await connection.query(Self.completeSQL, values) { row -> (Int64, DueDelivery) in
+                    var delivery = StoreRows.candidate(row, from: 1)
+                    delivery.payload = row.blob(10)
+                    delivery.receivedAt = EventTime(epochMilliseconds: row.int(11))
+                    return (row.int(0), delivery)
+                }
             }
+            for (predecessor, delivery) in rows { handed[predecessor] = delivery }
         }
+        return handed
     }
 
     /// A completion's row of `completionRows`.
@@ -123,22 +134,31 @@ extension PostgresStore {
             .integer(attempt?.durationMilliseconds ?? 0), .integer(orNull: attempt?.statusCode.map(Int64.init)),
             .text(orNull: attempt?.failureClass?.rawValue), .blob(attempt?.responseExcerpt ?? []),
             .text(orNull: attempt?.error), .text(attempt?.trigger ?? "scheduled"),
+            .text(orNull: completion.handOff?.owner), .integer(orNull: completion.handOff?.until.epochMilliseconds),
         ]
     }
 
     static let completionRows = PGUnnest(types: [
         "bigint", "bigint?", "boolean", "text", "bigint?", "bigint", "text?", "bigint?", "bigint", "bigint", "bigint?",
-        "text?", "bytea", "text?", "text",
+        "text?", "bytea", "text?", "text", "text?", "bigint?",
     ])
 
     /// The update returns each attempt's columns with its delivery (`RETURNING` may name the `FROM` list's input),
     /// so the attempts are inserted from what it returns: joining the two back together was a nested loop over both
     /// lists, the batch's size squared (hash and merge joins are off, `PostgresSchema.sessionSettings`).
+    ///
+    /// A completion with a hand-off (`Completion.handOff`) that finished its delivery also leases the next one of
+    /// its chain, the claim's chain rule (`chainHead`) applied to the chain's earliest pending delivery: due, and no
+    /// other delivery of the chain pending or in flight before it. The finished delivery still reads as in flight
+    /// here (every part of one statement sees the same snapshot), so it is the one left out of that test. The
+    /// successor is locked `FOR UPDATE SKIP LOCKED` like a claim's rows: a claim of another instance taking it at the
+    /// same moment is stepped over (it could not have, while the finished delivery was in flight). Returns the
+    /// deliveries handed off: the finished delivery's seq, then the due columns, payload and receive time.
     static let completeSQL = """
         WITH input AS (
             \(completionRows.select(["seq", "expected", "has_attempt", "state", "next_at", "now", "failure", "dead_at",
                                      "started_at", "duration_ms", "status_code", "attempt_failure", "excerpt", "error",
-                                     "trigger"]))
+                                     "trigger", "hand_owner", "hand_until"]))
         ),
         updated AS (
             UPDATE deliveries d SET attempts = d.attempts + CASE WHEN i.has_attempt THEN 1 ELSE 0 END,
@@ -150,12 +170,32 @@ extension PostgresStore {
                 first_excerpt = CASE WHEN \(keptFirst("d.attempts = 0")) THEN i.excerpt ELSE d.first_excerpt END
             FROM input i WHERE d.seq = i.seq AND d.attempts = coalesce(i.expected, d.attempts)
             RETURNING d.seq, d.attempts, i.has_attempt, i.started_at, i.duration_ms, i.status_code, i.attempt_failure,
-                i.excerpt, i.error, i.trigger, \(keptFirst("d.attempts = 1")) AS kept
+                i.excerpt, i.error, i.trigger, \(keptFirst("d.attempts = 1")) AS kept, d.endpoint, d.ordering_key,
+                i.state, i.now, i.hand_owner, i.hand_until
+        ),
+        recorded AS (
+            INSERT INTO attempts (delivery_seq, number, started_at, duration_ms, status_code, failure_class,
+                response_excerpt, error, trigger)
+            SELECT seq, attempts, started_at, duration_ms, status_code, attempt_failure, excerpt, error, trigger
+            FROM updated WHERE has_attempt AND NOT kept
+        ),
+        following AS (
+            SELECT n.seq, u.seq AS after, u.hand_owner, u.hand_until FROM updated u,
+                LATERAL (SELECT e.seq FROM deliveries e WHERE e.endpoint = u.endpoint
+                    AND e.ordering_key = u.ordering_key AND e.state = 'pending' AND e.next_attempt_at <= u.now
+                    AND NOT EXISTS (SELECT 1 FROM deliveries f WHERE f.endpoint = e.endpoint
+                        AND f.ordering_key = e.ordering_key AND f.state IN ('pending', 'in_flight') AND f.seq <> u.seq
+                        AND (f.event_time, f.seq) < (e.event_time, e.seq) OFFSET 0)
+                    ORDER BY e.event_time, e.seq LIMIT 1 FOR UPDATE OF e SKIP LOCKED) n
+            WHERE u.hand_until IS NOT NULL AND u.state IN ('delivered', 'dead')
+        ),
+        handed AS (
+            UPDATE deliveries d SET state = 'in_flight', lease_owner = x.hand_owner, lease_until = x.hand_until
+            FROM following x WHERE d.seq = x.seq
+            RETURNING x.after, \(dueColumns(of: "d")), d.notification_seq, d.received_at
         )
-        INSERT INTO attempts (delivery_seq, number, started_at, duration_ms, status_code, failure_class,
-            response_excerpt, error, trigger)
-        SELECT seq, attempts, started_at, duration_ms, status_code, attempt_failure, excerpt, error, trigger
-        FROM updated WHERE has_attempt AND NOT kept
+        SELECT h.after, \(dueColumns(of: "h")), n.payload, coalesce(h.received_at, n.created_at)
+        FROM handed h JOIN notifications n ON n.seq = h.notification_seq
         """
 
     /// Whether a completion's attempt is kept in its delivery's row (`first_*`, migration 12) instead of an `attempts`

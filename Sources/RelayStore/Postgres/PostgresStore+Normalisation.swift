@@ -103,6 +103,8 @@ extension PostgresStore {
         var slots = leases?.slots ?? [:]
         // What a delivery leased here is sent with, by (notification id, endpoint).
         var fresh: [FreshKey: DueDelivery] = [:]
+        // Every delivery written, and its chain (those not leased are the summary's queued chains).
+        var written: [(key: FreshKey, chain: String)] = []
         for callback in rows.callbacks {
             for write in callback.notifications {
                 let draft = write.draft
@@ -127,6 +129,7 @@ extension PostgresStore {
                             nextAttemptAt: EventTime(epochMilliseconds: now), attempts: 0, payload: payload,
                             receivedAt: EventTime(epochMilliseconds: callback.receivedAt))
                     }
+                    written.append((FreshKey(notification: draft.id, endpoint: endpoint), chain))
                     deliveries.append([.integer(notificationSeq), .text(draft.id), .text(draft.client),
                                        .text(endpoint), .text(orderingKey), .integer(draft.eventTime.epochMilliseconds),
                                        .integer(now), .bool(held), .integer(callback.receivedAt), .bool(lease)])
@@ -142,16 +145,19 @@ extension PostgresStore {
             + [.text(orNull: leases?.owner), .integer(orNull: leases?.until.epochMilliseconds)]
             + deliveryRows.values(deliveries)
         // A row of the counts (no seq), and one per delivery leased here (seq, notification id, endpoint).
-        let written = try await connection.query(deliveries.isEmpty ? writeSQL : writeAndNotifySQL, binds)
-        for row in written {
+        let stored = try await connection.query(deliveries.isEmpty ? writeSQL : writeAndNotifySQL, binds)
+        var leasedKeys = Set<FreshKey>()
+        for row in stored {
             if row.isNull(2) {
                 summary.notifications = Int(row.int(0))
                 summary.deliveries = Int(row.int(1))
             } else if var delivery = fresh[FreshKey(notification: row.text(3) ?? "", endpoint: row.text(4) ?? "")] {
                 delivery.seq = row.int(2)
                 summary.leased.append(delivery)
+                leasedKeys.insert(FreshKey(notification: delivery.notificationId, endpoint: delivery.endpointId))
             }
         }
+        for delivery in written where !leasedKeys.contains(delivery.key) { summary.queuedChains.insert(delivery.chain) }
         return summary
     }
 

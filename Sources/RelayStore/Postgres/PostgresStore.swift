@@ -23,7 +23,7 @@ public final class PostgresStore: RelayStore, SQLBackedStore {
     let listeners = Mutex<[@Sendable () -> Void]>([])
     let ingestBatcher: GroupCommit<PostgresIngestBatcher.Pending, IngestOutcome>
     /// Finished attempts, one statement per batch (River's completer, graphile-worker's `completeJobs`).
-    let completionBatcher: GroupCommit<[Completion], Void>
+    let completionBatcher: GroupCommit<[Completion], [DueDelivery]>
     /// How long one store operation may wait (for a connection, or for PostgreSQL to answer) before it fails, so a
     /// callback is answered 503 rather than held while the database is down.
     let operationTimeout: Duration

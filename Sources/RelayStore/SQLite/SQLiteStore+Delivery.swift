@@ -46,11 +46,14 @@ extension SQLiteStore {
         }
     }
 
-    public func complete(_ completions: [Completion]) async throws {
-        guard !completions.isEmpty else { return }
+    /// Hands nothing off (`Completion.handOff`): the one delivering process orders chains in its book.
+    @discardableResult
+    public func complete(_ completions: [Completion]) async throws -> [DueDelivery] {
+        guard !completions.isEmpty else { return [] }
         try await writer.perform { connection in
             for completion in completions { try Self.record(completion, connection) }
         }
+        return []
     }
 
     private static func record(_ completion: Completion, _ connection: SQLiteConnection) throws {

@@ -35,7 +35,13 @@ public protocol DeliveryQueue: Sendable {
     /// durable. A completion whose `expectedAttempts` no longer matches changes nothing. Callers finishing at the
     /// same time share a commit: the store batches them (SQLite's writer group-commits its jobs; PostgreSQL gathers
     /// them into one statement through `GroupCommit`), so the engine calls this once per attempt.
-    func complete(_ completions: [Completion]) async throws
+    ///
+    /// Returns the deliveries leased by hand-off (`Completion.handOff`; a shared store only, with payload, attempts
+    /// and receive time): the next delivery of a finished delivery's chain, due and now at the chain's head, leased
+    /// in the same statement. On a shared store that spares the claim a finished attempt would otherwise need to
+    /// move its chain on; one process on an SQLite file orders chains in its book and returns none.
+    @discardableResult
+    func complete(_ completions: [Completion]) async throws -> [DueDelivery]
 
     /// Returns every in-flight delivery to pending (a single delivering process starting after a crash).
     func releaseLeases() async throws
@@ -77,8 +83,9 @@ extension DeliveryQueue {
     }
 
     /// Records one attempt and the delivery's new state.
+    @discardableResult
     public func complete(delivery seq: Int64, attempt: AttemptRecord?, outcome: DeliveryOutcome, now: EventTime,
-                         expectedAttempts: Int? = nil) async throws
+                         expectedAttempts: Int? = nil) async throws -> [DueDelivery]
     {
         try await complete([Completion(seq: seq, attempt: attempt, outcome: outcome, now: now,
                                        expectedAttempts: expectedAttempts)])

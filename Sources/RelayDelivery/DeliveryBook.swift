@@ -34,6 +34,19 @@ struct DeliveryBook: Sendable {
     /// the commit of the busy delivery's outcome hands the chain on (`Completion.handOff`). A chain leaves when a
     /// hand-off finds nothing more; the set is bounded (`noteWaiting`).
     var waitingChains: Set<String> = []
+    /// Per endpoint, deliveries a commit leased to this process over the endpoint's request cap, in order, with the
+    /// end of their lease (`enterLeased`, `nextLeased`). Claimed (in `inFlight`, `endpointClaimed`), not sending.
+    var leasedWaiting: [String: [(delivery: DueDelivery, until: EventTime)]] = [:]
+    /// Deliveries leased here by a commit (a new chain head, or handed on by its predecessor's completion) with the
+    /// wake-up signal count when they entered (`DeliveryWakeup.signals`). No delivery of their chain waited behind
+    /// them then, other than those noted in `waitingChains`; one stored since was announced by a signal. So when
+    /// no signal came while one was in flight, its finished attempt frees nothing a claim could take and nudges no
+    /// claim (a shared store; a claimed delivery always nudges: its chain may have had a successor before it).
+    var quietEntries: [Int64: Int] = [:]
+    /// Endpoints the last claim left out because they had no free slot: what was due for them was not read, so a
+    /// slot of theirs that frees wakes the loop at once. Another endpoint's full spells (a commit's batch filling
+    /// its requests) start no claim when they end: nothing due was left behind.
+    var fullAtClaim: Set<String> = []
 
     /// Notes `chains` that are busy here as waiting (`waitingChains`). Past 10,000 the set starts again: a chain not
     /// noted is moved on by a claim, as without hand-off.
@@ -68,6 +81,75 @@ struct DeliveryBook: Sendable {
         return count
     }
 
+    /// Reserves up to `wanted` slots of `endpoint` for new deliveries a normalisation commit may lease to this
+    /// process: up to four times the cap claimed and unfinished, beyond the free request slots. A batch larger than
+    /// the free request slots is leased whole; what is over the cap waits here, leased (`leasedWaiting`), and goes
+    /// as the endpoint's requests end, before anything claimed later.
+    mutating func reserveFresh(_ wanted: Int, of endpoint: String, cap: Int) -> Int {
+        let room = 4 * cap - endpointClaimed[endpoint, default: 0] - reserved[endpoint, default: 0]
+        let count = min(wanted, room)
+        guard count > 0 else { return 0 }
+        reserved[endpoint, default: 0] += count
+        return count
+    }
+
+    /// Enters deliveries a commit leased to this process, in order: while the endpoint has a free request slot and
+    /// none waits before them they are claimed to be sent now (returned); the others wait, leased until `until`.
+    /// - Parameter signals: the wake-up signals so far (`quietEntries`).
+    mutating func enterLeased(_ leased: [DueDelivery], until: EventTime, signals: Int, cap: (String) -> Int)
+        -> [DueDelivery]
+    {
+        var now: [DueDelivery] = []
+        for delivery in leased {
+            let endpoint = delivery.endpointId
+            quietEntries[delivery.seq] = signals
+            if leasedWaiting[endpoint, default: []].isEmpty, endpointInFlight[endpoint, default: 0] < cap(endpoint) {
+                claim(delivery)
+                now.append(delivery)
+            } else {
+                inFlight.insert(delivery.seq)
+                busyChains.insert(delivery.chain)
+                endpointClaimed[endpoint, default: 0] += 1
+                leasedWaiting[endpoint, default: []].append((delivery, until))
+            }
+        }
+        return now
+    }
+
+    /// The next delivery waiting leased for `endpoint`, now a request in flight, if one waits and a request slot
+    /// is free. One whose lease ends before `latest` (when an attempt started now could still be running) is not
+    /// sent but forgotten (`expired`): another process may take it over when its lease ends, and sends it then.
+    mutating func nextLeased(of endpoint: String, cap: Int, latest: EventTime)
+        -> (next: DueDelivery?, expired: [DueDelivery])
+    {
+        var expired: [DueDelivery] = []
+        while endpointInFlight[endpoint, default: 0] < cap, var waiting = leasedWaiting[endpoint], !waiting.isEmpty {
+            let (delivery, until) = waiting.removeFirst()
+            leasedWaiting[endpoint] = waiting.isEmpty ? nil : waiting
+            if until < latest {
+                release(delivery)
+                expired.append(delivery)
+                continue
+            }
+            sending.insert(delivery.seq)
+            endpointInFlight[endpoint, default: 0] += 1
+            return (delivery, expired)
+        }
+        return (nil, expired)
+    }
+
+    /// Forgets what waits leased for endpoints not to be sent to now (disabled, or no longer configured): not sent
+    /// here, they are taken over when their leases end, like those of a stopped process. Returns how many.
+    mutating func dropLeasedWaiting(unless sendable: (String) -> Bool) -> Int {
+        var dropped = 0
+        for (endpoint, waiting) in leasedWaiting where !sendable(endpoint) {
+            leasedWaiting[endpoint] = nil
+            for (delivery, _) in waiting { release(delivery) }
+            dropped += waiting.count
+        }
+        return dropped
+    }
+
     /// Gives back `count` reserved slots of `endpoint`.
     mutating func unreserve(_ count: Int, of endpoint: String) {
         let left = reserved[endpoint, default: 0] - count
@@ -91,6 +173,7 @@ struct DeliveryBook: Sendable {
 
     /// Forgets a claim whose store transaction failed: the delivery was not sent, its chain is free again.
     mutating func release(_ delivery: DueDelivery) {
+        quietEntries[delivery.seq] = nil
         guard inFlight.remove(delivery.seq) != nil else { return }
         answered(delivery)
         busyChains.remove(delivery.chain)
@@ -100,6 +183,7 @@ struct DeliveryBook: Sendable {
     /// Releases a finished attempt (its outcome committed, or given up). A retried delivery blocks its chain; a
     /// delivered or dead one unblocks it.
     mutating func finish(_ delivery: DueDelivery, retrying: Bool) {
+        quietEntries[delivery.seq] = nil
         if inFlight.remove(delivery.seq) != nil {
             answered(delivery)
             busyChains.remove(delivery.chain)

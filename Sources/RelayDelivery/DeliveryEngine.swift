@@ -143,6 +143,11 @@ public final class DeliveryEngine: Service, FreshDeliveryTaker, Sendable {
                                     }
                                 }
                             }
+                            let endpoints = self.endpoints
+                            _ = book.withLock { book in
+                                let disabled = book.disabledEndpoints
+                                return book.dropLeasedWaiting { endpoints[$0] != nil && !disabled.contains($0) }
+                            }
                             await expireAwaitingOrder()
                         }
                         let claimed: [DueDelivery]
@@ -223,7 +228,7 @@ public final class DeliveryEngine: Service, FreshDeliveryTaker, Sendable {
             var slots: [String: Int] = [:]
             for (id, count) in wanted where count > 0 && !book.disabledEndpoints.contains(id) {
                 guard let endpoint = endpoints[id] else { continue }
-                let reserved = book.reserve(count, of: id, cap: endpoint.maxInFlight ?? defaultCap)
+                let reserved = book.reserveFresh(count, of: id, cap: endpoint.maxInFlight ?? defaultCap)
                 if reserved > 0 { slots[id] = reserved }
             }
             return slots
@@ -237,11 +242,16 @@ public final class DeliveryEngine: Service, FreshDeliveryTaker, Sendable {
     /// graceful shutdown began nothing more is sent: such a delivery stays leased until its lease ends, then any
     /// instance claims it (sent later, never lost).
     public func take(_ leases: FreshLeases, leased: [DueDelivery]) {
-        book.withLock { book in
+        let endpoints = self.endpoints
+        let defaultCap = configuration.delivery.maxInFlightPerEndpoint
+        let now = book.withLock { book in
             for (id, count) in leases.slots { book.unreserve(count, of: id) }
-            for delivery in leased { book.claim(delivery) }
+            // Over the endpoint's request cap they wait here, leased, and go as its requests end.
+            return book.enterLeased(leased, until: leases.until, signals: wakeup.signals) {
+                endpoints[$0]?.maxInFlight ?? defaultCap
+            }
         }
-        hand(leased)
+        hand(now)
     }
 
     /// Notes chains busy here behind which a commit stored deliveries (`DeliveryBook.waitingChains`).
@@ -354,16 +364,19 @@ public final class DeliveryEngine: Service, FreshDeliveryTaker, Sendable {
         // at their cap are left out of the scan too, so a backlog of a stalled endpoint never hides the due
         // deliveries of the others. Free slots: the sum over the endpoints that still have some.
         let (disabled, open) = book.withLock { book -> (Set<String>, [String: Int]) in
-            var excluded = book.disabledEndpoints
+            let excluded = book.disabledEndpoints
             var open: [String: Int] = [:]
+            var full = Set<String>()
             for (id, endpoint) in endpoints where !excluded.contains(id) {
                 let slots = book.freeSlots(of: id, cap: endpoint.maxInFlight ?? defaultCap)
-                if slots > 0 { open[id] = slots } else { excluded.insert(id) }
+                if slots > 0 { open[id] = slots } else { full.insert(id) }
             }
             for id in book.endpointClaimed.keys where endpoints[id] == nil {
-                if book.freeSlots(of: id, cap: defaultCap) <= 0 { excluded.insert(id) }
+                if book.freeSlots(of: id, cap: defaultCap) <= 0 { full.insert(id) }
             }
-            return (excluded, open)
+            // What this claim cannot look at for want of a slot: a slot of theirs freed later wakes the loop.
+            book.fullAtClaim = full
+            return (excluded.union(full), open)
         }
         // Deliveries of endpoints no longer configured are claimed only to be dead-lettered: looked for once a second.
         let lookAtOthers = lastFullScan.withLock { last -> Bool in
@@ -469,19 +482,38 @@ public final class DeliveryEngine: Service, FreshDeliveryTaker, Sendable {
         // a delivery waiting behind it (`DeliveryBook.waitingChains`) keeps the slot for that successor, which the
         // commit of its outcome leases in the same statement when it is due (`Completion.handOff`): no claim is
         // needed to move the chain on, so the loop is not nudged.
+        // A delivery leased to this process by a commit and waiting for a request slot of the endpoint takes the
+        // slot first (`DeliveryBook.leasedWaiting`).
         let signals = wakeup.signals
+        // Leased here by a commit, with the signal count then (`DeliveryBook.quietEntries`).
+        let entered = book.withLock { $0.quietEntries[delivery.seq] }
         var handOff: HandOff?
+        var next: DueDelivery?
+        var expired: [DueDelivery] = []
         let mayHandOff = store.isShared && !disable && running.load(ordering: .acquiring)
             && !shuttingDown.load(ordering: .acquiring) && outcome.finishes
         wake(freeing: delivery) { book in
             book.answered(delivery)
             let cap = endpoint.maxInFlight ?? configuration.delivery.maxInFlightPerEndpoint
+            // Its attempt may last the endpoint's timeout; a lease ending sooner may be taken over meanwhile.
+            let latest = EventTime(epochMilliseconds: now.epochMilliseconds + Int64((timeout + 1) * 1000))
+            if book.disabledEndpoints.contains(endpoint.id) {
+                _ = book.dropLeasedWaiting { $0 != endpoint.id }
+            } else {
+                (next, expired) = book.nextLeased(of: endpoint.id, cap: cap, latest: latest)
+                if next != nil { return true }
+            }
             guard mayHandOff, book.waitingChains.contains(delivery.chain),
                 !book.disabledEndpoints.contains(endpoint.id), book.reserve(1, of: endpoint.id, cap: cap) == 1
-            else { return false }
+            else { return entered != nil }
             handOff = HandOff(owner: owner, until: EventTime(
                 epochMilliseconds: clock().epochMilliseconds + Int64(leaseSeconds * 1000)))
             return true
+        }
+        if let next { hand([next]) }
+        if !expired.isEmpty {
+            logger.warning("deliveries leased here waited past their lease for a request slot; sent when it ends",
+                           metadata: ["relay.endpoint": "\(endpoint.id)", "relay.deliveries": "\(expired.count)"])
         }
         let attempt = AttemptRecord(
             startedAt: startedAt,
@@ -537,17 +569,24 @@ public final class DeliveryEngine: Service, FreshDeliveryTaker, Sendable {
                         durationNanoseconds: attempt.durationMilliseconds * 1_000_000, latencyNanoseconds: latency)
         onAttempt?(endpoint.id, label)
         guard handOff != nil else {
-            if case .retry = outcome { finish(delivery, retrying: true) } else { finish(delivery, retrying: false) }
+            // Finished, leased here by a commit and no signal since: nothing new for a claim
+            // (`DeliveryBook.quietEntries`). A retry nudges: the loop then also looks at when it falls due.
+            let quiet = outcome.finishes && entered.map { $0 == wakeup.signals } ?? false
+            finish(delivery, retrying: !outcome.finishes, quiet: quiet)
             return
         }
         // The commit looked for the chain's successor: what it handed off takes the reserved slot, in the same
         // change of the book as the finish (the chain is busy again), and an unused slot is free again. A successor
         // stored since the commit began (announced by a signal) may not have been seen: then a claim looks.
-        let quiet = wakeup.signals == signals
+        let signalsNow = wakeup.signals
+        let quiet = signalsNow == signals
         wake(freeing: delivery) { book in
             book.finish(delivery, retrying: false)
             book.unreserve(1, of: endpoint.id)
-            for next in handed { book.claim(next) }
+            for next in handed {
+                book.claim(next)
+                book.quietEntries[next.seq] = signalsNow
+            }
             if handed.isEmpty { book.waitingChains.remove(delivery.chain) }
             return quiet
         }
@@ -612,23 +651,29 @@ public final class DeliveryEngine: Service, FreshDeliveryTaker, Sendable {
         return (client, endpointId.hasPrefix(prefix) ? String(endpointId.dropFirst(prefix.count)) : endpointId)
     }
 
-    func finish(_ delivery: DueDelivery, retrying: Bool) {
+    /// - Parameter quiet: no claim could take what this frees (`DeliveryBook.quietEntries`): no nudge.
+    func finish(_ delivery: DueDelivery, retrying: Bool, quiet: Bool = false) {
         wake(freeing: delivery) { book in
             book.finish(delivery, retrying: retrying)
-            return false
+            return quiet
         }
     }
 
-    /// Applies `change` to the book and wakes the loop: at once when the delivery's endpoint had no free slot or
-    /// the last claim filled one (a backlog waits), otherwise with a nudge (`claimInterval`), unless `change`
-    /// says the change frees nothing a claim could take (it returns true: quiet).
+    /// Applies `change` to the book and wakes the loop: at once when it freed a slot of an endpoint that had none
+    /// when the last claim ran (`DeliveryBook.fullAtClaim`: what was due for it was not read) or the last claim
+    /// filled one (a backlog waits), otherwise with a nudge (`claimInterval`), unless `change`
+    /// says it frees nothing a claim could take (it returns true: quiet; its slot went to a delivery already
+    /// leased here, or its chain was handed on).
     func wake(freeing delivery: DueDelivery, _ change: (inout DeliveryBook) -> Bool) {
         let cap = endpoints[delivery.endpointId]?.maxInFlight ?? configuration.delivery.maxInFlightPerEndpoint
-        let (wasFull, quiet) = book.withLock { book -> (Bool, Bool) in
+        let (wasFull, quiet, free) = book.withLock { book -> (Bool, Bool, Bool) in
+            // Full, and left out of the last claim for that: due deliveries of it may wait for this slot.
             let full = book.freeSlots(of: delivery.endpointId, cap: cap) <= 0
-            return (full, change(&book))
+                && book.fullAtClaim.contains(delivery.endpointId)
+            let quiet = change(&book)
+            return (full, quiet, book.freeSlots(of: delivery.endpointId, cap: cap) > 0)
         }
-        if wasFull || backlog.load(ordering: .relaxed) {
+        if free, wasFull || backlog.load(ordering: .relaxed) {
             wakeup.signal()
         } else if !quiet {
             wakeup.nudge()

@@ -80,4 +80,31 @@ struct DeliveryBookTests {
         book.noteWaiting([busy.chain])
         #expect(book.waitingChains == [busy.chain])
     }
+
+    @Test("leased by a commit over the request cap: they wait in order and go as requests end; one whose lease would end during its attempt is dropped")
+    func leasedWaiting() {
+        var book = DeliveryBook()
+        let cap = 2
+        let endpoint = "acme/notification"
+        // Room for four times the cap, claimed and unfinished, reserved at once.
+        #expect(book.reserveFresh(10, of: endpoint, cap: cap) == 8)
+        book.unreserve(8, of: endpoint)
+        let later = EventTime(epochMilliseconds: 100_000)
+        let leased = (1...5).map { Self.delivery(Int64($0)) }
+        let now = book.enterLeased(leased, until: later, signals: 0) { _ in cap }
+        #expect(now.map(\.seq) == [1, 2])
+        #expect(book.endpointInFlight[endpoint] == 2 && book.endpointClaimed[endpoint] == 5)
+        #expect(book.freeSlots(of: endpoint, cap: cap) <= 0)
+        // No slot free: nothing goes.
+        #expect(book.nextLeased(of: endpoint, cap: cap, latest: EventTime(epochMilliseconds: 0)).next == nil)
+        book.answered(now[0])
+        #expect(book.nextLeased(of: endpoint, cap: cap, latest: EventTime(epochMilliseconds: 0)).next?.seq == 3)
+        #expect(book.endpointInFlight[endpoint] == 2)
+        // A lease ending before an attempt started now could end: dropped, not sent.
+        book.answered(now[1])
+        let late = book.nextLeased(of: endpoint, cap: cap, latest: EventTime(epochMilliseconds: 200_000))
+        #expect(late.next == nil && late.expired.map(\.seq) == [4, 5])
+        #expect(book.leasedWaiting.isEmpty && book.endpointClaimed[endpoint] == 3)
+        #expect(!book.inFlight.contains(4) && !book.inFlight.contains(5))
+    }
 }

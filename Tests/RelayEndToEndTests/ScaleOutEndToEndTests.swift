@@ -197,6 +197,38 @@ struct ScaleOutEndToEndTests {
         await receiver.stop()
     }
 
+    @Test("a commit's batch over the endpoint's cap is leased whole and waits in the engine: never more requests in flight than max_in_flight, each delivered once")
+    func leasedOverTheCapWait() async throws {
+        // 200 ms per answer and a cap of 2: two requests at a time, whatever the commits lease.
+        let receiver = TestReceiver { _, _ in TestReceiver.Reply(delay: .milliseconds(200)) }
+        try await receiver.start()
+        let databaseURL = try PostgresCluster.createDatabase(on: try #require(PostgresCluster.sharedURL), prefix: "cap")
+        let fixture = try RelayFixture(
+            notificationURL: receiver.url + "/n", storage: #"{ postgres: { url: "\#(databaseURL)" } }"#,
+            delivery: "{ timeout_seconds: 10, lease_seconds: 60, max_in_flight: 2 }")
+        defer { fixture.cleanUp() }
+        let relay = try await fixture.start(arguments: [])
+        let total = 30
+        let (accepted, statuses) = try await Self.post(fixture, count: total, prefix: "CAP", ports: { _ in fixture.port },
+                                                       workers: 30)
+        #expect(accepted.count == total, "answers: \(statuses)")
+        let missing = try await Self.waitForDeliveries(receiver, awbs: accepted, timeout: .seconds(60))
+        try await Task.sleep(for: .seconds(1))  // anything sent twice would arrive by now
+        let requests = receiver.requests(path: "/n")
+        let ids = requests.compactMap { $0.headers["webhook-id"] }
+        // A request starts only when one of the two before it has ended, 200 ms after it arrived: no three arrive
+        // within 150 ms.
+        let arrivals = requests.map(\.at).sorted()
+        let crowded = arrivals.indices.dropFirst(2).filter { arrivals[$0].timeIntervalSince(arrivals[$0 - 2]) < 0.15 }
+        let leased = try await Self.counter("relay_deliveries_leased_at_commit_total", port: fixture.port)
+        print("cap: \(requests.count) requests, \(leased) leased by their commit, \(crowded.count) crowded")
+        #expect(missing.isEmpty && requests.count == total && Set(ids).count == total)
+        #expect(crowded.isEmpty, "three requests within 150 ms at \(crowded.prefix(3))")
+        #expect(leased > 2, "batches over the cap leased whole: \(leased)")
+        #expect(await relay.terminate() == 0)
+        await receiver.stop()
+    }
+
     @Test("kill -9 of one instance mid-run: the other takes its leased deliveries over; nothing lost")
     func killOneInstance() async throws {
         // The receiver answers after 300 ms, so attempts are in flight at the kill.

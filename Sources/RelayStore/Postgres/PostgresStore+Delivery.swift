@@ -105,8 +105,11 @@ extension PostgresStore {
             let values = try Self.completionRows.values(chunk.map(Self.completionRow))
             // One statement for the batch: each delivery's new state and its attempt commit together; a completion
             // whose expected attempt count no longer matches updates nothing, records no attempt, hands nothing off.
+            // Only a chunk with a hand-off runs the statement that looks for successors: its outcome rows are kept
+            // for two readers (attempts and successors), which every other batch need not pay for.
+            let sql = chunk.contains { $0.handOff != nil } ? Self.completeAndHandOnSQL : Self.completeSQL
             let rows = try await read { connection in
-                try await connection.query(Self.completeSQL, values) { row -> (Int64, DueDelivery) in
+                try await connection.query(sql, values) { row -> (Int64, DueDelivery) in
                     var delivery = StoreRows.candidate(row, from: 1)
                     delivery.payload = row.blob(10)
                     delivery.receivedAt = EventTime(epochMilliseconds: row.int(11))
@@ -154,49 +157,65 @@ extension PostgresStore {
     /// successor is locked `FOR UPDATE SKIP LOCKED` like a claim's rows: a claim of another instance taking it at the
     /// same moment is stepped over (it could not have, while the finished delivery was in flight). Returns the
     /// deliveries handed off: the finished delivery's seq, then the due columns, payload and receive time.
-    static let completeSQL = """
-        WITH input AS (
-            \(completionRows.select(["seq", "expected", "has_attempt", "state", "next_at", "now", "failure", "dead_at",
-                                     "started_at", "duration_ms", "status_code", "attempt_failure", "excerpt", "error",
-                                     "trigger", "hand_owner", "hand_until"]))
-        ),
-        updated AS (
-            UPDATE deliveries d SET attempts = d.attempts + CASE WHEN i.has_attempt THEN 1 ELSE 0 END,
-                state = i.state, next_attempt_at = coalesce(i.next_at, d.next_attempt_at), updated_at = i.now,
-                failure_class = i.failure, dead_at = coalesce(i.dead_at, d.dead_at), lease_until = NULL,
-                first_started_at = CASE WHEN \(keptFirst("d.attempts = 0")) THEN i.started_at ELSE d.first_started_at END,
-                first_duration_ms = CASE WHEN \(keptFirst("d.attempts = 0")) THEN i.duration_ms ELSE d.first_duration_ms END,
-                first_status_code = CASE WHEN \(keptFirst("d.attempts = 0")) THEN i.status_code ELSE d.first_status_code END,
-                first_excerpt = CASE WHEN \(keptFirst("d.attempts = 0")) THEN i.excerpt ELSE d.first_excerpt END
-            FROM input i WHERE d.seq = i.seq AND d.attempts = coalesce(i.expected, d.attempts)
-            RETURNING d.seq, d.attempts, i.has_attempt, i.started_at, i.duration_ms, i.status_code, i.attempt_failure,
-                i.excerpt, i.error, i.trigger, \(keptFirst("d.attempts = 1")) AS kept, d.endpoint, d.ordering_key,
-                i.state, i.now, i.hand_owner, i.hand_until
-        ),
-        recorded AS (
+    static func completeStatement(handingOn: Bool) -> String {
+        let updated = """
+            WITH input AS (
+                \(completionRows.select(["seq", "expected", "has_attempt", "state", "next_at", "now", "failure",
+                                         "dead_at", "started_at", "duration_ms", "status_code", "attempt_failure",
+                                         "excerpt", "error", "trigger", "hand_owner", "hand_until"]))
+            ),
+            updated AS (
+                UPDATE deliveries d SET attempts = d.attempts + CASE WHEN i.has_attempt THEN 1 ELSE 0 END,
+                    state = i.state, next_attempt_at = coalesce(i.next_at, d.next_attempt_at), updated_at = i.now,
+                    failure_class = i.failure, dead_at = coalesce(i.dead_at, d.dead_at), lease_until = NULL,
+                    first_started_at = CASE WHEN \(keptFirst("d.attempts = 0")) THEN i.started_at
+                        ELSE d.first_started_at END,
+                    first_duration_ms = CASE WHEN \(keptFirst("d.attempts = 0")) THEN i.duration_ms
+                        ELSE d.first_duration_ms END,
+                    first_status_code = CASE WHEN \(keptFirst("d.attempts = 0")) THEN i.status_code
+                        ELSE d.first_status_code END,
+                    first_excerpt = CASE WHEN \(keptFirst("d.attempts = 0")) THEN i.excerpt ELSE d.first_excerpt END
+                FROM input i WHERE d.seq = i.seq AND d.attempts = coalesce(i.expected, d.attempts)
+                RETURNING d.seq, d.attempts, i.has_attempt, i.started_at, i.duration_ms, i.status_code,
+                    i.attempt_failure, i.excerpt, i.error, i.trigger, \(keptFirst("d.attempts = 1")) AS kept\(
+                        handingOn ? ", d.endpoint, d.ordering_key, i.state, i.now, i.hand_owner, i.hand_until" : "")
+            )
+            """
+        let attempts = """
             INSERT INTO attempts (delivery_seq, number, started_at, duration_ms, status_code, failure_class,
                 response_excerpt, error, trigger)
             SELECT seq, attempts, started_at, duration_ms, status_code, attempt_failure, excerpt, error, trigger
             FROM updated WHERE has_attempt AND NOT kept
-        ),
-        following AS (
-            SELECT n.seq, u.seq AS after, u.hand_owner, u.hand_until FROM updated u,
-                LATERAL (SELECT e.seq FROM deliveries e WHERE e.endpoint = u.endpoint
-                    AND e.ordering_key = u.ordering_key AND e.state = 'pending' AND e.next_attempt_at <= u.now
-                    AND NOT EXISTS (SELECT 1 FROM deliveries f WHERE f.endpoint = e.endpoint
-                        AND f.ordering_key = e.ordering_key AND f.state IN ('pending', 'in_flight') AND f.seq <> u.seq
-                        AND (f.event_time, f.seq) < (e.event_time, e.seq) OFFSET 0)
-                    ORDER BY e.event_time, e.seq LIMIT 1 FOR UPDATE OF e SKIP LOCKED) n
-            WHERE u.hand_until IS NOT NULL AND u.state IN ('delivered', 'dead')
-        ),
-        handed AS (
-            UPDATE deliveries d SET state = 'in_flight', lease_owner = x.hand_owner, lease_until = x.hand_until
-            FROM following x WHERE d.seq = x.seq
-            RETURNING x.after, \(dueColumns(of: "d")), d.notification_seq, d.received_at
-        )
-        SELECT h.after, \(dueColumns(of: "h")), n.payload, coalesce(h.received_at, n.created_at)
-        FROM handed h JOIN notifications n ON n.seq = h.notification_seq
-        """
+            """
+        guard handingOn else { return updated + "\n" + attempts }
+        return updated + """
+            ,
+            recorded AS (
+            \(attempts)
+            ),
+            following AS (
+                SELECT n.seq, u.seq AS after, u.hand_owner, u.hand_until FROM updated u,
+                    LATERAL (SELECT e.seq FROM deliveries e WHERE e.endpoint = u.endpoint
+                        AND e.ordering_key = u.ordering_key AND e.state = 'pending' AND e.next_attempt_at <= u.now
+                        AND NOT EXISTS (SELECT 1 FROM deliveries f WHERE f.endpoint = e.endpoint
+                            AND f.ordering_key = e.ordering_key AND f.state IN ('pending', 'in_flight')
+                            AND f.seq <> u.seq AND (f.event_time, f.seq) < (e.event_time, e.seq) OFFSET 0)
+                        ORDER BY e.event_time, e.seq LIMIT 1 FOR UPDATE OF e SKIP LOCKED) n
+                WHERE u.hand_until IS NOT NULL AND u.state IN ('delivered', 'dead')
+            ),
+            handed AS (
+                UPDATE deliveries d SET state = 'in_flight', lease_owner = x.hand_owner, lease_until = x.hand_until
+                FROM following x WHERE d.seq = x.seq
+                RETURNING x.after, \(dueColumns(of: "d")), d.notification_seq, d.received_at
+            )
+            SELECT h.after, \(dueColumns(of: "h")), n.payload, coalesce(h.received_at, n.created_at)
+            FROM handed h JOIN notifications n ON n.seq = h.notification_seq
+            """
+    }
+    /// Outcomes and their attempts; returns no rows.
+    static let completeSQL = completeStatement(handingOn: false)
+    /// `completeSQL`, and the successors handed on, returned as above.
+    static let completeAndHandOnSQL = completeStatement(handingOn: true)
 
     /// Whether a completion's attempt is kept in its delivery's row (`first_*`, migration 12) instead of an `attempts`
     /// row: a first attempt (`first`: the count before the update is 0, in `SET`; after it, 1, in `RETURNING`),

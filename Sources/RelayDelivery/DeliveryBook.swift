@@ -107,9 +107,7 @@ struct DeliveryBook: Sendable {
                 claim(delivery)
                 now.append(delivery)
             } else {
-                inFlight.insert(delivery.seq)
-                busyChains.insert(delivery.chain)
-                endpointClaimed[endpoint, default: 0] += 1
+                hold(delivery)
                 leasedWaiting[endpoint, default: []].append((delivery, until))
             }
         }
@@ -131,8 +129,7 @@ struct DeliveryBook: Sendable {
                 expired.append(delivery)
                 continue
             }
-            sending.insert(delivery.seq)
-            endpointInFlight[endpoint, default: 0] += 1
+            send(delivery)
             return (delivery, expired)
         }
         return (nil, expired)
@@ -156,12 +153,23 @@ struct DeliveryBook: Sendable {
         reserved[endpoint] = left > 0 ? left : nil
     }
 
+    /// Enters `delivery` as claimed and sends it: `hold`, then `send`.
     mutating func claim(_ delivery: DueDelivery) {
+        hold(delivery)
+        send(delivery)
+    }
+
+    /// Enters `delivery` as claimed, not sent yet: its chain is busy and it counts against the endpoint's claimed.
+    mutating func hold(_ delivery: DueDelivery) {
         inFlight.insert(delivery.seq)
-        sending.insert(delivery.seq)
         busyChains.insert(delivery.chain)
-        endpointInFlight[delivery.endpointId, default: 0] += 1
         endpointClaimed[delivery.endpointId, default: 0] += 1
+    }
+
+    /// A held delivery's request starts: it takes one of the endpoint's request slots.
+    mutating func send(_ delivery: DueDelivery) {
+        sending.insert(delivery.seq)
+        endpointInFlight[delivery.endpointId, default: 0] += 1
     }
 
     /// The delivery's request ended (answered, failed or timed out): its endpoint slot is free; the chain stays busy

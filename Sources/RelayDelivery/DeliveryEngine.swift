@@ -486,25 +486,26 @@ public final class DeliveryEngine: Service, FreshDeliveryTaker, Sendable {
         // slot first (`DeliveryBook.leasedWaiting`).
         let signals = wakeup.signals
         // Leased here by a commit, with the signal count then (`DeliveryBook.quietEntries`).
-        let entered = book.withLock { $0.quietEntries[delivery.seq] }
+        var entered: Int?
         var handOff: HandOff?
         var next: DueDelivery?
         var expired: [DueDelivery] = []
         let mayHandOff = store.isShared && !disable && running.load(ordering: .acquiring)
             && !shuttingDown.load(ordering: .acquiring) && outcome.finishes
         wake(freeing: delivery) { book in
+            entered = book.quietEntries[delivery.seq]
             book.answered(delivery)
             let cap = endpoint.maxInFlight ?? configuration.delivery.maxInFlightPerEndpoint
-            // Its attempt may last the endpoint's timeout; a lease ending sooner may be taken over meanwhile.
-            let latest = EventTime(epochMilliseconds: now.epochMilliseconds + Int64((timeout + 1) * 1000))
             if book.disabledEndpoints.contains(endpoint.id) {
                 _ = book.dropLeasedWaiting { $0 != endpoint.id }
-            } else {
-                (next, expired) = book.nextLeased(of: endpoint.id, cap: cap, latest: latest)
-                if next != nil { return true }
+                return entered != nil
             }
+            // Its attempt may last the endpoint's timeout; a lease ending sooner may be taken over meanwhile.
+            let latest = EventTime(epochMilliseconds: now.epochMilliseconds + Int64((timeout + 1) * 1000))
+            (next, expired) = book.nextLeased(of: endpoint.id, cap: cap, latest: latest)
+            if next != nil { return true }
             guard mayHandOff, book.waitingChains.contains(delivery.chain),
-                !book.disabledEndpoints.contains(endpoint.id), book.reserve(1, of: endpoint.id, cap: cap) == 1
+                book.reserve(1, of: endpoint.id, cap: cap) == 1
             else { return entered != nil }
             handOff = HandOff(owner: owner, until: EventTime(
                 epochMilliseconds: clock().epochMilliseconds + Int64(leaseSeconds * 1000)))

@@ -16,11 +16,13 @@ struct ScaleOutEndToEndTests {
     ///   claim-to-completion fits in the lease (docs/SCALING.md), which a loaded CI machine can exceed at 4 s.
     ///   - timeoutSeconds: short (2 s) where attempts must be in flight at a kill; a receiver in a busy test process
     ///     can take longer than that to answer, and a timed-out attempt is retried (the same webhook-id again).
+    ///   - maxInFlight: `delivery.max_in_flight`, when given.
     static func fixture(receiver: TestReceiver, databaseURL: String, leaseSeconds: Int = 4,
-                        timeoutSeconds: Int = 2) throws -> RelayFixture {
-        try RelayFixture(notificationURL: receiver.url + "/n",
-                         storage: #"{ postgres: { url: "\#(databaseURL)" } }"#,
-                         delivery: "{ timeout_seconds: \(timeoutSeconds), lease_seconds: \(leaseSeconds), retry_schedule_seconds: [0.5, 1, 2, 5] }")
+                        timeoutSeconds: Int = 2, maxInFlight: Int? = nil) throws -> RelayFixture {
+        let cap = maxInFlight.map { ", max_in_flight: \($0)" } ?? ""
+        return try RelayFixture(notificationURL: receiver.url + "/n",
+                                storage: #"{ postgres: { url: "\#(databaseURL)" } }"#,
+                                delivery: "{ timeout_seconds: \(timeoutSeconds), lease_seconds: \(leaseSeconds), retry_schedule_seconds: [0.5, 1, 2, 5]\(cap) }")
     }
 
     /// Posts `count` unique callbacks (AWB `prefix<n>`) across `ports`, `workers` at a time; returns the AWBs
@@ -203,9 +205,8 @@ struct ScaleOutEndToEndTests {
         let receiver = TestReceiver { _, _ in TestReceiver.Reply(delay: .milliseconds(200)) }
         try await receiver.start()
         let databaseURL = try PostgresCluster.createDatabase(on: try #require(PostgresCluster.sharedURL), prefix: "cap")
-        let fixture = try RelayFixture(
-            notificationURL: receiver.url + "/n", storage: #"{ postgres: { url: "\#(databaseURL)" } }"#,
-            delivery: "{ timeout_seconds: 10, lease_seconds: 60, max_in_flight: 2 }")
+        let fixture = try Self.fixture(receiver: receiver, databaseURL: databaseURL, leaseSeconds: 60,
+                                       timeoutSeconds: 10, maxInFlight: 2)
         defer { fixture.cleanUp() }
         let relay = try await fixture.start(arguments: [])
         let total = 30

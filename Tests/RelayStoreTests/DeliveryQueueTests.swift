@@ -88,11 +88,7 @@ struct DeliveryQueueTests {
           arguments: StoreBackend.available)
     func claimInOneStatement(_ backend: StoreBackend) async throws {
         try await backend.withStore { store in
-            // Two events for each of six shipments: a shipment's second notification waits for its first.
-            for index in 0..<6 {
-                try await StoreDeliveryTests.deliver(store, awb: "K\(index)", code: 6, time: "2024-03-08T01:00:00Z")
-                try await StoreDeliveryTests.deliver(store, awb: "K\(index)", code: 8, time: "2024-03-08T06:12:00Z")
-            }
+            try await StoreDeliveryTests.deliverChains(store, prefix: "K", count: 6)
             let now = Self.later(1)
             func claim(_ owner: String, limits: [String: Int] = [:], at time: EventTime? = nil) async throws
                 -> [DueDelivery]?
@@ -139,11 +135,7 @@ struct DeliveryQueueTests {
           arguments: StoreBackend.available)
     func handOff(_ backend: StoreBackend) async throws {
         try await backend.withStore { store in
-            // Two events for each of four shipments: a shipment's second notification waits for its first.
-            for index in 0..<4 {
-                try await StoreDeliveryTests.deliver(store, awb: "H\(index)", code: 6, time: "2024-03-08T01:00:00Z")
-                try await StoreDeliveryTests.deliver(store, awb: "H\(index)", code: 8, time: "2024-03-08T06:12:00Z")
-            }
+            try await StoreDeliveryTests.deliverChains(store, prefix: "H", count: 4)
             let heads = try await StoreDeliveryTests.claimAll(store, owner: "first")
             let byAwb = Dictionary(grouping: heads) { $0.orderingKey }
             let chains = try (0..<4).map { index in

@@ -19,6 +19,14 @@ struct StoreDeliveryTests {
         return outcome
     }
 
+    /// Two events for each of `count` shipments (`prefix<n>`): a shipment's second notification waits for its first.
+    static func deliverChains(_ store: any RelayStore, prefix: String, count: Int) async throws {
+        for index in 0..<count {
+            try await deliver(store, awb: "\(prefix)\(index)", code: 6, time: "2024-03-08T01:00:00Z")
+            try await deliver(store, awb: "\(prefix)\(index)", code: 8, time: "2024-03-08T06:12:00Z")
+        }
+    }
+
     static func claimAll(_ store: any RelayStore, owner: String = "test", leaseSeconds: Int64 = 60) async throws
         -> [DueDelivery]
     {

@@ -500,8 +500,10 @@ public final class DeliveryEngine: Service, FreshDeliveryTaker, Sendable {
                 _ = book.dropLeasedWaiting { $0 != endpoint.id }
                 return entered != nil
             }
-            // Its attempt may last the endpoint's timeout; a lease ending sooner may be taken over meanwhile.
-            let latest = EventTime(epochMilliseconds: now.epochMilliseconds + Int64((timeout + 1) * 1000))
+            // Its send may last the endpoint's timeout (twice that with an admin token: `WebhookSender.send`); a lease
+            // ending sooner may be taken over meanwhile.
+            let longest = endpoint.magentoAdminToken == nil ? timeout : 2 * timeout
+            let latest = EventTime(epochMilliseconds: now.epochMilliseconds + Int64((longest + 1) * 1000))
             (next, expired) = book.nextLeased(of: endpoint.id, cap: cap, latest: latest)
             if next != nil { return true }
             guard mayHandOff, book.waitingChains.contains(delivery.chain),
@@ -526,18 +528,33 @@ public final class DeliveryEngine: Service, FreshDeliveryTaker, Sendable {
         if case .retry(let at, _) = outcome { rememberRetry(at: at) }
         let (clientLabel, endpointLabel) = Self.labels(of: endpoint.id, client: delivery.client)
         if disable {
-            let dead = (try? await store.disableEndpoint(endpoint.id, reason: "410 Gone", now: now)) ?? 0
+            let disabled: Swift.Result<Int, any Error>
+            do {
+                disabled = .success(try await store.disableEndpoint(endpoint.id, reason: "410 Gone", now: now))
+            } catch {
+                disabled = .failure(error)
+            }
             // Committed (or failed, and then the next 410 disables it again): the store is the truth once more.
             book.withLock { book in
                 book.disablingEndpoints.remove(endpoint.id)
                 book.disabledGeneration += 1
             }
-            logger.warning("endpoint answered 410 Gone and is disabled", metadata: [
-                "relay.client": "\(clientLabel)", "relay.endpoint": "\(endpoint.id)", "relay.dead_letters": "\(dead)",
-            ])
-            notifier?.emit(.init(type: .endpointDisabled, at: now, data: [
-                "client": clientLabel, "endpoint": endpoint.id, "reason": "410 Gone", "deadLetters": "\(dead)",
-            ]))
+            switch disabled {
+            case .success(let dead):
+                logger.warning("endpoint answered 410 Gone and is disabled", metadata: [
+                    "relay.client": "\(clientLabel)", "relay.endpoint": "\(endpoint.id)",
+                    "relay.dead_letters": "\(dead)",
+                ])
+                notifier?.emit(.init(type: .endpointDisabled, at: now, data: [
+                    "client": clientLabel, "endpoint": endpoint.id, "reason": "410 Gone", "deadLetters": "\(dead)",
+                ]))
+            case .failure(let error):
+                // Not disabled: deliveries go on, and the endpoint's next 410 tries again.
+                logger.error("endpoint answered 410 Gone, but disabling it failed; its next 410 tries again", metadata: [
+                    "relay.client": "\(clientLabel)", "relay.endpoint": "\(endpoint.id)",
+                    "error": "\(String("\(error)".prefix(200)))",
+                ])
+            }
         }
         let label = outcome.label
         if let failure {

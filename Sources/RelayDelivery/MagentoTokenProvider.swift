@@ -45,12 +45,22 @@ actor MagentoTokenProvider {
         request.headers.add(name: "User-Agent", value: WebhookSender.userAgent)
         let body: JSONValue = ["username": .string(credentials.username), "password": .string(credentials.password)]
         request.body = .bytes(ByteBuffer(bytes: body.serializedBytes()))
-        let response = try await client.execute(request, timeout: timeout)
-        let bytes = try await response.body.collect(upTo: 64 * 1024)
-        guard (200..<300).contains(Int(response.status.code)) else {
-            throw TokenError(description: "the Magento token endpoint answered \(response.status.code)")
+        // One deadline for the whole exchange, body included (AsyncHTTPClient's own ends with the head): a token
+        // endpoint that sends its head and stalls must not hold the endpoint's attempts, which wait for this fetch.
+        let bytes: [UInt8]
+        switch await WebhookSender.exchange(request, client: client, within: timeout) {
+        case nil:
+            throw TokenError(description: "the Magento token endpoint sent no complete answer within the timeout")
+        case .failed(_, let description)?:
+            throw TokenError(description: "the Magento token request failed: \(description.prefix(200))")
+        case .complete(let status, _, let body, let truncated)?:
+            guard (200..<300).contains(status) else {
+                throw TokenError(description: "the Magento token endpoint answered \(status)")
+            }
+            guard !truncated else { throw TokenError(description: "the Magento token answer is over 64 KiB") }
+            bytes = body
         }
-        let text = String(buffer: bytes)
+        let text = String(decoding: bytes, as: UTF8.self)
         // Magento answers a JSON string: "abc123".
         let token = (try? JSONValue.parse(text))?.text ?? text.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !token.isEmpty else { throw TokenError(description: "the Magento token endpoint sent no token") }

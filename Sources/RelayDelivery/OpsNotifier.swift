@@ -119,18 +119,26 @@ public final class OpsNotifier: Service, Sendable {
             request.headers.add(name: "webhook-signature", value: WebhookSigner(secrets: configuration.signingSecrets)
                 .signature(id: id, timestamp: timestamp, body: body))
             request.body = .bytes(ByteBuffer(bytes: body))
-            do {
-                let response = try await client.execute(
-                    request, timeout: .milliseconds(Int64(configuration.timeoutSeconds * 1000)))
-                _ = try? await response.body.collect(upTo: 64 * 1024)
-                if (200..<300).contains(response.status.code) { return }
-                logger.warning("ops webhook answered \(response.status.code)", metadata: [
+            // One deadline for the whole exchange, body included: a receiver that stalls after its head must not
+            // hold the notifier's loop (every later alert waits behind it).
+            switch await WebhookSender.exchange(
+                request, client: client, within: .milliseconds(Int64(configuration.timeoutSeconds * 1000)))
+            {
+            case .complete(let status, _, _, _)? where (200..<300).contains(status):
+                return
+            case .complete(let status, _, _, _)?:
+                logger.warning("ops webhook answered \(status)", metadata: [
                     "relay.ops_event": "\(type.rawValue)", "relay.attempt": "\(attempt)",
                 ])
-            } catch {
+            case .failed(_, let description)?:
                 logger.warning("ops webhook failed", metadata: [
                     "relay.ops_event": "\(type.rawValue)", "relay.attempt": "\(attempt)",
-                    "error": "\(String("\(error)".prefix(200)))",
+                    "error": "\(String(description.prefix(200)))",
+                ])
+            case nil:
+                logger.warning("ops webhook failed", metadata: [
+                    "relay.ops_event": "\(type.rawValue)", "relay.attempt": "\(attempt)",
+                    "error": "no complete answer within \(configuration.timeoutSeconds) s",
                 ])
             }
             if attempt == Self.attempts || Task.isShuttingDownGracefully { break }

@@ -37,19 +37,30 @@ struct WebhookSender: Sendable {
     func send(_ delivery: DueDelivery, to endpoint: Endpoint, timeout: Double, trigger: String = "scheduled") async -> Result {
         let clock = ContinuousClock()
         let started = clock.now
-        var result = await attempt(delivery, endpoint: endpoint, timeout: timeout, staleToken: nil, trigger: trigger)
-        if result.statusCode == 401, endpoint.magentoAdminToken != nil {
-            // The cached token expired or was revoked: fetch a new one once and try again.
-            result = await attempt(delivery, endpoint: endpoint, timeout: timeout, staleToken: result.token,
+        // No request starts, and none is still open, two timeouts after the send began, whatever the admin-token
+        // fetches and the one retry after a 401 took: well inside the delivery's lease (twice the longest timeout
+        // plus 30 s), so no other instance can take the delivery over while this one may still be sending it.
+        let budgetEnd = started + .milliseconds(Int64(timeout * 2000))
+        var result = await attempt(delivery, endpoint: endpoint, timeout: timeout, until: budgetEnd, staleToken: nil,
                                    trigger: trigger)
+        if result.statusCode == 401, endpoint.magentoAdminToken != nil, clock.now < budgetEnd {
+            // The cached token expired or was revoked: fetch a new one once and try again.
+            result = await attempt(delivery, endpoint: endpoint, timeout: timeout, until: budgetEnd,
+                                   staleToken: result.token, trigger: trigger)
         }
         result.duration = clock.now - started
         return result
     }
 
-    private func attempt(_ delivery: DueDelivery, endpoint: Endpoint, timeout: Double, staleToken: String?,
-                         trigger: String) async -> Result {
+    private func attempt(_ delivery: DueDelivery, endpoint: Endpoint, timeout: Double,
+                         until budgetEnd: ContinuousClock.Instant, staleToken: String?, trigger: String) async -> Result {
         let timeAmount = TimeAmount.milliseconds(Int64(timeout * 1000))
+        /// The timeout, or what is left of the send's budget if that is less (zero or below: no time left).
+        func left() -> TimeAmount {
+            let remaining = (budgetEnd - ContinuousClock.now).components
+            let nanoseconds = remaining.seconds * 1_000_000_000 + remaining.attoseconds / 1_000_000_000
+            return min(timeAmount, .nanoseconds(nanoseconds))
+        }
         var request = HTTPClientRequest(url: endpoint.url)
         request.method = endpoint.method == "PUT" ? .PUT : .POST
         for header in endpoint.headers { request.headers.add(name: header.name, value: header.value) }
@@ -67,7 +78,7 @@ struct WebhookSender: Sendable {
         if let credentials = endpoint.magentoAdminToken {
             do {
                 let token = try await tokens.token(for: endpoint, credentials: credentials, stale: staleToken,
-                                                   timeout: timeAmount)
+                                                   timeout: left())
                 usedToken = token
                 request.headers.replaceOrAdd(name: "Authorization", value: "Bearer \(token)")
             } catch {
@@ -76,9 +87,14 @@ struct WebhookSender: Sendable {
             }
         }
         request.body = .bytes(ByteBuffer(bytes: delivery.payload))
+        let within = left()
+        guard within > .zero else {
+            return Result(statusCode: nil, failure: .timeout, retryAfter: nil, excerpt: [],
+                          error: "no time left to send within \(2 * timeout) s after the admin token", duration: .zero)
+        }
         // One deadline covers the whole exchange: connect, request, response head and body. AsyncHTTPClient's own
         // deadline ends when the head arrives, so the body is read in a task that the deadline cancels.
-        let outcome = await Self.exchange(request, client: client, within: timeAmount)
+        let outcome = await Self.exchange(request, client: client, within: within)
         switch outcome {
         case .complete(let status, let retryAfter, let body, let truncated):
             return Result(statusCode: status, failure: nil, retryAfter: retryAfter,

@@ -85,4 +85,51 @@ struct HostileInputTests {
         }
         #expect(elapsed < .seconds(2), "\(elapsed)")
     }
+
+    /// A Clickpost callback with `waybill` as given (JSON text of the value).
+    static func clickpost(waybill: String) -> [UInt8] {
+        Array(("{\"waybill\": \(waybill), \"cp_id\": 4, \"status\": \"OFD\", \"timestamp\": \"2024-03-07T04:30:00Z\", "
+            + "\"clickpost_status_code\": 6, \"additional\": {\"order_id\": \"WEB-1\"}}").utf8)
+    }
+
+    @Test("NUL (\\u0000 in JSON, %00 in a form) is refused: no PostgreSQL text column can hold it")
+    func nulIsRefused() throws {
+        _ = try CallbackParser.parse(aggregator: .clickpost, body: Self.clickpost(waybill: #""X1""#), contentType: nil)
+        do {
+            _ = try CallbackParser.parse(aggregator: .clickpost, body: Self.clickpost(waybill: #""X\u0000""#),
+                                         contentType: nil)
+            Issue.record("a waybill holding NUL was accepted")
+        } catch {
+            #expect(error.shortDescription == "body_not_json")
+            #expect(error.detail.contains("NUL"))
+        }
+        // Other escaped control characters are text PostgreSQL can hold.
+        let tab = try JSONValue.parse(Array(#"{"a": "x\u0001y"}"#.utf8))
+        #expect(tab["a"]?.text == "x\u{01}y")
+        for form in ["status_feed=%5B%5D&hash=a%00b", "a%00=1"] {
+            do {
+                _ = try CallbackParser.readBody(aggregator: .shipway, body: Array(form.utf8), contentType: Self.formType)
+                Issue.record("a form holding %00 was accepted: \(form)")
+            } catch {
+                #expect(error.shortDescription == "body_not_json")
+                #expect(error.detail.contains("NUL"))
+            }
+        }
+    }
+
+    @Test("a waybill or order id over 256 bytes is refused (the stores index them)")
+    func longIdentifiersAreRefused() throws {
+        let longest = String(repeating: "A", count: CallbackParser.maxIdentifierBytes)
+        let parsed = try CallbackParser.parse(aggregator: .clickpost, body: Self.clickpost(waybill: "\"\(longest)\""),
+                                              contentType: nil)
+        #expect(parsed.events.first?.awb == longest)
+        do {
+            _ = try CallbackParser.parse(aggregator: .clickpost, body: Self.clickpost(waybill: "\"\(longest)B\""),
+                                         contentType: nil)
+            Issue.record("a 257-byte waybill was accepted")
+        } catch {
+            #expect(error.shortDescription == "unrecognised_shape")
+            #expect(error.detail.contains("waybill is longer than 256 bytes"))
+        }
+    }
 }

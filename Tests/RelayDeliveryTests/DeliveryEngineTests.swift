@@ -187,6 +187,32 @@ struct DeliveryEngineTests {
         await receiver.stop()
     }
 
+    @Test("a Magento token endpoint that stalls after its head fails the attempt within the timeout, not forever")
+    func stalledTokenEndpoint() async throws {
+        let receiver = TestReceiver { request, _ in
+            if request.path == "/rest/V1/integration/admin/token" {
+                return .init(body: "\"token-1\"", stallAfterHead: .seconds(8))
+            }
+            return .init()
+        }
+        try await receiver.start()
+        let magento = Endpoint.MagentoAdminToken(storeURL: receiver.url, username: "relay", password: "pw")
+        let harness = try DeliveryHarness(endpoints: [DeliveryHarness.endpoint(receiver.url + "/n", magento: magento)],
+                                          schedule: [60], timeout: 1)
+        harness.start()
+        try await harness.notify(awb: "STALL1")
+        // Before the fix the body read had no deadline: the attempt (and every later one) waited for the 8 s stall.
+        #expect(try await harness.eventually(timeout: 5) {
+            try await harness.store.attempts(delivery: try await harness.deliveries().first?.seq ?? 0).count == 1
+        })
+        let delivery = try #require(try await harness.deliveries().first)
+        #expect(delivery.state == "pending")
+        #expect(delivery.failureClass == "timeout")
+        #expect(receiver.requests(path: "/n").isEmpty)
+        await harness.stop()
+        await receiver.stop()
+    }
+
     @Test("order: five events of one shipment arrive in event order though the first fails twice; another shipment is not delayed")
     func perShipmentOrder() async throws {
         let failing = Atomic<Int>(0)

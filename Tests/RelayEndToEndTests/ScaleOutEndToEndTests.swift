@@ -199,6 +199,31 @@ struct ScaleOutEndToEndTests {
         await receiver.stop()
     }
 
+    @Test("hostile waybills on PostgreSQL: one holding NUL or over 256 bytes is answered 400 and quarantined, and the callbacks posted with it are delivered")
+    func hostileWaybills() async throws {
+        // Before the parser refused them, each was answered 200 and then failed, for good, every normalisation batch
+        // it was in: PostgreSQL text cannot hold NUL, and its B-tree indexes refuse entries over about 2,700 bytes.
+        let receiver = TestReceiver { _, _ in TestReceiver.Reply() }
+        try await receiver.start()
+        let databaseURL = try PostgresCluster.createDatabase(on: try #require(PostgresCluster.sharedURL), prefix: "hostile")
+        let fixture = try Self.fixture(receiver: receiver, databaseURL: databaseURL, leaseSeconds: 60, timeoutSeconds: 10)
+        defer { fixture.cleanUp() }
+        let relay = try await fixture.start(arguments: [])
+        // Posted at once, so that they would share a normalisation batch.
+        async let before = fixture.postClickpostAnswer(awb: "OK-1")
+        async let nul = fixture.postClickpostAnswer(awb: #"BAD\u0000"#)
+        async let long = fixture.postClickpostAnswer(awb: String(repeating: "L", count: 3_000))
+        async let after = fixture.postClickpostAnswer(awb: "OK-2")
+        let statuses = try await [before.status, nul.status, long.status, after.status]
+        #expect(statuses == [200, 400, 400, 200])
+        let missing = try await Self.waitForDeliveries(receiver, awbs: ["OK-1", "OK-2"], timeout: .seconds(30))
+        #expect(missing.isEmpty, "not delivered: \(missing)")
+        #expect(try PostgresCluster.query(databaseURL, "SELECT count(*) FROM callbacks WHERE status = 'rejected'") == "2")
+        #expect(try PostgresCluster.query(databaseURL, "SELECT count(*) FROM unnormalised") == "0")
+        #expect(await relay.terminate() == 0)
+        await receiver.stop()
+    }
+
     @Test("a commit's batch over the endpoint's cap is leased whole and waits in the engine: never more requests in flight than max_in_flight, each delivered once")
     func leasedOverTheCapWait() async throws {
         // 200 ms per answer and a cap of 2: two requests at a time, whatever the commits lease.

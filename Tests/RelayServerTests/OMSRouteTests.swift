@@ -156,4 +156,46 @@ struct OMSRouteTests {
             #expect(gone.status == .notFound)
         }
     }
+
+    @Test("an order code over 256 characters is refused with 400 (the relay keys deliveries by it)",
+          arguments: routes.map(\.path))
+    func longOrderCode(_ path: String) async throws {
+        let route = try #require(Self.routes.first { $0.path == path })
+        let field = path == "order-postings" ? "orderCode" : "forwardOrderCode"
+        let relay = try TestRelay()
+        defer { relay.cleanUp() }
+        try await relay.test { client in
+            var body = try #require(try Self.example(route.folder, route.example).object)
+            body[field] = .string(String(repeating: "O", count: 257))
+            let response = try await client.execute(uri: "/v1/clients/acme/\(path)", method: .post,
+                                                    headers: Self.headers(relay),
+                                                    body: ByteBuffer(bytes: JSONValue.object(body).serializedBytes()))
+            #expect(response.status == .badRequest)
+            #expect(response.json?["field"]?.text == field)
+            #expect(try relay.count("SELECT count(*) FROM deliveries") == 0)
+        }
+    }
+
+    @Test("a shipment route's waybill must be 1 to 256 bytes without control characters: 400 invalid_awb otherwise")
+    func hostileWaybill() async throws {
+        let relay = try TestRelay()
+        defer { relay.cleanUp() }
+        try await relay.test { client in
+            let registration: JSONValue = ["forwardOrderCode": "ORD-1"]
+            for awb in [String(repeating: "W", count: 257), "BAD%00", "BAD%0A"] {
+                for method: HTTPRequest.Method in [.put, .get, .delete] {
+                    let response = try await client.execute(
+                        uri: "/v1/clients/acme/shipments/\(awb)", method: method, headers: Self.headers(relay),
+                        body: method == .put ? ByteBuffer(bytes: registration.serializedBytes()) : nil)
+                    #expect(response.status == .badRequest, "\(method) \(awb.prefix(8))")
+                    #expect(response.json?["error"] == "invalid_awb")
+                }
+            }
+            let longest = String(repeating: "W", count: 256)
+            let put = try await client.execute(uri: "/v1/clients/acme/shipments/\(longest)", method: .put,
+                                               headers: Self.headers(relay),
+                                               body: ByteBuffer(bytes: registration.serializedBytes()))
+            #expect(put.status == .ok)
+        }
+    }
 }

@@ -148,6 +148,15 @@ struct StoreDeliveryTests {
         }
     }
 
+    @Test("a dead-letter limit is clamped to 1…10,000 where it is set, so a full page is known to be full")
+    func deadLetterLimitClamped() {
+        #expect(DeadLetterFilter(limit: 20_000).limit == DeadLetterFilter.maxLimit)
+        #expect(DeadLetterFilter(limit: 0).limit == 1)
+        var filter = DeadLetterFilter()
+        filter.limit = 50_000
+        #expect(filter.limit == 10_000)
+    }
+
     @Test("claim, retry, dead letter, replay and discard", arguments: StoreBackend.available)
     func deliveryLifecycle(_ backend: StoreBackend) async throws {
         try await backend.withStore { store in

@@ -21,13 +21,17 @@ public final class TestReceiver: Sendable {
         public var headers: [String: String]
         public var body: String
         public var delay: Duration
+        /// When above zero: the head and the body's first byte are sent, then nothing for this long (a receiver that
+        /// stalls after its head), then the rest.
+        public var stallAfterHead: Duration
 
         public init(status: HTTPResponse.Status = .ok, headers: [String: String] = [:], body: String = #"{"ok":true}"#,
-                    delay: Duration = .zero) {
+                    delay: Duration = .zero, stallAfterHead: Duration = .zero) {
             self.status = status
             self.headers = headers
             self.body = body
             self.delay = delay
+            self.stallAfterHead = stallAfterHead
         }
     }
 
@@ -59,7 +63,16 @@ public final class TestReceiver: Sendable {
             if reply.delay > .zero { try await Task.sleep(for: reply.delay) }
             var fields = HTTPFields()
             for (name, value) in reply.headers { fields[HTTPField.Name(name)!] = value }
-            return Response(status: reply.status, headers: fields, body: .init(byteBuffer: ByteBuffer(string: reply.body)))
+            guard reply.stallAfterHead > .zero, !reply.body.isEmpty else {
+                return Response(status: reply.status, headers: fields, body: .init(byteBuffer: ByteBuffer(string: reply.body)))
+            }
+            let bytes = Array(reply.body.utf8)
+            return Response(status: reply.status, headers: fields, body: ResponseBody { writer in
+                try await writer.write(ByteBuffer(bytes: bytes.prefix(1)))
+                try await Task.sleep(for: reply.stallAfterHead)
+                try await writer.write(ByteBuffer(bytes: bytes.dropFirst()))
+                try await writer.finish(nil)
+            })
         }
         router.post("/**", use: handler)
         router.put("/**", use: handler)

@@ -24,7 +24,10 @@ enum FormDecoder {
                 var equals = start
                 while equals < end, body[equals] != UInt8(ascii: "=") { equals += 1 }
                 guard let key = percentDecode(body[start..<equals]), !key.isEmpty else { return nil }
+                guard !key.utf8.contains(0) else { throw .notJSON("a form field name holds %00 (NUL)") }
                 let value = equals < end ? (percentDecode(body[(equals + 1)..<end]) ?? "") : ""
+                // No text column of PostgreSQL can hold NUL: refused here, like `\u0000` in JSON.
+                guard !value.utf8.contains(0) else { throw .notJSON("form field \(key.prefix(64)) holds %00 (NUL)") }
                 let first = value.utf8.first
                 let decoded: JSONValue
                 if first == UInt8(ascii: "{") || first == UInt8(ascii: "["), let json = try? JSONValue.parse(value) {

@@ -28,11 +28,33 @@ public enum CallbackParser {
 
     /// Parses a body already read by `readBody` (the routes read it once and also take Shipway's `hash` from it).
     public static func parse(aggregator: Aggregator, json value: JSONValue) throws(CallbackParseError) -> ParsedCallback {
+        let parsed: ParsedCallback
         switch aggregator {
-        case .clickpost: return try ClickpostParser.parse(value)
-        case .shiprocket: return try ShiprocketParser.parse(value)
-        case .shipway: return try ShipwayParser.parse(value)
-        case .eshipz: return try EshipzParser.parse(value)
+        case .clickpost: parsed = try ClickpostParser.parse(value)
+        case .shiprocket: parsed = try ShiprocketParser.parse(value)
+        case .shipway: parsed = try ShipwayParser.parse(value)
+        case .eshipz: parsed = try EshipzParser.parse(value)
+        }
+        try checkIdentifiers(parsed)
+        return parsed
+    }
+
+    /// The longest waybill or order id a callback may carry, in UTF-8 bytes. Real ones are a few dozen characters;
+    /// the stores index them (PostgreSQL refuses an index entry over about 2,700 bytes, which would fail every
+    /// normalisation batch holding the callback), so a longer one is answered 400 and quarantined.
+    public static let maxIdentifierBytes = 256
+
+    /// Refuses an event whose waybill or order ids are longer than `maxIdentifierBytes`.
+    static func checkIdentifiers(_ parsed: ParsedCallback) throws(CallbackParseError) {
+        for event in parsed.events {
+            let identifiers: [(String, String?)] = [
+                ("waybill", event.awb), ("order id", event.orderId), ("forward waybill", event.forwardAwb),
+                ("forward order code", event.forwardOrderCode), ("return order id", event.returnOrderId),
+                ("RTO waybill", event.rtoAwb),
+            ]
+            for (name, value) in identifiers where (value?.utf8.count ?? 0) > maxIdentifierBytes {
+                throw .unrecognisedShape("the \(name) is longer than \(maxIdentifierBytes) bytes (limit)")
+            }
         }
     }
 

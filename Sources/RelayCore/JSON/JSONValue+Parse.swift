@@ -213,6 +213,9 @@ struct JSONParser {
                 } else if (0xDC00...0xDFFF).contains(code) {
                     throw fail("unpaired surrogate")
                 }
+                // U+0000 is refused: no text column of PostgreSQL can hold it (a stored callback carrying one would
+                // fail every normalisation batch it is in), and SQLite's C strings would cut the text at it.
+                guard code != 0 else { throw fail("\\u0000 (NUL) is not allowed in a string") }
                 guard let scalar = Unicode.Scalar(code) else { throw fail("invalid escape") }
                 scalars.append(contentsOf: Array(String(Character(scalar)).utf8))
             default:

@@ -20,9 +20,10 @@ extension OMSValidator {
       "minLength": 1
     },
     "forwardOrderCode": {
-      "description": "Forward order code associated with the return order.",
+      "description": "Forward order code associated with the return order (at most 256 characters: the relay keys deliveries by it).",
       "type": "string",
-      "minLength": 1
+      "minLength": 1,
+      "maxLength": 256
     },
     "locationCode": {
       "description": "Location code of the warehouse where the return order was received.",
@@ -96,9 +97,10 @@ extension OMSValidator {
   "required": ["forwardOrderCode", "forwardShipmentCode", "notificationType", "notificationUpdateTime", "invoiceData"],
   "properties": {
     "forwardOrderCode": {
-      "description": "Forward order code.",
+      "description": "Forward order code (at most 256 characters: the relay keys deliveries by it).",
       "type": "string",
-      "minLength": 1
+      "minLength": 1,
+      "maxLength": 256
     },
     "forwardShipmentCode": {
       "description": "Forward shipment code (mandatory for invoices, unlike shipment notifications).",
@@ -188,9 +190,10 @@ extension OMSValidator {
       "minLength": 1
     },
     "orderCode": {
-      "description": "Unique code used by the channel to identify the order.",
+      "description": "Unique code used by the channel to identify the order (at most 256 characters: the relay keys deliveries by it).",
       "type": "string",
-      "minLength": 1
+      "minLength": 1,
+      "maxLength": 256
     },
     "parentOrderCode": {
       "description": "Parent order code; may be null, empty or duplicated across orders.",

@@ -97,7 +97,7 @@ struct OMSController<Context: RequestContext>: Sendable {
         guard case .success(let client) = authenticate(request, context) else {
             return authenticate(request, context).response
         }
-        let awb = context.parameters.decoded("awb") ?? ""
+        guard case .success(let awb) = Self.awb(context) else { return Self.awb(context).response }
         let body: JSONValue
         switch try await readJSON(request) {
         case .failure(let response): return response
@@ -121,7 +121,13 @@ struct OMSController<Context: RequestContext>: Sendable {
         guard let registration = ShipmentRegistration(json: body, awb: awb) else {
             return JSONResponse.error(.badRequest, "invalid_body", "not a shipment registration")
         }
-        let released = try await store.register(registration, client: client.id, now: WallClock.now())
+        let released: Int
+        do {
+            released = try await store.register(registration, client: client.id, now: WallClock.now())
+        } catch {
+            return JSONResponse.error(.serviceUnavailable, "storage_unavailable", "could not store; retry later",
+                                      headers: [.retryAfter: "5"])
+        }
         // Notifications held for want of an order code leave now, in order.
         return JSONResponse.make(.ok, ["status": "registered", "awb": .string(awb),
                                        "releasedDeliveries": .int(Int64(released))])
@@ -131,7 +137,7 @@ struct OMSController<Context: RequestContext>: Sendable {
         guard case .success(let client) = authenticate(request, context) else {
             return authenticate(request, context).response
         }
-        let awb = context.parameters.decoded("awb") ?? ""
+        guard case .success(let awb) = Self.awb(context) else { return Self.awb(context).response }
         guard let registration = try await store.registration(client: client.id, awb: awb) else {
             return JSONResponse.error(.notFound, "not_registered", "no registration for \(awb)")
         }
@@ -144,11 +150,27 @@ struct OMSController<Context: RequestContext>: Sendable {
         guard case .success(let client) = authenticate(request, context) else {
             return authenticate(request, context).response
         }
-        let awb = context.parameters.decoded("awb") ?? ""
+        guard case .success(let awb) = Self.awb(context) else { return Self.awb(context).response }
         guard try await store.unregister(client: client.id, awb: awb) else {
             return JSONResponse.error(.notFound, "not_registered", "no registration for \(awb)")
         }
         return Response(status: .noContent)
+    }
+}
+
+extension OMSController {
+    /// The waybill of a shipment route: 1 to `CallbackParser.maxIdentifierBytes` bytes without control characters
+    /// (the stores key registrations by it; PostgreSQL text cannot hold NUL).
+    static func awb(_ context: Context) -> Checked<String> {
+        let awb = context.parameters.decoded("awb") ?? ""
+        guard !awb.isEmpty, awb.utf8.count <= CallbackParser.maxIdentifierBytes,
+            !awb.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F })
+        else {
+            return .failure(JSONResponse.error(
+                .badRequest, "invalid_awb",
+                "the waybill must be 1 to \(CallbackParser.maxIdentifierBytes) bytes without control characters"))
+        }
+        return .success(awb)
     }
 }
 

@@ -90,7 +90,7 @@ struct OpsService: Sendable {
     // MARK: Bulk replay
 
     /// The most dead letters one bulk replay takes.
-    static var bulkLimit: Int { 10_000 }
+    static var bulkLimit: Int { DeadLetterFilter.maxLimit }
 
     /// The rate of a bulk replay: the one asked for, within 1…10,000 a second; 50 when none is given.
     static func rate(_ requested: Double?) -> Double {

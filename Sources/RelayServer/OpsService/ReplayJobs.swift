@@ -31,6 +31,8 @@ final class ReplayJobs: Sendable {
     private let jobs = Mutex<[String: Job]>([:])
     let store: any RelayStore
     let logger: Logger
+    /// Store failures while replaying, logged at most once per interval per cause.
+    let errors: RateLimitedLogger
     /// A finished job is forgotten this long after it finished (its progress answers 404 afterwards).
     let retention: Duration
     /// At most this many jobs are remembered; the oldest finished ones go first.
@@ -40,6 +42,7 @@ final class ReplayJobs: Sendable {
          maxJobs: Int = 1_000) {
         self.store = store
         self.logger = logger
+        self.errors = RateLimitedLogger(logger: logger)
         self.retention = retention
         self.maxJobs = maxJobs
     }
@@ -82,7 +85,18 @@ final class ReplayJobs: Sendable {
                 // Open-loop pacing: letter i (from 0) leaves at start + (i + 1) / rate, so n letters take n / rate.
                 let due = start + .milliseconds(Int64(Double(index + 1) * 1000 / ratePerSecond))
                 if due > clock.now { try? await Task.sleep(until: due, clock: clock) }
-                let replayed = (try? await store.replay(deadLetter: seq, now: WallClock.now())) ?? false
+                let replayed: Bool
+                do {
+                    replayed = try await store.replay(deadLetter: seq, now: WallClock.now())
+                } catch {
+                    // Counted as failed like a letter no longer dead, but an operator must see that the store failed.
+                    jobs.errors.error("a bulk replay could not replay a dead letter: the store failed",
+                                      cause: "replay-store", metadata: [
+                                          "relay.replay_job": "\(id)", "relay.delivery.seq": "\(seq)",
+                                          "error": "\(String("\(error)".prefix(200)))",
+                                      ])
+                    replayed = false
+                }
                 jobs.update(id) { replayed ? ($0.done += 1) : ($0.failed += 1) }
             }
             jobs.update(id) { $0.finishedAt = WallClock.now() }

@@ -29,7 +29,7 @@ struct DeadLetterQuery {
             conditions.append("(d.dead_at, d.seq) < (?, ?)")
             parameters += [.integer(before.deadAt.epochMilliseconds), .integer(before.seq)]
         }
-        parameters.append(.integer(Int64(max(1, min(filter.limit, 10_000)))))
+        parameters.append(.integer(Int64(filter.limit)))  // clamped by `DeadLetterFilter`
         sql = """
             SELECT \(StoreRows.deadLetterColumns) FROM deliveries d JOIN notifications n ON n.seq = d.notification_seq
             WHERE \(conditions.joined(separator: " AND ")) ORDER BY d.dead_at DESC, d.seq DESC LIMIT ?

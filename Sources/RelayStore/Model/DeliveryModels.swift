@@ -133,7 +133,15 @@ public struct DeadLetterFilter: Sendable {
     public var until: EventTime?
     /// Keyset cursor: list letters older than this (dead_at, seq).
     public var before: (deadAt: EventTime, seq: Int64)?
-    public var limit: Int
+    /// How many letters at most: 1 to `maxLimit` (a larger or smaller request is clamped, so a caller comparing a
+    /// page's length with it knows whether the page was full).
+    public var limit: Int {
+        didSet { limit = Self.clamped(limit) }
+    }
+    /// The most letters one read returns.
+    public static let maxLimit = 10_000
+
+    static func clamped(_ limit: Int) -> Int { max(1, min(limit, maxLimit)) }
 
     public init(client: String? = nil, endpoint: String? = nil, type: String? = nil, failure: String? = nil,
                 awb: String? = nil, since: EventTime? = nil, until: EventTime? = nil,
@@ -146,7 +154,7 @@ public struct DeadLetterFilter: Sendable {
         self.since = since
         self.until = until
         self.before = before
-        self.limit = limit
+        self.limit = Self.clamped(limit)
     }
 }
 

@@ -99,6 +99,27 @@ struct NormalisationStageTests {
         }
     }
 
+    @Test("a callback with nothing to normalise (client gone, body no longer parses) leaves the queue marked, in quarantine",
+          arguments: StoreBackend.available)
+    func nothingToNormaliseIsQuarantined(_ backend: StoreBackend) async throws {
+        try await backend.withStore { store in
+            let input = try await Self.ingest(store, awb: "GONE1", code: 8, time: "2024-03-08T01:00:00Z")
+            let kept = try await Self.ingest(store, awb: "KEPT1", code: 8, time: "2024-03-08T01:00:00Z")
+            let summary = try await NormalisationLoop(store: store).run([input, kept]) { item in
+                item.callback.seq == input.callback.seq ? nil : StoreTests.normalise(item)
+            }
+            #expect(summary.callbacks == 2)
+            #expect(try await store.counts().unnormalised == 0)
+            #expect(try await store.notifications(client: "acme", awb: "KEPT1").count == 1)
+            let quarantined = try await store.quarantined(limit: 10)
+            #expect(quarantined.map(\.id) == [input.callback.id])
+            #expect(quarantined.first?.error == "unmapped")
+            #expect(quarantined.first?.detail.contains("not normalised") == true)
+            // Found by id, so ops can normalise it again once the configuration is fixed.
+            #expect(try await store.quarantinedCallback(id: input.callback.id)?.rejected == false)
+        }
+    }
+
     @Test("a callback normalised by another instance meanwhile is not normalised twice", arguments: StoreBackend.available)
     func alreadyNormalisedElsewhere(_ backend: StoreBackend) async throws {
         try await backend.withStore { store in

@@ -33,6 +33,10 @@ struct NormalisationRows {
     let registrationReads: [(key: ShipmentRegistrationKey, registration: ShipmentRegistration?)]
     var outcomes: [EventOutcome: Int] = [:]
 
+    /// The quarantine detail of a callback there was nothing to normalise for.
+    static let notNormalisedDetail =
+        "not normalised: its client is not configured, or its stored body no longer parses (see the relay's log)"
+
     init(_ results: [CommittedNormalisation], reads: NormalisationSnapshot) {
         var callbacks: [(seq: Int64, receivedAt: Int64, events: [[SQLValue]], notifications: [NotificationWrite],
                          mark: [SQLValue]?)] = []
@@ -42,7 +46,11 @@ struct NormalisationRows {
         for committed in results {
             let callback = committed.callback
             guard let result = committed.result else {
-                callbacks.append((callback.seq, callback.receivedAt.epochMilliseconds, [], [], nil))
+                // Nothing to normalise (its client is no longer configured, or its stored body no longer parses): it
+                // leaves the queue, but marked, so that ops find it in quarantine and can normalise it again once
+                // the configuration or the parser is fixed. Unmarked, an answered callback would vanish silently.
+                callbacks.append((callback.seq, callback.receivedAt.epochMilliseconds, [], [],
+                                  [.text("unmapped"), .text(Self.notNormalisedDetail), .integer(callback.seq)]))
                 continue
             }
             // The first draft of an id is stored (a later one in the batch is a repeat) and carries its event.

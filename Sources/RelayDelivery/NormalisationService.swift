@@ -131,15 +131,38 @@ public final class NormalisationService: Service, Sendable {
 
     /// Normalises one batch. A batch that fails (the store cannot be read or written) is logged and left
     /// unnormalised in the store: the next sweep (or start) retries it.
+    ///
+    /// A batch the store refuses for its data (`RejectedData`: writing it again would fail again) is split in halves,
+    /// each normalised on its own, down to the callback that causes it; that one leaves the queue marked, listed in
+    /// quarantine with the other callbacks there was nothing to normalise for, and the others of its batch go on.
     public func normalise(_ items: [NormalisationInput]) async {
         if delay > .zero { try? await Task.sleep(for: delay) }
-        let configuration = live.current
+        await normalise(items, configuration: live.current)
+    }
+
+    func normalise(_ items: [NormalisationInput], configuration: RelayConfiguration) async {
         let logger = self.logger
         do {
             let summary = try await loop.run(items) { input in
                 Self.request(input, configuration: configuration, logger: logger)
             }
             onBatch(summary)
+        } catch where RejectedData.isRejectedData(error) && items.count > 1 {
+            let half = items.count / 2
+            await normalise(Array(items[..<half]), configuration: configuration)
+            await normalise(Array(items[half...]), configuration: configuration)
+        } catch where RejectedData.isRejectedData(error) {
+            logger.error("the store refused what a callback normalises to: it is left in quarantine", metadata: [
+                "relay.callback.id": "\(items.first?.callback.id ?? "-")",
+                "error": "\(String("\(error)".prefix(300)))",
+            ])
+            do {
+                onBatch(try await loop.run(items) { _ in nil })
+            } catch {
+                failedBatches.add(1, ordering: .relaxed)
+                errors.error("normalisation batch failed", cause: "normalise",
+                             metadata: ["error": "\(error)", "relay.batch.size": "\(items.count)"])
+            }
         } catch {
             failedBatches.add(1, ordering: .relaxed)
             errors.error("normalisation batch failed", cause: "normalise",

@@ -260,6 +260,37 @@ struct NormalisationStageTests {
         }
     }
 
+    @Test("a callback whose notification PostgreSQL refuses (NUL in its text) is found by splitting its batch and left in quarantine; the rest are normalised",
+          arguments: StoreBackend.available.filter { $0 == .postgres })
+    func refusedDataIsIsolated(_ backend: StoreBackend) async throws {
+        try await backend.withStore { store in
+            var inputs: [NormalisationInput] = []
+            for index in 0..<5 {
+                inputs.append(try await Self.ingest(store, awb: "ISO\(index)", code: 6, time: "2024-03-08T01:00:00Z"))
+            }
+            // What the parser now refuses at the route, handed over as if parsed (a callback stored before the
+            // parser refused NUL, or a cause nobody foresaw): PostgreSQL text cannot hold NUL.
+            var poisoned = try #require(inputs[2].parsed)
+            poisoned.events[0].awb = "ISO2\u{0}"
+            inputs[2] = NormalisationInput(callback: inputs[2].callback, parsed: poisoned)
+            let lines = LogLines()
+            let logger = Logger(label: "normalisation-test") { _ in lines }
+            let service = NormalisationService(store: store, queue: NormalisationQueue(),
+                                               live: LiveConfiguration(RelayConfiguration(clients: [StoreTests.client])),
+                                               logger: logger)
+            await service.normalise(inputs)
+            #expect(service.failedBatchCount == 0)
+            #expect(try await store.counts().unnormalised == 0)
+            for index in [0, 1, 3, 4] {
+                #expect(try await store.notifications(client: "acme", awb: "ISO\(index)").count == 1, "ISO\(index)")
+            }
+            let quarantined = try await store.quarantined(limit: 10)
+            #expect(quarantined.map(\.id) == [inputs[2].callback.id])
+            #expect(quarantined.first?.detail.contains("the store refused") == true)
+            #expect(lines.messages.contains { $0.level == .error && $0.message.contains("the store refused") })
+        }
+    }
+
     @Test("the service resolves a conflict with another instance without losing or doubling a notification",
           arguments: StoreBackend.available)
     func serviceConflict(_ backend: StoreBackend) async throws {

@@ -35,7 +35,8 @@ struct NormalisationRows {
 
     /// The quarantine detail of a callback there was nothing to normalise for.
     static let notNormalisedDetail =
-        "not normalised: its client is not configured, or its stored body no longer parses (see the relay's log)"
+        "not normalised: its client is not configured, its stored body no longer parses, or the store refused what it"
+        + " normalises to (see the relay's log)"
 
     init(_ results: [CommittedNormalisation], reads: NormalisationSnapshot) {
         var callbacks: [(seq: Int64, receivedAt: Int64, events: [[SQLValue]], notifications: [NotificationWrite],
@@ -46,9 +47,10 @@ struct NormalisationRows {
         for committed in results {
             let callback = committed.callback
             guard let result = committed.result else {
-                // Nothing to normalise (its client is no longer configured, or its stored body no longer parses): it
-                // leaves the queue, but marked, so that ops find it in quarantine and can normalise it again once
-                // the configuration or the parser is fixed. Unmarked, an answered callback would vanish silently.
+                // Nothing to normalise (its client is no longer configured, its stored body no longer parses, or the
+                // store refused what it normalises to): it leaves the queue, but marked, so that ops find it in
+                // quarantine and can normalise it again once the cause is fixed. Unmarked, an answered callback
+                // would vanish silently.
                 callbacks.append((callback.seq, callback.receivedAt.epochMilliseconds, [], [],
                                   [.text("unmapped"), .text(Self.notNormalisedDetail), .integer(callback.seq)]))
                 continue

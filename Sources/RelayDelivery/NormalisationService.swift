@@ -159,15 +159,18 @@ public final class NormalisationService: Service, Sendable {
             do {
                 onBatch(try await loop.run(items) { _ in nil })
             } catch {
-                failedBatches.add(1, ordering: .relaxed)
-                errors.error("normalisation batch failed", cause: "normalise",
-                             metadata: ["error": "\(error)", "relay.batch.size": "\(items.count)"])
+                failed(error, size: items.count)
             }
         } catch {
-            failedBatches.add(1, ordering: .relaxed)
-            errors.error("normalisation batch failed", cause: "normalise",
-                         metadata: ["error": "\(error)", "relay.batch.size": "\(items.count)"])
+            failed(error, size: items.count)
         }
+    }
+
+    /// A batch that failed: counted (the next sweep catches up) and logged, at most a line every 10 s.
+    func failed(_ error: any Error, size: Int) {
+        failedBatches.add(1, ordering: .relaxed)
+        errors.error("normalisation batch failed", cause: "normalise",
+                     metadata: ["error": "\(error)", "relay.batch.size": "\(size)"])
     }
 
     /// What the normaliser gets for a callback: its events (parsed again from the stored bytes when the route did

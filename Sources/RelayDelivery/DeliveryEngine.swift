@@ -528,19 +528,22 @@ public final class DeliveryEngine: Service, FreshDeliveryTaker, Sendable {
         if case .retry(let at, _) = outcome { rememberRetry(at: at) }
         let (clientLabel, endpointLabel) = Self.labels(of: endpoint.id, client: delivery.client)
         if disable {
-            let disabled: Swift.Result<Int, any Error>
+            var dead: Int?
             do {
-                disabled = .success(try await store.disableEndpoint(endpoint.id, reason: "410 Gone", now: now))
+                dead = try await store.disableEndpoint(endpoint.id, reason: "410 Gone", now: now)
             } catch {
-                disabled = .failure(error)
+                // Not disabled: deliveries go on, and the endpoint's next 410 tries again.
+                logger.error("endpoint answered 410 Gone, but disabling it failed; its next 410 tries again", metadata: [
+                    "relay.client": "\(clientLabel)", "relay.endpoint": "\(endpoint.id)",
+                    "error": "\(String("\(error)".prefix(200)))",
+                ])
             }
             // Committed (or failed, and then the next 410 disables it again): the store is the truth once more.
             book.withLock { book in
                 book.disablingEndpoints.remove(endpoint.id)
                 book.disabledGeneration += 1
             }
-            switch disabled {
-            case .success(let dead):
+            if let dead {
                 logger.warning("endpoint answered 410 Gone and is disabled", metadata: [
                     "relay.client": "\(clientLabel)", "relay.endpoint": "\(endpoint.id)",
                     "relay.dead_letters": "\(dead)",
@@ -548,12 +551,6 @@ public final class DeliveryEngine: Service, FreshDeliveryTaker, Sendable {
                 notifier?.emit(.init(type: .endpointDisabled, at: now, data: [
                     "client": clientLabel, "endpoint": endpoint.id, "reason": "410 Gone", "deadLetters": "\(dead)",
                 ]))
-            case .failure(let error):
-                // Not disabled: deliveries go on, and the endpoint's next 410 tries again.
-                logger.error("endpoint answered 410 Gone, but disabling it failed; its next 410 tries again", metadata: [
-                    "relay.client": "\(clientLabel)", "relay.endpoint": "\(endpoint.id)",
-                    "error": "\(String("\(error)".prefix(200)))",
-                ])
             }
         }
         let label = outcome.label

@@ -88,8 +88,7 @@ struct OMSController<Context: RequestContext>: Sendable {
                 "notificationId": .string(stored.notificationId),
             ])
         } catch {
-            return JSONResponse.error(.serviceUnavailable, "storage_unavailable", "could not store; retry later",
-                                      headers: [.retryAfter: "5"])
+            return Self.storageUnavailable
         }
     }
 
@@ -97,7 +96,8 @@ struct OMSController<Context: RequestContext>: Sendable {
         guard case .success(let client) = authenticate(request, context) else {
             return authenticate(request, context).response
         }
-        guard case .success(let awb) = Self.awb(context) else { return Self.awb(context).response }
+        let checkedAwb = Self.awb(context)
+        guard case .success(let awb) = checkedAwb else { return checkedAwb.response }
         let body: JSONValue
         switch try await readJSON(request) {
         case .failure(let response): return response
@@ -125,8 +125,7 @@ struct OMSController<Context: RequestContext>: Sendable {
         do {
             released = try await store.register(registration, client: client.id, now: WallClock.now())
         } catch {
-            return JSONResponse.error(.serviceUnavailable, "storage_unavailable", "could not store; retry later",
-                                      headers: [.retryAfter: "5"])
+            return Self.storageUnavailable
         }
         // Notifications held for want of an order code leave now, in order.
         return JSONResponse.make(.ok, ["status": "registered", "awb": .string(awb),
@@ -137,7 +136,8 @@ struct OMSController<Context: RequestContext>: Sendable {
         guard case .success(let client) = authenticate(request, context) else {
             return authenticate(request, context).response
         }
-        guard case .success(let awb) = Self.awb(context) else { return Self.awb(context).response }
+        let checkedAwb = Self.awb(context)
+        guard case .success(let awb) = checkedAwb else { return checkedAwb.response }
         guard let registration = try await store.registration(client: client.id, awb: awb) else {
             return JSONResponse.error(.notFound, "not_registered", "no registration for \(awb)")
         }
@@ -150,7 +150,8 @@ struct OMSController<Context: RequestContext>: Sendable {
         guard case .success(let client) = authenticate(request, context) else {
             return authenticate(request, context).response
         }
-        guard case .success(let awb) = Self.awb(context) else { return Self.awb(context).response }
+        let checkedAwb = Self.awb(context)
+        guard case .success(let awb) = checkedAwb else { return checkedAwb.response }
         guard try await store.unregister(client: client.id, awb: awb) else {
             return JSONResponse.error(.notFound, "not_registered", "no registration for \(awb)")
         }
@@ -159,6 +160,12 @@ struct OMSController<Context: RequestContext>: Sendable {
 }
 
 extension OMSController {
+    /// The answer when the store cannot take a message or registration: 503, retry in 5 s.
+    static var storageUnavailable: Response {
+        JSONResponse.error(.serviceUnavailable, "storage_unavailable", "could not store; retry later",
+                           headers: [.retryAfter: "5"])
+    }
+
     /// The waybill of a shipment route: 1 to `CallbackParser.maxIdentifierBytes` bytes without control characters
     /// (the stores key registrations by it; PostgreSQL text cannot hold NUL).
     static func awb(_ context: Context) -> Checked<String> {

@@ -53,6 +53,7 @@ struct BulkReplayEndToEndTests {
         // when: a dry run, then the replay capped at 200/s
         let dryRun = try await post(#"{"failure": "http_5xx", "dryRun": true}"#)
         #expect(dryRun["count"] == 1000)
+        #expect(dryRun["capped"] == false)
         #expect(dryRun["sample"]?.array?.count == 10)
         let started = Date()
         let job = try await post(#"{"failure": "http_5xx", "ratePerSecond": 200}"#)

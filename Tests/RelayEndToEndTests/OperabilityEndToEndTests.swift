@@ -72,6 +72,24 @@ struct OperabilityEndToEndTests {
         }
     }
 
+    @Test("config check on malformed YAML names the line and column but never echoes the line (it may hold a secret)")
+    func malformedYAMLKeepsSecrets() async throws {
+        let secret = Self.secret()
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("relay-yaml-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("config.yaml").path
+        // A colon after the inline secret: the scanner fails on that very line ("mapping values are not allowed").
+        try "server:\n  listen: \"127.0.0.1:0\"\nclients:\n  - id: acme\n    signing_secret: \(secret): oops\n"
+            .write(toFile: path, atomically: true, encoding: .utf8)
+        let (status, output) = try await ChildProcess.run(RelayProcess.binary, ["config", "check", "--config", path],
+                                                          withStandardError: true)
+        #expect(status != 0)
+        #expect(output.contains("is not valid YAML: line "), "\(output)")
+        #expect(!output.contains(secret), "the secret was echoed:\n\(output)")
+        #expect(!output.contains(String(secret.dropFirst(6).prefix(12))), "part of the secret was echoed:\n\(output)")
+    }
+
     @Test("--log-format json: every line is one JSON object with time, level, message and logger")
     func jsonLogLines() async throws {
         let fixture = try RelayFixture(notificationURL: "http://127.0.0.1:9/n")

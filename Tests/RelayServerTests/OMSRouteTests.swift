@@ -192,4 +192,23 @@ struct OMSRouteTests {
             #expect(put.status == .ok)
         }
     }
+
+    @Test("registering, showing and removing a registration answer 503 storage_unavailable when the store fails")
+    func registryStoreFailure() async throws {
+        let relay = try TestRelay()
+        defer { relay.cleanUp() }
+        try await relay.test { client in
+            // A real store failing for real: its table is gone under it.
+            try SQLiteConnection(path: relay.databasePath).execute("DROP TABLE shipment_registry")
+            let registration: JSONValue = ["forwardOrderCode": "ORD-1"]
+            for method: HTTPRequest.Method in [.put, .get, .delete] {
+                let response = try await client.execute(
+                    uri: "/v1/clients/acme/shipments/REG-FAIL", method: method, headers: Self.headers(relay),
+                    body: method == .put ? ByteBuffer(bytes: registration.serializedBytes()) : nil)
+                #expect(response.status == .serviceUnavailable, "\(method)")
+                #expect(response.json?["error"] == "storage_unavailable", "\(method)")
+                #expect(response.headers[.retryAfter] == "5", "\(method)")
+            }
+        }
+    }
 }

@@ -85,6 +85,7 @@ struct AdminController<Context: RequestContext>: Sendable {
         if json["dryRun"]?.boolean == true {
             let preview = try await service.bulkReplayPreview(fields: fields)
             return JSONResponse.make(.ok, ["dryRun": true, "count": .int(Int64(preview.count)),
+                                           "capped": .bool(preview.capped),
                                            "sample": .array(preview.sample.map(Self.json))])
         }
         let rate = OpsService.rate(json["ratePerSecond"].flatMap { value -> Double? in

@@ -27,10 +27,30 @@ extension RelayConfiguration {
         do {
             node = try Yams.compose(yaml: yaml)
         } catch {
-            throw LoadError(description: "\(source) is not valid YAML: \(error)")
+            throw LoadError(description: "\(source) is not valid YAML: \(Self.describe(error))")
         }
         guard let node else { throw LoadError(description: "\(source) is empty") }
         return try RelayConfiguration(json: node.jsonValue, environment: environment)
+    }
+
+    /// A YAML error by its position and problem only. Yams' own description quotes the offending line, and a
+    /// configuration line may hold a secret written inline (an HMAC secret, an API token), which must not reach a
+    /// terminal or a log.
+    static func describe(_ error: any Error) -> String {
+        guard let error = error as? YamlError else { return "unreadable" }
+        switch error {
+        case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _),
+            .composer(let context, let problem, let mark, _):
+            let during = context.map { ", \($0.text) at line \($0.mark.line), column \($0.mark.column)" } ?? ""
+            return "line \(mark.line), column \(mark.column): \(problem)\(during)"
+        case .reader(let problem, let offset, _, _):
+            return offset.map { "\(problem) at character \($0)" } ?? problem
+        case .duplicatedKeysInMapping(let duplicates, let context):
+            return "line \(context.mark.line), column \(context.mark.column): duplicated keys "
+                + duplicates.sorted().map { "'\($0)'" }.joined(separator: ", ")
+        default:
+            return "\(error)"
+        }
     }
 }
 

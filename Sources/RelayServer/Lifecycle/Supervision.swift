@@ -150,35 +150,83 @@ final class ShutdownWatchdog: @unchecked Sendable {
 }
 
 /// `GET /readyz`: 200 while every service runs and the store answers a trivial query within 2 s; else 503 with the
-/// reasons.
+/// reasons. The answer never waits longer than that: a store read that ignores cancellation (a SQLite reader
+/// blocked on a slow disk) is left to finish on its own.
 enum Readiness {
+    static let storeDeadline: Duration = .seconds(2)
+
     static func check(store: any DeliveryQueue, health: ServiceHealth) async -> Response {
         var problems = health.problems
-        let answered = await withTaskGroup(of: Bool?.self) { group in
-            group.addTask {
-                do {
-                    _ = try await store.nextDueTime()
-                    return true
-                } catch {
-                    return false
-                }
+        let answered = await firstOf(within: storeDeadline) {
+            do {
+                _ = try await store.nextDueTime()
+                return true
+            } catch {
+                return false
             }
-            group.addTask {
-                try? await Task.sleep(for: .seconds(2))
-                return nil
-            }
-            let first = await group.next() ?? nil
-            group.cancelAll()
-            return first
         }
         switch answered {
         case true?: break
         case false?: problems.append("storage failed")
-        case nil: problems.append("storage did not answer within 2 s")
+        case nil: problems.append("storage did not answer within \(storeDeadline)")
         }
         if problems.isEmpty { return JSONResponse.make(.ok, ["status": "ready"]) }
         return JSONResponse.make(.serviceUnavailable, [
             "status": "not_ready", "problems": .array(problems.map { .string($0) }),
         ])
+    }
+}
+
+extension Readiness {
+    /// `probe`'s result, or nil once `limit` has passed without one; returns at the first of the two. Unlike a task
+    /// group, it does not wait for a probe that outlives the limit (that one is cancelled, and its result dropped).
+    static func firstOf(within limit: Duration, _ probe: @escaping @Sendable () async -> Bool) async -> Bool? {
+        let slot = ContinuationSlot()
+        return await withCheckedContinuation { continuation in
+            slot.fill(continuation)
+            let work = Task { if slot.resume(await probe()) { slot.cancelTimer() } }
+            slot.setTimer(Task {
+                try? await Task.sleep(for: limit)
+                if slot.resume(nil) { work.cancel() }
+            })
+        }
+    }
+
+    /// A continuation resumed once, by whoever comes first, and the timer to stop when the probe came first.
+    private final class ContinuationSlot: Sendable {
+        private struct State {
+            var continuation: CheckedContinuation<Bool?, Never>?
+            var resumed = false
+            var timer: Task<Void, Never>?
+        }
+
+        private let state = Mutex(State())
+
+        func fill(_ continuation: CheckedContinuation<Bool?, Never>) {
+            state.withLock { $0.continuation = continuation }
+        }
+
+        /// Resumes with `value` unless already resumed; true when this call did it.
+        @discardableResult
+        func resume(_ value: Bool?) -> Bool {
+            let continuation = state.withLock { state -> CheckedContinuation<Bool?, Never>? in
+                state.resumed = true
+                return state.continuation.take()
+            }
+            continuation?.resume(returning: value)
+            return continuation != nil
+        }
+
+        func setTimer(_ timer: Task<Void, Never>) {
+            let cancel = state.withLock { state -> Bool in
+                state.timer = timer
+                return state.resumed
+            }
+            if cancel { timer.cancel() }
+        }
+
+        func cancelTimer() {
+            state.withLock { $0.timer }?.cancel()
+        }
     }
 }

@@ -138,7 +138,13 @@ struct OMSController<Context: RequestContext>: Sendable {
         }
         let checkedAwb = Self.awb(context)
         guard case .success(let awb) = checkedAwb else { return checkedAwb.response }
-        guard let registration = try await store.registration(client: client.id, awb: awb) else {
+        let found: ShipmentRegistration?
+        do {
+            found = try await store.registration(client: client.id, awb: awb)
+        } catch {
+            return Self.storageUnavailable
+        }
+        guard let registration = found else {
             return JSONResponse.error(.notFound, "not_registered", "no registration for \(awb)")
         }
         var json = registration.json.object ?? JSONObject()
@@ -152,7 +158,13 @@ struct OMSController<Context: RequestContext>: Sendable {
         }
         let checkedAwb = Self.awb(context)
         guard case .success(let awb) = checkedAwb else { return checkedAwb.response }
-        guard try await store.unregister(client: client.id, awb: awb) else {
+        let removed: Bool
+        do {
+            removed = try await store.unregister(client: client.id, awb: awb)
+        } catch {
+            return Self.storageUnavailable
+        }
+        guard removed else {
             return JSONResponse.error(.notFound, "not_registered", "no registration for \(awb)")
         }
         return Response(status: .noContent)
@@ -160,7 +172,7 @@ struct OMSController<Context: RequestContext>: Sendable {
 }
 
 extension OMSController {
-    /// The answer when the store cannot take a message or registration: 503, retry in 5 s.
+    /// The answer when the store cannot take, show or remove a message or registration: 503, retry in 5 s.
     static var storageUnavailable: Response {
         JSONResponse.error(.serviceUnavailable, "storage_unavailable", "could not store; retry later",
                            headers: [.retryAfter: "5"])

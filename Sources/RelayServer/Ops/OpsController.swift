@@ -316,7 +316,7 @@ struct OpsController<Context: RequestContext>: Sendable {
         let description = fields.isEmpty ? "no filter (all dead letters)"
             : fields.sorted { $0.key < $1.key }.map { "\($0.key) = \($0.value)" }.joined(separator: ", ")
         return page("Bulk replay", "bulkReplay", [
-            "count": preview.count, "description": description,
+            "count": preview.count, "capped": preview.capped, "description": description,
             "hidden": fields.map { ["name": $0.key, "value": $0.value] },
             "sample": preview.sample.map(Self.row),
         ])

@@ -78,6 +78,8 @@ enum OpsTemplates {
     static let bulkReplay = """
         <h1>Bulk replay</h1>
         <p><strong>{{count}}</strong> dead letters match {{description}}.</p>
+        {{#capped}}<p class="bad">That is the most one bulk replay takes: more may match. This replay takes the newest
+        {{count}}; start another afterwards for the rest.</p>{{/capped}}
         {{#count}}<form method="post" action="/ops/replay"><input type="hidden" name="csrf" value="{{csrf}}">
         {{#hidden}}<input type="hidden" name="{{name}}" value="{{value}}">{{/hidden}}
         <label>Rate (letters per second)<input name="ratePerSecond" value="50"></label>

@@ -97,10 +97,14 @@ struct OpsService: Sendable {
         max(1, min(requested ?? 50, 10_000))
     }
 
-    /// What a bulk replay with these filter fields would replay: how many letters, and the newest ten.
-    func bulkReplayPreview(fields: [String: String]) async throws -> (count: Int, sample: [DeadLetter]) {
+    /// What a bulk replay with these filter fields would replay: how many letters, and the newest ten. `capped`:
+    /// the count reached `bulkLimit`, so more may match than one bulk replay takes (it takes the newest
+    /// `bulkLimit`; another replay afterwards takes the rest).
+    func bulkReplayPreview(fields: [String: String]) async throws
+        -> (count: Int, capped: Bool, sample: [DeadLetter])
+    {
         let letters = try await store.deadLetters(DeadLetterFilter(fields: fields, limit: Self.bulkLimit))
-        return (letters.count, Array(letters.prefix(10)))
+        return (letters.count, letters.count >= Self.bulkLimit, Array(letters.prefix(10)))
     }
 
     /// Starts replaying the dead letters the filter fields select (fixed now, oldest first) at `ratePerSecond`.

@@ -16,8 +16,24 @@ struct AdminOptions: ParsableArguments {
     @Flag(help: "Print the JSON answer instead of a table.")
     var json = false
 
-    /// Calls the admin API and returns the parsed answer, failing with the relay's error message.
+    /// An admin API answer other than 2xx.
+    struct Refusal: Error {
+        let status: Int
+        let message: String
+    }
+
+    /// Calls the admin API and returns the parsed answer. A refusal is printed on stderr and the command exits 1.
     func call(_ method: HTTPMethod, _ path: String, body: JSONValue? = nil) async throws -> JSONValue {
+        do {
+            return try await request(method, path, body: body)
+        } catch let refusal as Refusal {
+            Self.report(refusal.message)
+            throw ExitCode(1)
+        }
+    }
+
+    /// Calls the admin API; throws `Refusal` for an answer other than 2xx.
+    func request(_ method: HTTPMethod, _ path: String, body: JSONValue? = nil) async throws -> JSONValue {
         guard let token = token ?? ProcessInfo.processInfo.environment["RELAY_ADMIN_TOKEN"] else {
             throw ValidationError("pass --token or set RELAY_ADMIN_TOKEN")
         }
@@ -28,22 +44,52 @@ struct AdminOptions: ParsableArguments {
         let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
         let body = try await response.body.collect(upTo: 16 << 20)
         let value = (try? JSONValue.parse(Array(body.readableBytesView))) ?? .null
-        guard (200..<300).contains(Int(response.status.code)) else {
-            throw CleanExit.message("relay: \(response.status.code) \(value["error"]?.text ?? ""): \(value["detail"]?.text ?? "")")
+        let status = Int(response.status.code)
+        guard (200..<300).contains(status) else {
+            // An answer without the admin API's JSON error is not from the admin API: with `server.admin_listen`
+            // set, it is served on another port than the callbacks.
+            let reason = value["error"]?.text.map { "\($0): \(value["detail"]?.text ?? "")" }
+                ?? "not an answer of the admin API (does --url point at the relay's admin listener?)"
+            throw Refusal(status: status, message: "relay answered \(status) \(reason)")
         }
         return value
+    }
+
+    static func report(_ message: String) {
+        FileHandle.standardError.write(Data("relay: \(message)\n".utf8))
+    }
+
+    /// An id as one path segment (a `/` or `?` in it cannot reach another route).
+    static func segment(_ id: String) -> String {
+        var allowed = CharacterSet.urlPathAllowed
+        allowed.remove(charactersIn: "/?#%")
+        return id.addingPercentEncoding(withAllowedCharacters: allowed) ?? id
+    }
+
+    /// An endpoint id (`client/name` or `client/extra/name`) as path segments, each encoded.
+    static func segments(_ id: String) -> String {
+        id.split(separator: "/", omittingEmptySubsequences: false).map { segment(String($0)) }.joined(separator: "/")
     }
 
     func output(_ value: JSONValue, table: () -> String) {
         print(json ? value.prettyPrinted() : table())
     }
 
-    /// POSTs `path(id)` for each id and prints each answer's status.
+    /// POSTs `path(id)` (the caller encodes the id) for each id and prints each answer's status. A refused id is reported on stderr and the
+    /// others still go; the command then exits 1. A refusal that holds for every id (401, 403) stops at once.
     func post(_ ids: [String], _ path: (String) -> String) async throws {
+        var refused = 0
         for id in ids {
-            let answer = try await call(.POST, path(id))
-            output(answer) { "\(id): \(answer["status"]?.text ?? "")" }
+            do {
+                let answer = try await request(.POST, path(id))
+                output(answer) { "\(id): \(answer["status"]?.text ?? "")" }
+            } catch let refusal as Refusal {
+                Self.report("\(id): \(refusal.message)")
+                refused += 1
+                if refusal.status == 401 || refusal.status == 403 { break }
+            }
         }
+        if refused > 0 { throw ExitCode(1) }
     }
 }
 
@@ -105,7 +151,7 @@ struct DeadLetterCommand: AsyncParsableCommand {
         @Argument(help: "Dead letter id (dlv_…).") var id: String
 
         func run() async throws {
-            let letter = try await admin.call(.GET, "dead-letters/\(id)")
+            let letter = try await admin.call(.GET, "dead-letters/\(AdminOptions.segment(id))")
             admin.output(letter) {
                 var lines = ["\(id)  \(letter["type"]?.text ?? "")  \(letter["endpoint"]?.text ?? "")  awb \(letter["awb"]?.text ?? "-")",
                              "notification \(letter["notificationId"]?.text ?? "")  dead at \(letter["deadAt"]?.text ?? "")", ""]
@@ -127,7 +173,7 @@ struct DeadLetterCommand: AsyncParsableCommand {
         @OptionGroup var admin: AdminOptions
         @Argument(help: "Dead letter ids.") var ids: [String]
 
-        func run() async throws { try await admin.post(ids) { "dead-letters/\($0)/replay" } }
+        func run() async throws { try await admin.post(ids) { "dead-letters/\(AdminOptions.segment($0))/replay" } }
     }
 
     struct Discard: AsyncParsableCommand {
@@ -135,6 +181,6 @@ struct DeadLetterCommand: AsyncParsableCommand {
         @OptionGroup var admin: AdminOptions
         @Argument(help: "Dead letter ids.") var ids: [String]
 
-        func run() async throws { try await admin.post(ids) { "dead-letters/\($0)/discard" } }
+        func run() async throws { try await admin.post(ids) { "dead-letters/\(AdminOptions.segment($0))/discard" } }
     }
 }

@@ -39,14 +39,14 @@ struct EndpointsCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Enable an endpoint (e.g. after a 410).")
         @OptionGroup var admin: AdminOptions
         @Argument(help: "Endpoint id, e.g. acme/notification.") var id: String
-        func run() async throws { try await admin.post([id]) { "endpoints/\($0)/enable" } }
+        func run() async throws { try await admin.post([id]) { "endpoints/\(AdminOptions.segments($0))/enable" } }
     }
 
     struct Disable: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Disable an endpoint (its deliveries wait).")
         @OptionGroup var admin: AdminOptions
         @Argument(help: "Endpoint id, e.g. acme/notification.") var id: String
-        func run() async throws { try await admin.post([id]) { "endpoints/\($0)/disable" } }
+        func run() async throws { try await admin.post([id]) { "endpoints/\(AdminOptions.segments($0))/disable" } }
     }
 
     struct Recover: AsyncParsableCommand {
@@ -55,7 +55,7 @@ struct EndpointsCommand: AsyncParsableCommand {
         @Argument(help: "Endpoint id, e.g. acme/notification.") var id: String
         @Option(help: "ISO-8601 time, e.g. 2026-11-25T00:00:00Z.") var since: String
         func run() async throws {
-            let answer = try await admin.call(.POST, "endpoints/\(id)/recover",
+            let answer = try await admin.call(.POST, "endpoints/\(AdminOptions.segments(id))/recover",
                                               body: JSONValue.object(JSONObject([(key: "since", value: .string(since))])))
             admin.output(answer) { "\(id): \(answer["replayed"]?.text ?? "0") dead letters replayed" }
         }

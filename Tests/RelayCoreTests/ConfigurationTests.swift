@@ -84,4 +84,54 @@ struct ConfigurationTests {
         let configuration = try RelayConfiguration(json: Self.config(.object(client)), environment: [:])
         #expect(configuration.clients.first?.clickpost?.webhookKeys == ["fallback"])
     }
+
+    @Test("numbers that are not finite or too large are problems named by key, never a crash (a reload refuses them)")
+    func outOfRangeNumbers() {
+        var client = Self.goodClient.object!
+        client["endpoints"] = ["notification": [
+            "url": "https://shop.example/n", "signing_secret": "whsec_cmVsYXktZGVtby1zaWduaW5nLXNlY3JldC0zMmJ5dGU=",
+            "timeout_seconds": 1e17, "max_in_flight": 1e12,
+        ]]
+        let json: JSONValue = [
+            "server": ["max_connections": 1e20, "max_body_bytes": "${HUGE}"],
+            "retention_days": "${NAN}",
+            "delivery": ["retry_schedule_seconds": [5, 1e300], "lease_seconds": 1e10],
+            "clients": [.object(client)],
+        ]
+        #expect {
+            try RelayConfiguration(json: json, environment: ["CP_KEY": "k", "NAN": "nan", "HUGE": "1e400"])
+        } throws: { error in
+            let issues = (error as? ConfigurationError)?.issues.map(\.description) ?? []
+            return issues.contains { $0.hasPrefix("server.max_connections: must be at most 1000000") }
+                && issues.contains { $0.hasPrefix("server.max_body_bytes: must be a finite number") }
+                && issues.contains { $0.hasPrefix("retention_days: must be a finite number") }
+                && issues.contains { $0.hasPrefix("delivery.retry_schedule_seconds[1]: must be at most 2592000") }
+                && issues.contains { $0.hasPrefix("delivery.lease_seconds: must be at most 86400") }
+                && issues.contains { $0.hasPrefix("clients[0].endpoints.notification.timeout_seconds: must be at most 3600") }
+                && issues.contains { $0.hasPrefix("clients[0].endpoints.notification.max_in_flight: must be at most 10000") }
+        }
+    }
+
+    @Test("control characters in resolved values (a secret file's trailing newline) and bad header names are refused")
+    func controlCharacters() {
+        var client = Self.goodClient.object!
+        client["aggregators"] = ["shiprocket": ["token": "${SR_TOKEN}"],
+                                 "eshipz": ["header": "X Webhook Token", "token": "t"]]
+        client["endpoints"] = ["notification": [
+            "url": "https://shop.example/n", "signing_secret": "whsec_cmVsYXktZGVtby1zaWduaW5nLXNlY3JldC0zMmJ5dGU=",
+            "headers": ["Authorization": "Bearer ${MAGENTO_TOKEN}", "Bad Name": "x"],
+        ]]
+        #expect {
+            try RelayConfiguration(json: Self.config(.object(client)),
+                                   environment: ["SR_TOKEN": "abc\n", "MAGENTO_TOKEN": "s3cr3t\n"])
+        } throws: { error in
+            let issues = (error as? ConfigurationError)?.issues ?? []
+            let text = issues.map(\.description)
+            return text.contains { $0.hasPrefix("clients[0].aggregators.shiprocket.token: must not contain control") }
+                && text.contains { $0.hasPrefix("clients[0].endpoints.notification.headers.Authorization: must not contain control") }
+                && text.contains { $0.hasPrefix("clients[0].endpoints.notification.headers.Bad Name: is not an HTTP header name") }
+                && text.contains { $0.hasPrefix("clients[0].aggregators.eshipz.header: is not an HTTP header name") }
+                && !text.contains { $0.contains("s3cr3t") || $0.contains("abc") }
+        }
+    }
 }

@@ -249,4 +249,45 @@ struct DeliveryEngineTests {
         await harness.stop()
         await ordered.stop()
     }
+
+    @Test("after an outage, shipments whose later status waits behind a retrying earlier one are all delivered, in order (more of them than one due read holds)")
+    func blockedChainsDoNotStallTheEndpoint() async throws {
+        let healthy = Atomic<Bool>(false)
+        let receiver = TestReceiver { _, _ in .init(status: healthy.load(ordering: .relaxed) ? .ok : .serviceUnavailable) }
+        try await receiver.start()
+        var endpoint = DeliveryHarness.endpoint(receiver.url + "/n")
+        // Two in flight: one due read takes 16 candidates of this endpoint, fewer than the 20 blocked later statuses.
+        endpoint.maxInFlight = 2
+        let harness = try DeliveryHarness(endpoints: [endpoint], schedule: Array(repeating: 0.5, count: 60))
+        let shipments = (0..<20).map { "STALL\($0)" }
+        for awb in shipments { try await harness.notify(awb: awb, code: 4, time: "2024-03-04T09:00:00Z") }
+        harness.start()
+        // given: every first status has failed at least once (the receiver is down)
+        #expect(try await harness.eventually(timeout: 30) {
+            try await harness.deliveries().allSatisfy { $0.attempts >= 1 }
+        })
+        // when: each shipment's next status arrives, due at once but behind its retrying first status; then the
+        // receiver comes back
+        for awb in shipments { try await harness.notify(awb: awb, code: 6, time: "2024-03-07T04:00:00Z") }
+        healthy.store(true, ordering: .relaxed)
+        // then: all 40 are delivered, each shipment's first status before its second
+        let delivered = try await harness.eventually(timeout: 30) {
+            let deliveries = try await harness.deliveries()
+            return deliveries.count == 40 && deliveries.allSatisfy { $0.state == "delivered" }
+        }
+        let states = Dictionary(grouping: try await harness.deliveries(), by: \.state).mapValues(\.count)
+        #expect(delivered, "states: \(states)")
+        let requests = receiver.requests(path: "/n")
+        for awb in shipments {
+            let types = requests.compactMap { request -> String? in
+                let body = try? JSONValue.parse(request.body)
+                return body?["forwardAwb"]?.text == awb ? body?["notificationType"]?.text : nil
+            }
+            let picked = types.lastIndex(of: "PICKED_UP")
+            let next = types.firstIndex(of: "OUT_FOR_DELIVERY")
+            #expect(picked != nil && next != nil && picked! < next!, "\(awb): \(types)")
+        }
+        await harness.stop()
+        await receiver.stop()
+    }
 }

@@ -90,6 +90,47 @@ struct OperabilityEndToEndTests {
         #expect(!output.contains(String(secret.dropFirst(6).prefix(12))), "part of the secret was echoed:\n\(output)")
     }
 
+    @Test("config check on a number out of range exits 1 naming the key (it used to trap)")
+    func hugeNumberIsAProblem() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("relay-num-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("config.yaml").path
+        try "server:\n  max_connections: 1e20\nretention_days: .nan\n".write(toFile: path, atomically: true, encoding: .utf8)
+        let (status, output) = try await ChildProcess.run(RelayProcess.binary, ["config", "check", "--config", path],
+                                                          withStandardError: true)
+        #expect(status == 1, "\(output)")
+        #expect(output.contains("server.max_connections: must be at most 1000000"), "\(output)")
+        #expect(output.contains("retention_days: must be a finite number"), "\(output)")
+    }
+
+    @Test("relay dlq: a refused request exits 1 with the reason on stderr (wrong port, wrong token, not a dead letter)")
+    func adminCommandFailuresExitNonZero() async throws {
+        let adminPort = RelayProcess.freePort()
+        let fixture = try RelayFixture(serverOptions: "admin_listen: \"127.0.0.1:\(adminPort)\"")
+        defer { fixture.cleanUp() }
+        let relay = try await fixture.start(arguments: ["--no-delivery"])
+        defer { Task { _ = await relay.terminate() } }
+        func dlq(_ port: Int, token: String, _ arguments: [String]) async throws -> (Int32, String) {
+            try await ChildProcess.run(RelayProcess.binary, ["dlq"] + arguments + [
+                "--url", "http://127.0.0.1:\(port)", "--token", token,
+            ], withStandardError: true)
+        }
+        let (publicStatus, publicOutput) = try await dlq(fixture.port, token: fixture.adminToken, ["list"])
+        #expect(publicStatus == 1)
+        #expect(publicOutput.contains("404") && publicOutput.contains("admin listener"), "\(publicOutput)")
+        let (wrongStatus, wrongOutput) = try await dlq(adminPort, token: "wrong", ["replay", "dlv_1", "dlv_2"])
+        #expect(wrongStatus == 1)
+        #expect(wrongOutput.contains("dlv_1: relay answered 401"), "\(wrongOutput)")
+        #expect(!wrongOutput.contains("dlv_2"), "a 401 holds for every id: stop at the first\n\(wrongOutput)")
+        let (goneStatus, goneOutput) = try await dlq(adminPort, token: fixture.adminToken, ["replay", "dlv_998", "dlv_999"])
+        #expect(goneStatus == 1)
+        #expect(goneOutput.contains("dlv_998: relay answered 409") && goneOutput.contains("dlv_999: relay answered 409"),
+                "\(goneOutput)")
+        let (listStatus, _) = try await dlq(adminPort, token: fixture.adminToken, ["list"])
+        #expect(listStatus == 0)
+    }
+
     @Test("--log-format json: every line is one JSON object with time, level, message and logger")
     func jsonLogLines() async throws {
         let fixture = try RelayFixture(notificationURL: "http://127.0.0.1:9/n")
@@ -314,6 +355,13 @@ struct OperabilityEndToEndTests {
         #expect(try await generation() == (2, "refused"))
         let (status, answer) = try await fixture.admin(.POST, "config/reload")
         #expect(status == 422 && answer["status"]?.text == "refused" && answer["issues"]?.array?.isEmpty == false)
+        // a number that would trap when converted (it once crashed the running relay on reload) is refused too
+        let valid = yaml.replacingOccurrences(of: oldSecret, with: newSecret)
+        try (valid + "\nretention_days: 1e300\n").write(toFile: fixture.configPath, atomically: true, encoding: .utf8)
+        let (hugeStatus, hugeAnswer) = try await fixture.admin(.POST, "config/reload")
+        #expect(hugeStatus == 422)
+        #expect(hugeAnswer["issues"]?.array?.contains { $0.text?.hasPrefix("retention_days: must be at most") == true }
+                == true, "\(hugeAnswer)")
         #expect(try await fixture.postClickpost(awb: "RLD0003") != nil)
         _ = try await signatures(2)
         #expect(try await signed(2, with: newSecret))

@@ -223,4 +223,61 @@ struct OpsSecurityTests {
             }
         }
     }
+
+    @Test("an /ops session ends when a reload removes or replaces the token that signed it in")
+    func sessionEndsWithItsToken() async throws {
+        let relay = try TestRelay()
+        defer { relay.cleanUp() }
+        let (leaked, replacement, keeper) = (TestRelay.randomSecret(), TestRelay.randomSecret(), TestRelay.randomSecret())
+        let path = relay.directory.appendingPathComponent("ops.yaml").path
+        @Sendable func write(alice: String) throws {
+            try """
+                server: { listen: "127.0.0.1:0", public_url: "https://relay.example" }
+                storage: { sqlite: { path: "\(relay.databasePath)" } }
+                admin: { tokens: [{ name: alice, token: "\(alice)" }, { name: ops, token: "\(keeper)" }] }
+                clients:
+                  - id: acme
+                    aggregators: { clickpost: { webhook_key: "\(relay.secrets["CP_KEY"]!)" } }
+                    endpoints:
+                      notification: { url: "http://127.0.0.1:9/n", signing_secret: "\(relay.secrets["WHSEC"]!)" }
+                """.write(toFile: path, atomically: true, encoding: .utf8)
+        }
+        try write(alice: leaked)
+        var logger = Logger(label: "ops-test")
+        logger.logLevel = .warning
+        let app = try await buildApplication(configuration: try RelayConfiguration.load(path: path, environment: [:]),
+                                             options: .init(delivery: false, configPath: path), logger: logger)
+        try await app.test(.router) { client in
+            let (aliceCookie, _) = try await Self.signIn(client, token: leaked)
+            let (opsCookie, _) = try await Self.signIn(client, token: keeper)
+            // alice's token is replaced (same name, new value), as after a leak
+            try write(alice: replacement)
+            let reload = try await client.execute(uri: "/admin/v1/config/reload", method: .post,
+                                                  headers: [.authorization: "Bearer \(keeper)"])
+            #expect(reload.status == .ok)
+            let ended = try await client.execute(uri: "/ops", method: .get, headers: [.cookie: aliceCookie])
+            #expect(ended.status == .seeOther && ended.headers[.location] == "/ops/signin")
+            let kept = try await client.execute(uri: "/ops", method: .get, headers: [.cookie: opsCookie])
+            #expect(kept.status == .ok)
+        }
+    }
+
+    @Test("a store failure behind /admin and /ops answers 503 (JSON with Retry-After; a page), not an empty 500")
+    func storeFailureIs503() async throws {
+        let setup = try Setup()
+        defer { setup.relay.cleanUp() }
+        try await setup.test { client in
+            let (cookie, _) = try await Self.signIn(client, token: setup.alice)
+            // A real store failing for real: the deliveries table is gone under it.
+            try SQLiteConnection(path: setup.relay.databasePath).execute("DROP TABLE deliveries")
+            let api = try await client.execute(uri: "/admin/v1/dead-letters", method: .get,
+                                               headers: [.authorization: "Bearer \(setup.alice)"])
+            #expect(api.status == .serviceUnavailable)
+            #expect(api.json?["error"] == "storage_unavailable")
+            #expect(api.headers[.retryAfter] == "5")
+            let page = try await client.execute(uri: "/ops", method: .get, headers: [.cookie: cookie])
+            #expect(page.status == .serviceUnavailable)
+            #expect(String(buffer: page.body).contains("Storage unavailable"))
+        }
+    }
 }

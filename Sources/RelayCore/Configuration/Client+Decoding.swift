@@ -112,6 +112,9 @@ extension RelayConfiguration {
             if !credentials.tokens.isEmpty, credentials.header == nil {
                 reader.fail("\(path).eshipz.header", "is required with token (the header name eShipz sends)")
             }
+            if let header = credentials.header, !ConfigReader.isHeaderName(header) {
+                reader.fail("\(path).eshipz.header", "is not an HTTP header name (letters, digits and - only, no spaces)")
+            }
             if credentials.tokens.isEmpty, credentials.basicPasswords.isEmpty {
                 reader.fail("\(path).eshipz", "needs header + token, or basic_password")
             }
@@ -141,6 +144,9 @@ extension RelayConfiguration {
             reader.fail("\(path).signing_secret", "must be whsec_ followed by base64 of at least 16 bytes")
         }
         endpoint.headers = reader.stringMap(object["headers"], at: "\(path).headers").map { ($0.key, $0.value) }
+        for (name, _) in endpoint.headers where !ConfigReader.isHeaderName(name) {
+            reader.fail("\(path).headers.\(name)", "is not an HTTP header name")
+        }
         if let token = reader.object(object["magento_admin_token"], at: "\(path).magento_admin_token",
                                      allowed: ["store_url", "username", "password"]) {
             let tokenPath = "\(path).magento_admin_token"
@@ -151,13 +157,13 @@ extension RelayConfiguration {
                 endpoint.magentoAdminToken = .init(storeURL: storeURL, username: username, password: password)
             }
         }
-        if let timeout = reader.number(object["timeout_seconds"], at: "\(path).timeout_seconds") {
+        if let timeout = reader.number(object["timeout_seconds"], at: "\(path).timeout_seconds", atMost: 3_600) {
             if timeout <= 0 { reader.fail("\(path).timeout_seconds", "must be greater than 0") }
             endpoint.timeoutSeconds = timeout
         }
         endpoint.retryScheduleSeconds = decodeSchedule(object["retry_schedule_seconds"],
                                                        at: "\(path).retry_schedule_seconds", &reader)
-        if let cap = reader.number(object["max_in_flight"], at: "\(path).max_in_flight") {
+        if let cap = reader.number(object["max_in_flight"], at: "\(path).max_in_flight", atMost: 10_000) {
             if cap < 1 { reader.fail("\(path).max_in_flight", "must be at least 1") }
             endpoint.maxInFlight = max(1, Int(cap))
         }

@@ -50,6 +50,12 @@ struct ConfigReader {
                 if required { fail(path, "must not be empty") }
                 return nil
             }
+            // A secret read from a file often ends in a newline: as a header value it would fail every request
+            // (and the HTTP client's error would quote it), as a token it would match nothing.
+            if resolved.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) {
+                fail(path, "must not contain control characters (a newline at the end of a secret file?)")
+                return nil
+            }
             return resolved
         case .int, .double, .bool:
             return value.text
@@ -59,19 +65,50 @@ struct ConfigReader {
         }
     }
 
-    mutating func number(_ value: JSONValue?, at path: String) -> Double? {
+    /// A number within ±`numberLimit`, at most `limit` when given. Anything else (not a number, NaN, infinity,
+    /// 1e20) is a problem at `path`, never a value: converting it to `Int` or to whole milliseconds would trap, and a
+    /// reload must refuse such a file, not crash the running relay on it.
+    mutating func number(_ value: JSONValue?, at path: String, atMost limit: Double = ConfigReader.numberLimit)
+        -> Double?
+    {
         guard let value, !value.isNull else { return nil }
+        let number: Double
         switch value {
-        case .int(let number): return Double(number)
-        case .double(let number): return number
+        case .int(let integer): number = Double(integer)
+        case .double(let double): number = double
         case .string(let text):
-            if let resolved = interpolate(text, at: path), let number = Double(resolved) { return number }
-            fail(path, "must be a number")
-            return nil
+            guard let resolved = interpolate(text, at: path) else { return nil }
+            guard let parsed = Double(resolved) else {
+                fail(path, "must be a number")
+                return nil
+            }
+            number = parsed
         default:
             fail(path, "must be a number")
             return nil
         }
+        guard number.isFinite else {
+            fail(path, "must be a finite number")
+            return nil
+        }
+        let most = min(limit, Self.numberLimit)
+        guard number <= most else {
+            fail(path, "must be at most \(Self.format(most))")
+            return nil
+        }
+        guard number >= -Self.numberLimit else {
+            fail(path, "is out of range")
+            return nil
+        }
+        return number
+    }
+
+    /// The largest magnitude a configuration number may have: far above every sensible value, small enough that
+    /// every conversion (to `Int`, to milliseconds in `Int64`) is exact.
+    static let numberLimit: Double = 1_000_000_000
+
+    static func format(_ number: Double) -> String {
+        number == number.rounded() ? String(Int64(number)) : String(number)
     }
 
     mutating func bool(_ value: JSONValue?, at path: String) -> Bool? {
@@ -102,6 +139,14 @@ struct ConfigReader {
         }
         return object.compactMap { member in
             string(member.value, at: join(path, member.key)).map { (member.key, $0) }
+        }
+    }
+
+    /// Whether `name` is an HTTP header name (RFC 9110 token: letters, digits and ``!#$%&'*+-.^_`|~``).
+    static func isHeaderName(_ name: String) -> Bool {
+        !name.isEmpty && name.unicodeScalars.allSatisfy { scalar in
+            scalar.isASCII && (("a"..."z").contains(scalar) || ("A"..."Z").contains(scalar)
+                || ("0"..."9").contains(scalar) || "!#$%&'*+-.^_`|~".unicodeScalars.contains(scalar))
         }
     }
 

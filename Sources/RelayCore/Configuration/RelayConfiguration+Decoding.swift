@@ -38,7 +38,7 @@ extension RelayConfiguration {
             }
         }
         opsWebhook = Self.decodeOpsWebhook(root["ops_webhook"], &reader)
-        if let days = reader.number(root["retention_days"], at: "retention_days") {
+        if let days = reader.number(root["retention_days"], at: "retention_days", atMost: 36_500) {
             if days < 1 { reader.fail("retention_days", "must be at least 1") }
             retentionDays = Int(days)
         }
@@ -169,7 +169,7 @@ extension RelayConfiguration {
                 reader.fail("server.callback_segments", "two aggregators share a segment")
             }
         }
-        if let bytes = reader.number(object["max_body_bytes"], at: "server.max_body_bytes") {
+        if let bytes = reader.number(object["max_body_bytes"], at: "server.max_body_bytes", atMost: 64 * 1024 * 1024) {
             if bytes < 1024 { reader.fail("server.max_body_bytes", "must be at least 1024") }
             server.maxBodyBytes = max(1024, Int(bytes))
         }
@@ -187,7 +187,7 @@ extension RelayConfiguration {
             }
             server.limits[keyPath: field] = value
         }
-        if let connections = reader.number(object["max_connections"], at: "server.max_connections") {
+        if let connections = reader.number(object["max_connections"], at: "server.max_connections", atMost: 1_000_000) {
             if connections < 16 { reader.fail("server.max_connections", "must be at least 16") }
             server.limits.maxConnections = max(16, Int(connections))
         }
@@ -253,11 +253,12 @@ extension RelayConfiguration {
                 reader.fail("storage.postgres.url", "must start with postgres://")
             }
             var settings = Storage.Postgres(url: url)
-            if let connections = reader.number(postgres["max_connections"], at: "storage.postgres.max_connections") {
+            if let connections = reader.number(postgres["max_connections"], at: "storage.postgres.max_connections",
+                                                   atMost: 1_000) {
                 if connections < 4 { reader.fail("storage.postgres.max_connections", "must be at least 4") }
                 settings.maxConnections = max(4, Int(connections))
             }
-            if let batch = reader.number(postgres["max_batch"], at: "storage.postgres.max_batch") {
+            if let batch = reader.number(postgres["max_batch"], at: "storage.postgres.max_batch", atMost: 10_000) {
                 if batch < 1 { reader.fail("storage.postgres.max_batch", "must be at least 1") }
                 settings.maxBatch = max(1, Int(batch))
             }
@@ -270,7 +271,7 @@ extension RelayConfiguration {
             if let flag = reader.bool(object["group_commit"], at: "storage.sqlite.group_commit") {
                 sqlite.groupCommit = flag
             }
-            if let batch = reader.number(object["max_batch"], at: "storage.sqlite.max_batch") {
+            if let batch = reader.number(object["max_batch"], at: "storage.sqlite.max_batch", atMost: 10_000) {
                 if batch < 1 { reader.fail("storage.sqlite.max_batch", "must be at least 1") }
                 sqlite.maxBatch = max(1, Int(batch))
             }
@@ -285,7 +286,7 @@ extension RelayConfiguration {
             "timeout_seconds", "retry_schedule_seconds", "jitter", "max_in_flight", "lease_seconds",
             "hold_unregistered_hours",
         ]) else { return delivery }
-        if let timeout = reader.number(object["timeout_seconds"], at: "\(path).timeout_seconds") {
+        if let timeout = reader.number(object["timeout_seconds"], at: "\(path).timeout_seconds", atMost: 3_600) {
             if timeout <= 0 { reader.fail("\(path).timeout_seconds", "must be greater than 0") }
             delivery.timeoutSeconds = timeout
         }
@@ -297,17 +298,18 @@ extension RelayConfiguration {
             if !(0...0.5).contains(jitter) { reader.fail("\(path).jitter", "must be between 0 and 0.5") }
             delivery.jitter = jitter
         }
-        if let cap = reader.number(object["max_in_flight"], at: "\(path).max_in_flight") {
+        if let cap = reader.number(object["max_in_flight"], at: "\(path).max_in_flight", atMost: 10_000) {
             if cap < 1 { reader.fail("\(path).max_in_flight", "must be at least 1") }
             delivery.maxInFlightPerEndpoint = max(1, Int(cap))
         }
-        if let lease = reader.number(object["lease_seconds"], at: "\(path).lease_seconds") {
+        if let lease = reader.number(object["lease_seconds"], at: "\(path).lease_seconds", atMost: 86_400) {
             if lease <= delivery.timeoutSeconds {
                 reader.fail("\(path).lease_seconds", "must be longer than delivery.timeout_seconds")
             }
             delivery.leaseSeconds = lease
         }
-        if let hours = reader.number(object["hold_unregistered_hours"], at: "\(path).hold_unregistered_hours") {
+        if let hours = reader.number(object["hold_unregistered_hours"], at: "\(path).hold_unregistered_hours",
+                                           atMost: 8_760) {
             if hours <= 0 { reader.fail("\(path).hold_unregistered_hours", "must be greater than 0") }
             delivery.holdUnregisteredHours = hours
         }
@@ -323,7 +325,7 @@ extension RelayConfiguration {
         }
         var schedule: [Double] = []
         for (index, item) in list.enumerated() {
-            guard let seconds = reader.number(item, at: "\(path)[\(index)]") else { continue }
+            guard let seconds = reader.number(item, at: "\(path)[\(index)]", atMost: 30 * 86_400) else { continue }
             if seconds <= 0 { reader.fail("\(path)[\(index)]", "must be greater than 0") }
             schedule.append(seconds)
         }

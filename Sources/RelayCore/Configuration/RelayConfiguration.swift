@@ -1,3 +1,4 @@
+import Crypto
 /// The relay's whole configuration (docs/CONTRACT.md §9), decoded from YAML by `RelayConfiguration(json:environment:)`.
 public struct RelayConfiguration: Sendable {
     public var server: Server
@@ -190,6 +191,19 @@ public struct RelayConfiguration: Sendable {
             var found: String?
             for token in tokens where ConstantTime.matchesAny(presented, [token.token]) { found = token.name }
             return found
+        }
+
+        /// A digest that identifies `token` without holding it: an /ops session remembers which token signed in,
+        /// so that removing or replacing that token (a reload) ends the session.
+        public static func fingerprint(_ token: String) -> [UInt8] {
+            Array(SHA256.hash(data: Array(token.utf8)))
+        }
+
+        /// Whether a token with this fingerprint is configured now.
+        public func holds(fingerprint: [UInt8]) -> Bool {
+            var held = false
+            for token in tokens where ConstantTime.equals(Self.fingerprint(token.token), fingerprint) { held = true }
+            return held
         }
     }
 

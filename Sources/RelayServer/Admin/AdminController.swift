@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import Logging
 import NIOCore
 import RelayCore
 import RelayDelivery
@@ -214,7 +215,18 @@ struct AdminController<Context: RequestContext>: Sendable {
         guard configuration.admin.name(of: request.bearerToken) != nil else {
             return JSONResponse.error(.unauthorized, "unauthorized", "missing or wrong admin bearer token")
         }
-        return try await body()
+        do {
+            return try await body()
+        } catch let error as any HTTPResponseError {
+            throw error
+        } catch {
+            // Everything else the admin API does is the store's: when it fails, a JSON answer to retry, not an empty
+            // 500 (authenticated callers only, so one line per request is bounded by them).
+            service.logger.error("admin API request failed: the store did not answer",
+                                 metadata: ["relay.path": "\(request.uri.path)", "error": "\(error)"])
+            return JSONResponse.error(.serviceUnavailable, "storage_unavailable",
+                                      "the store did not answer; retry later", headers: [.retryAfter: "5"])
+        }
     }
 
     /// The name of the admin token the request presented (the audit log's "who"), through the API.

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import Logging
 import Mustache
 import NIOCore
 import RelayCore
@@ -52,6 +53,7 @@ struct OpsController<Context: RequestContext>: Sendable {
                              ("bulkReplay", OpsTemplates.bulkReplay), ("replayJob", OpsTemplates.replayJob),
                              ("endpoints", OpsTemplates.endpoints), ("trace", OpsTemplates.trace),
                              ("quarantine", OpsTemplates.quarantine), ("audit", OpsTemplates.audit),
+                             ("problem", OpsTemplates.problem),
                              ("endpointTest", Self.endpointTestTemplate), ("overview", "{{{html}}}")] {
             try library.register(text, named: name)
         }
@@ -171,8 +173,24 @@ struct OpsController<Context: RequestContext>: Sendable {
             return page("Ops", "signIn", ["error": "Set admin.token or admin.tokens in the configuration to use this page."],
                         signedIn: false, status: .forbidden)
         }
-        guard let session = sessionId(request).flatMap(sessions.session) else { return redirect("/ops/signin") }
-        return try await OpsSessions.$current.withValue(session) { try await body() }
+        guard let id = sessionId(request), let session = sessions.session(id) else { return redirect("/ops/signin") }
+        // A token removed or replaced by a reload ends the sessions it started.
+        guard configuration.admin.holds(fingerprint: session.token) else {
+            sessions.end(id)
+            return redirect("/ops/signin")
+        }
+        do {
+            return try await OpsSessions.$current.withValue(session) { try await body() }
+        } catch let error as any HTTPResponseError {
+            throw error
+        } catch {
+            service.logger.error("/ops request failed: the store did not answer",
+                                 metadata: ["relay.path": "\(request.uri.path)", "error": "\(error)"])
+            return page("Storage unavailable", "problem",
+                        ["heading": "Storage unavailable",
+                         "error": "The store did not answer. Try again in a few seconds; the relay's log has the cause."],
+                        status: .serviceUnavailable)
+        }
     }
 
     /// A state-changing form: signed in, from this relay's own origin, with the session's CSRF token. Anything
@@ -253,7 +271,7 @@ struct OpsController<Context: RequestContext>: Sendable {
                         status: .unauthorized)
         }
         sessions.recordSuccess(address)
-        let (id, _) = sessions.create(actor: actor)
+        let (id, _) = sessions.create(actor: actor, token: RelayConfiguration.Admin.fingerprint(fields["token"] ?? ""))
         let secure = configuration.server.publicURL?.lowercased().hasPrefix("https://") == true ? "; Secure" : ""
         let maxAge = Int(sessions.lifetime.components.seconds)
         return redirect("/ops", cookie: "\(Self.cookie)=\(id); Path=/ops; HttpOnly; SameSite=Strict; Max-Age=\(maxAge)\(secure)")

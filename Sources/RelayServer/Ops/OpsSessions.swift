@@ -8,6 +8,9 @@ import Synchronization
 final class OpsSessions: Sendable {
     struct Session: Sendable {
         var actor: String
+        /// `RelayConfiguration.Admin.fingerprint` of the token that signed in: the session ends when that token is
+        /// no longer configured.
+        var token: [UInt8]
         var csrf: String
         var expires: ContinuousClock.Instant
     }
@@ -44,10 +47,10 @@ final class OpsSessions: Sendable {
         return text
     }
 
-    /// Starts a session for `actor`; returns its id.
-    func create(actor: String) -> (id: String, session: Session) {
+    /// Starts a session for `actor`, signed in with the token of this fingerprint; returns its id.
+    func create(actor: String, token: [UInt8]) -> (id: String, session: Session) {
         let id = Self.randomToken()
-        let session = Session(actor: actor, csrf: Self.randomToken(), expires: .now + lifetime)
+        let session = Session(actor: actor, token: token, csrf: Self.randomToken(), expires: .now + lifetime)
         sessions.withLock { sessions in
             let now = ContinuousClock.now
             sessions = sessions.filter { $0.value.expires > now }

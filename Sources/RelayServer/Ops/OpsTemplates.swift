@@ -39,6 +39,12 @@ enum OpsTemplates {
         <p><button type="submit">Sign in</button></p></form>
         """
 
+    static let problem = """
+        <h1>{{heading}}</h1>
+        <p class="bad">{{error}}</p>
+        <p><a href="/ops">Back to the dead letters</a></p>
+        """
+
     static let deadLetters = """
         <h1>Dead letters</h1>
         {{#held}}<p class="muted">{{awaitingOrder}} deliveries are held until their AWB is registered with an

@@ -14,6 +14,7 @@ enum SQLiteSchema {
         SQLiteMigrations.v0011,
         SQLiteMigrations.v0012,
         SQLiteMigrations.v0013,
+        SQLiteMigrations.v0014,
     ]
 
     /// Applies the pragmas and every migration not yet applied.

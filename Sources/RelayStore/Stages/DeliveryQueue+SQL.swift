@@ -100,19 +100,22 @@ extension DeliveryQueue where Self: SQLBackedStore {
         return (branches.joined(separator: "\nUNION ALL\n"), binds)
     }
 
-    /// Only a shared store needs the chain condition in SQL: several processes deliver, so a delivery is due only
-    /// when no earlier one of its (endpoint, shipment) chain is pending or in flight anywhere (a chain's head moves
-    /// forward only when its delivery finishes). One process on an SQLite file orders chains in its book.
+    /// A delivery is due only when no earlier one of its (endpoint, shipment) chain is pending or in flight (a
+    /// chain's head moves forward only when its delivery finishes). In SQL on both stores: with several processes
+    /// (PostgreSQL) no book knows every chain, and with one (SQLite) a due read without it could fill up with later
+    /// statuses waiting behind retrying first ones, so that the first ones, due later, were never read again and the
+    /// endpoint stalled for good (`DeliveryEngineTests.blockedChainsDoNotStallTheEndpoint`).
     ///
-    /// `OFFSET 0` keeps the check a per-row probe of `deliveries_chain` on (endpoint, ordering key, event time, seq):
-    /// flattened into an anti-join, PostgreSQL was seen (with a fresh table's statistics) to probe on the endpoint
-    /// alone and filter every chain of it, 18,846 index entries per candidate, 112 ms per read.
+    /// A per-row probe of `deliveries_chain` on (endpoint, ordering key, event time, seq). On PostgreSQL `OFFSET 0`
+    /// keeps it one: flattened into an anti-join, PostgreSQL was seen (with a fresh table's statistics) to probe on
+    /// the endpoint alone and filter every chain of it, 18,846 index entries per candidate, 112 ms per read. On
+    /// SQLite the index is partial, on the same `state IN (…)` term.
     var chainHead: String {
-        isShared ? """
-             AND NOT EXISTS (SELECT 1 FROM deliveries e WHERE e.endpoint = d.endpoint
-                AND e.ordering_key = d.ordering_key AND e.state IN ('pending', 'in_flight')
-                AND (e.event_time, e.seq) < (d.event_time, d.seq) OFFSET 0)
-            """ : ""
+        """
+         AND NOT EXISTS (SELECT 1 FROM deliveries e WHERE e.endpoint = d.endpoint
+            AND e.ordering_key = d.ordering_key AND e.state IN ('pending', 'in_flight')
+            AND (e.event_time, e.seq) < (d.event_time, d.seq) \(isShared ? "OFFSET 0" : "LIMIT 1"))
+        """
     }
 
     public func nextDueTime(after now: EventTime) async throws -> EventTime? {

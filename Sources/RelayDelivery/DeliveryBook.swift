@@ -2,7 +2,9 @@ import RelayCore
 import RelayStore
 
 /// The delivery loop's in-memory bookkeeping: what is in flight, per-endpoint counts, which shipment chains are
-/// busy or wait behind a failing delivery, and disabled endpoints. Decides which due deliveries may leave now.
+/// busy here, and disabled endpoints. Decides which due deliveries may leave now. A chain waiting behind a failed
+/// delivery is the store's to know: its due reads return only chain heads (`DeliveryQueue.chainHead`), so nothing
+/// here can go stale and hold a chain back that the store would release.
 ///
 /// A claimed delivery goes through two phases: its request (from the claim until the endpoint answers or the
 /// attempt fails) and the commit of its outcome. An endpoint's cap counts requests (`endpointInFlight`): a slot is
@@ -15,8 +17,6 @@ struct DeliveryBook: Sendable {
     /// Claimed deliveries whose request has not ended yet.
     var sending: Set<Int64> = []
     var busyChains: Set<String> = []
-    /// A chain whose earliest undelivered delivery failed: later ones of the chain wait for it.
-    var blockedChains: [String: (eventTime: EventTime, seq: Int64)] = [:]
     /// Requests in flight per endpoint (the cap applies to these).
     var endpointInFlight: [String: Int] = [:]
     /// Claimed and not yet finished per endpoint: requests in flight and answered attempts being committed.
@@ -58,11 +58,6 @@ struct DeliveryBook: Sendable {
     /// Whether `delivery` may be sent now, given `cap` requests per endpoint.
     func mayClaim(_ delivery: DueDelivery, cap: Int) -> Bool {
         if inFlight.contains(delivery.seq) || busyChains.contains(delivery.chain) { return false }
-        if let blocker = blockedChains[delivery.chain], blocker.seq != delivery.seq,
-            (blocker.eventTime, blocker.seq) < (delivery.eventTime, delivery.seq)
-        {
-            return false
-        }
         return freeSlots(of: delivery.endpointId, cap: cap) > 0
     }
 
@@ -188,28 +183,14 @@ struct DeliveryBook: Sendable {
         endpointClaimed[delivery.endpointId, default: 1] -= 1
     }
 
-    /// Releases a finished attempt (its outcome committed, or given up). A retried delivery blocks its chain; a
-    /// delivered or dead one unblocks it.
-    mutating func finish(_ delivery: DueDelivery, retrying: Bool) {
+    /// Releases a finished attempt (its outcome committed, or given up). A retried delivery stays pending in the
+    /// store, where it holds its chain back until it is delivered or dead.
+    mutating func finish(_ delivery: DueDelivery) {
         quietEntries[delivery.seq] = nil
         if inFlight.remove(delivery.seq) != nil {
             answered(delivery)
             busyChains.remove(delivery.chain)
             endpointClaimed[delivery.endpointId, default: 1] -= 1
         }
-        if retrying {
-            block(delivery)
-        } else if blockedChains[delivery.chain]?.seq == delivery.seq {
-            blockedChains[delivery.chain] = nil
-        }
-    }
-
-    mutating func block(_ delivery: DueDelivery) {
-        if let current = blockedChains[delivery.chain],
-            (current.eventTime, current.seq) <= (delivery.eventTime, delivery.seq)
-        {
-            return
-        }
-        blockedChains[delivery.chain] = (delivery.eventTime, delivery.seq)
     }
 }

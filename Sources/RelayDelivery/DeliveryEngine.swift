@@ -348,11 +348,7 @@ public final class DeliveryEngine: Service, FreshDeliveryTaker, Sendable {
         // shared store keeps other processes' leases: they expire instead.)
         if !store.isShared { try await store.releaseLeases() }
         let disabled = try await store.disabledEndpoints()
-        let retrying = try await store.retryingDeliveries()
-        book.withLock { book in
-            book.disabledEndpoints = disabled
-            for delivery in retrying { book.block(delivery) }
-        }
+        book.withLock { book in book.disabledEndpoints = disabled }
     }
 
     /// Due deliveries that may leave now, leased in the store and entered in the book; and whether the store had
@@ -445,7 +441,7 @@ public final class DeliveryEngine: Service, FreshDeliveryTaker, Sendable {
         guard let endpoint = endpoints[delivery.endpointId] else {
             _ = try? await recordCompletion(Completion(
                 seq: delivery.seq, attempt: nil, outcome: .dead(.endpointRemoved), now: startedAt))
-            finish(delivery, retrying: false)
+            finish(delivery)
             return
         }
         let timeout = endpoint.timeoutSeconds ?? configuration.delivery.timeoutSeconds
@@ -587,7 +583,7 @@ public final class DeliveryEngine: Service, FreshDeliveryTaker, Sendable {
             // Finished, leased here by a commit and no signal since: nothing new for a claim
             // (`DeliveryBook.quietEntries`). A retry nudges: the loop then also looks at when it falls due.
             let quiet = outcome.finishes && entered.map { $0 == wakeup.signals } ?? false
-            finish(delivery, retrying: !outcome.finishes, quiet: quiet)
+            finish(delivery, quiet: quiet)
             return
         }
         // The commit looked for the chain's successor: what it handed off takes the reserved slot, in the same
@@ -596,7 +592,7 @@ public final class DeliveryEngine: Service, FreshDeliveryTaker, Sendable {
         let signalsNow = wakeup.signals
         let quiet = signalsNow == signals
         wake(freeing: delivery) { book in
-            book.finish(delivery, retrying: false)
+            book.finish(delivery)
             book.unreserve(1, of: endpoint.id)
             for next in handed {
                 book.claim(next)
@@ -667,9 +663,9 @@ public final class DeliveryEngine: Service, FreshDeliveryTaker, Sendable {
     }
 
     /// - Parameter quiet: no claim could take what this frees (`DeliveryBook.quietEntries`): no nudge.
-    func finish(_ delivery: DueDelivery, retrying: Bool, quiet: Bool = false) {
+    func finish(_ delivery: DueDelivery, quiet: Bool = false) {
         wake(freeing: delivery) { book in
-            book.finish(delivery, retrying: retrying)
+            book.finish(delivery)
             return quiet
         }
     }

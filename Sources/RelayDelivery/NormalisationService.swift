@@ -76,7 +76,17 @@ public final class NormalisationService: Service, Sendable {
                         items += queue.takeNow(limit: batchLimit - items.count)
                     }
                     if !items.isEmpty { await normalise(items) }
-                    if overflowed { try await catchUp() }
+                    if overflowed {
+                        // The queue dropped callbacks it had no room for: they are read back from the store. A store
+                        // that fails meanwhile must not stop the relay: the sweep catches up once it answers.
+                        do {
+                            try await catchUp()
+                        } catch {
+                            failedBatches.add(1, ordering: .relaxed)
+                            logger.warning("catching up on stored callbacks failed; the sweep retries",
+                                           metadata: ["error": "\(error)"])
+                        }
+                    }
                 }
                 group.cancelAll()
             }

@@ -14,7 +14,11 @@ public final class GroupCommit<Item: Sendable, Output: Sendable>: Sendable {
         case write
     }
 
+    /// How a submitted item entered: its caller writes, it waits, or its caller was cancelled already.
+    private enum Entry { case write, queued, cancelled }
+
     private struct Waiting {
+        var id: UInt64
         var item: Item
         var continuation: CheckedContinuation<Turn, any Error>
     }
@@ -22,6 +26,7 @@ public final class GroupCommit<Item: Sendable, Output: Sendable>: Sendable {
     private struct State {
         var writing = false
         var waiting: [Waiting] = []
+        var lastId: UInt64 = 0
     }
 
     private let state = Mutex(State())
@@ -39,27 +44,56 @@ public final class GroupCommit<Item: Sendable, Output: Sendable>: Sendable {
     }
 
     /// Commits `item` with whatever else is waiting; returns its output.
-    /// - Parameter commit: writes a batch and returns one output per item, in order (run only if this caller's turn
-    ///   comes to write; every caller passes the same).
-    public func submit(_ item: Item, commit: @escaping @Sendable ([Item]) async throws -> [Output]) async throws
-        -> Output
+    /// - Parameters:
+    ///   - leavesWhenCancelled: a caller cancelled while its item still waits (not yet in a batch) takes the item
+    ///     back and gets `CancellationError`. For callers that answer on a deadline (a callback answered 503 after
+    ///     its timeout): during an outage their items would otherwise pile up for as long as it lasts, bodies
+    ///     included, and commit first when the store is back. Without it the item waits for its batch whatever
+    ///     happens to the caller (an attempt's outcome must be recorded).
+    ///   - commit: writes a batch and returns one output per item, in order (run only if this caller's turn
+    ///     comes to write; every caller passes the same).
+    public func submit(_ item: Item, leavesWhenCancelled: Bool = false,
+                       commit: @escaping @Sendable ([Item]) async throws -> [Output]) async throws -> Output
     {
-        let turn = try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Turn, any Error>) in
-            let write = state.withLock { state -> Bool in
-                guard !state.writing else {
-                    state.waiting.append(Waiting(item: item, continuation: continuation))
-                    return false
+        let id = state.withLock { state -> UInt64 in
+            state.lastId &+= 1
+            return state.lastId
+        }
+        let turn = try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Turn, any Error>) in
+                let entry = state.withLock { state -> Entry in
+                    guard !state.writing else {
+                        // Checked under the lock the cancellation handler takes: either this sees the cancellation,
+                        // or the handler sees the item.
+                        if leavesWhenCancelled, Task.isCancelled { return .cancelled }
+                        state.waiting.append(Waiting(id: id, item: item, continuation: continuation))
+                        return .queued
+                    }
+                    state.writing = true
+                    return .write
                 }
-                state.writing = true
-                return true
+                switch entry {
+                case .write: continuation.resume(returning: .write)
+                case .cancelled: continuation.resume(throwing: CancellationError())
+                case .queued: break
+                }
             }
-            if write { continuation.resume(returning: .write) }
+        } onCancel: {
+            guard leavesWhenCancelled else { return }
+            let left = state.withLock { state -> Waiting? in
+                guard let index = state.waiting.firstIndex(where: { $0.id == id }) else { return nil }
+                return state.waiting.remove(at: index)
+            }
+            left?.continuation.resume(throwing: CancellationError())
         }
         switch turn {
         case .done(let output): return output
         case .write: return try await write(item, commit: commit)
         }
     }
+
+    /// How many items wait for a batch (tests, diagnostics).
+    public var waitingCount: Int { state.withLock { $0.waiting.count } }
 
     /// Waits up to `gather` for more items, a millisecond at a time, while the batch is below `gatherBelow` and
     /// items keep arriving: a millisecond in which none arrived means the callers are all here (a client with a

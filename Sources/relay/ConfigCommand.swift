@@ -58,7 +58,7 @@ struct ConfigCommand: AsyncParsableCommand {
                 }
                 for endpoint in client.endpoints {
                     let types = endpoint.types.map { " types=\($0.map(\.name).joined(separator: ","))" } ?? ""
-                    lines.append("  endpoint \(endpoint.id): \(endpoint.method) \(endpoint.url)\(types)")
+                    lines.append("  endpoint \(endpoint.id): \(endpoint.method) \(endpoint.displayURL)\(types)")
                 }
             }
             print(lines.joined(separator: "\n"))

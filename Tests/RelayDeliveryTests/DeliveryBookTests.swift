@@ -26,7 +26,7 @@ struct DeliveryBookTests {
         #expect(!book.mayClaim(next, cap: 1))
         book.answered(first)  // twice: no second slot
         #expect(book.endpointInFlight["acme/notification"] == 0)
-        book.finish(first, retrying: false)
+        book.finish(first)
         #expect(book.mayClaim(next, cap: 1))
         #expect(book.endpointInFlight["acme/notification"] == 0)
         #expect(book.endpointClaimed["acme/notification"] == 0)
@@ -49,7 +49,7 @@ struct DeliveryBookTests {
         #expect(book.freeSlots(of: "acme/notification", cap: cap) == 0)
         #expect(!book.mayClaim(Self.delivery(5), cap: cap))
         #expect(book.mayClaim(Self.delivery(6, endpoint: "acme/return_ack"), cap: cap))
-        book.finish(Self.delivery(1), retrying: false)
+        book.finish(Self.delivery(1))
         #expect(book.freeSlots(of: "acme/notification", cap: cap) == 1)
     }
 
@@ -62,10 +62,8 @@ struct DeliveryBookTests {
         book.release(delivery)
         #expect(book.endpointInFlight["acme/notification"] == 0)
         #expect(book.endpointClaimed["acme/notification"] == 0)
-        book.finish(Self.delivery(9, shipment: "S"), retrying: true)
+        book.finish(Self.delivery(9, shipment: "S"))
         #expect(book.endpointClaimed["acme/notification"] == 0)
-        // The retried one still blocks its chain's later deliveries.
-        #expect(!book.mayClaim(Self.delivery(10, shipment: "S"), cap: 4))
     }
 
     @Test("waiting chains: only chains busy here are noted, and the set is bounded")

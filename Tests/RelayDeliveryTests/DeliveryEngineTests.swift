@@ -290,4 +290,35 @@ struct DeliveryEngineTests {
         await harness.stop()
         await receiver.stop()
     }
+
+    @Test("a shipment whose retrying status died with its endpoint (410) is delivered again once the endpoint is enabled")
+    func chainFreedByADisable() async throws {
+        let healthy = Atomic<Bool>(false)
+        let receiver = TestReceiver { request, _ in
+            if healthy.load(ordering: .relaxed) { return .init() }
+            let body = String(decoding: request.body, as: UTF8.self)
+            return .init(status: body.contains("\"forwardAwb\":\"GONE-B\"") ? .gone : .serviceUnavailable)
+        }
+        try await receiver.start()
+        let endpoint = DeliveryHarness.endpoint(receiver.url + "/n")
+        let harness = try DeliveryHarness(endpoints: [endpoint], schedule: Array(repeating: 0.3, count: 100))
+        harness.start()
+        // given: A's first status retrying, then a 410 for B disables the endpoint, and A's first status is dead
+        try await harness.notify(awb: "GONE-A", code: 4, time: "2024-03-04T09:00:00Z")
+        #expect(try await harness.eventually(timeout: 30) { try await harness.deliveries().first?.attempts ?? 0 >= 1 })
+        try await harness.notify(awb: "GONE-B", code: 4, time: "2024-03-04T09:00:00Z")
+        #expect(try await harness.eventually(timeout: 30) {
+            try await harness.deliveries().allSatisfy { $0.state == "dead" }
+        })
+        // when: the endpoint is enabled again and A's next status arrives
+        healthy.store(true, ordering: .relaxed)
+        try await harness.store.setEndpoint(endpoint.id, disabled: false, reason: nil, now: WallClock.now())
+        try await harness.notify(awb: "GONE-A", code: 6, time: "2024-03-07T04:00:00Z")
+        // then: it is delivered (the dead first status holds nothing back)
+        #expect(try await harness.eventually(timeout: 30) {
+            try await harness.deliveries().contains { $0.state == "delivered" }
+        })
+        await harness.stop()
+        await receiver.stop()
+    }
 }

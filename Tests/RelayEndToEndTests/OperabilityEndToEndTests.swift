@@ -131,6 +131,18 @@ struct OperabilityEndToEndTests {
         #expect(listStatus == 0)
     }
 
+    @Test("config check prints endpoint URLs without credentials or query")
+    func configCheckRedactsURLs() async throws {
+        let fixture = try RelayFixture(notificationURL: "https://relay-user:hunter2-\(UUID())@shop.example/hooks?api_key=k-\(UUID())")
+        defer { fixture.cleanUp() }
+        let (status, output) = try await ChildProcess.run(RelayProcess.binary, ["config", "check", "--config",
+                                                                                fixture.configPath],
+                                                          withStandardError: true)
+        #expect(status == 0, "\(output)")
+        #expect(output.contains("https://shop.example/hooks"), "\(output)")
+        #expect(!output.contains("hunter2") && !output.contains("api_key"), "\(output)")
+    }
+
     @Test("--log-format json: every line is one JSON object with time, level, message and logger")
     func jsonLogLines() async throws {
         let fixture = try RelayFixture(notificationURL: "http://127.0.0.1:9/n")

@@ -280,4 +280,29 @@ struct OpsSecurityTests {
             #expect(String(buffer: page.body).contains("Storage unavailable"))
         }
     }
+
+    @Test("a bulk replay or list with a filter member it does not know, or a time it cannot read, is refused: nothing replayed")
+    func unknownFilterIsRefused() async throws {
+        let setup = try Setup()
+        defer { setup.relay.cleanUp() }
+        try await setup.test { client in
+            let auth: HTTPFields = [.authorization: "Bearer \(setup.alice)", .contentType: "application/json"]
+            for body in [#"{"client":"acme","dry_run":true}"#, #"{"sinse":"2026-11-25T00:00:00Z","dryRun":true}"#,
+                         #"{"since":"yesterday"}"#, #"{"client":["acme"]}"#] {
+                let response = try await client.execute(uri: "/admin/v1/dead-letters/replay", method: .post,
+                                                        headers: auth, body: ByteBuffer(string: body))
+                #expect(response.status == .badRequest, "\(body)")
+                #expect(response.json?["error"] == "invalid_filter", "\(body)")
+            }
+            let list = try await client.execute(uri: "/admin/v1/dead-letters?clinet=acme", method: .get, headers: auth)
+            #expect(list.status == .badRequest && list.json?["error"] == "invalid_filter")
+            let good = try await client.execute(uri: "/admin/v1/dead-letters?client=acme&limit=5", method: .get,
+                                                headers: auth)
+            #expect(good.status == .ok)
+            let dryRun = try await client.execute(uri: "/admin/v1/dead-letters/replay", method: .post, headers: auth,
+                                                  body: ByteBuffer(string: #"{"client":"acme","dryRun":true}"#))
+            #expect(dryRun.status == .ok && dryRun.json?["capped"] == false)
+            #expect(try setup.relay.count("SELECT count(*) FROM audit_log") == 0)
+        }
+    }
 }

@@ -94,4 +94,36 @@ struct GroupCommitTests {
         #expect(outputs.sorted() == Array(0..<20))
         #expect(ContinuousClock.now - started < .seconds(20))
     }
+
+    @Test("callers that give up (a deadline passed) take their waiting items back; the batch carries only the others")
+    func cancelledCallersLeave() async throws {
+        let group = GroupCommit<Int, Int>(maxBatch: 512)
+        let probe = Probe()
+        let release = Atomic<Bool>(false)
+        let commit: @Sendable ([Int]) async throws -> [Int] = { items in
+            // The first batch stalls (the store is away) until released.
+            while !release.load(ordering: .relaxed) { try await Task.sleep(for: .milliseconds(5)) }
+            probe.batches.withLock { $0.append(items.count) }
+            return items
+        }
+        let stalled = Task { try await group.submit(-1, leavesWhenCancelled: true, commit: commit) }
+        try await Task.sleep(for: .milliseconds(50))
+        // 200 callers queue behind it; 150 of them give up.
+        let callers = (0..<200).map { index in
+            Task { try await group.submit(index, leavesWhenCancelled: true, commit: commit) }
+        }
+        try await Task.sleep(for: .milliseconds(100))
+        #expect(group.waitingCount == 200)
+        for caller in callers.prefix(150) { caller.cancel() }
+        var cancelled = 0
+        for caller in callers.prefix(150) {
+            do { _ = try await caller.value } catch is CancellationError { cancelled += 1 }
+        }
+        #expect(cancelled == 150)
+        #expect(group.waitingCount == 50)
+        release.store(true, ordering: .relaxed)
+        #expect(try await stalled.value == -1)
+        for (index, caller) in callers.enumerated().dropFirst(150) { #expect(try await caller.value == index) }
+        #expect(probe.batches.withLock { $0 } == [1, 50])
+    }
 }

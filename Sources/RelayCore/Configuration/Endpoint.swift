@@ -58,3 +58,20 @@ public struct Endpoint: Sendable {
     /// The HTTP method: PUT for return acknowledgements, POST otherwise.
     public var method: String { kind == .returnAck ? "PUT" : "POST" }
 }
+
+extension Endpoint {
+    /// The endpoint's URL without credentials or query (either can carry a token): what pages, the admin API and
+    /// `relay config check` show.
+    public var displayURL: String { Self.redact(url) }
+
+    /// `url` without `user:password@` and without its query.
+    public static func redact(_ url: String) -> String {
+        var text = Substring(url)
+        if let query = text.firstIndex(of: "?") { text = text[..<query] }
+        guard let colon = text.firstIndex(of: ":"), text[colon...].hasPrefix("://") else { return String(text) }
+        let authority = text.index(colon, offsetBy: 3)
+        let hostEnd = text[authority...].firstIndex(of: "/") ?? text.endIndex
+        guard let at = text[authority..<hostEnd].lastIndex(of: "@") else { return String(text) }
+        return String(text[..<authority] + text[text.index(after: at)...])
+    }
+}

@@ -83,6 +83,14 @@ struct AdminController<Context: RequestContext>: Sendable {
         var fields: [String: String] = [:]
         for member in json.object ?? JSONObject() { if let text = member.value.text { fields[member.key] = text } }
         fields = fields.filter { $0.key != "dryRun" && $0.key != "ratePerSecond" }
+        for member in json.object ?? JSONObject() where member.value.text == nil
+            && !["dryRun", "ratePerSecond"].contains(member.key)
+        {
+            return JSONResponse.error(.badRequest, "invalid_filter", "\(member.key.prefix(64)) must be a string")
+        }
+        if let problem = DeadLetterFilter.problem(in: fields) {
+            return JSONResponse.error(.badRequest, "invalid_filter", problem)
+        }
         if json["dryRun"]?.boolean == true {
             let preview = try await service.bulkReplayPreview(fields: fields)
             return JSONResponse.make(.ok, ["dryRun": true, "count": .int(Int64(preview.count)),
@@ -103,7 +111,7 @@ struct AdminController<Context: RequestContext>: Sendable {
             return [
                 "id": .string(health.endpoint.id), "client": .string(health.client.id),
                 "kind": .string(health.endpoint.kind.rawValue),
-                "url": .string(OpsService.redact(health.endpoint.url)),
+                "url": .string(health.endpoint.displayURL),
                 "status": .string(stats.disabled ? "disabled" : "enabled"),
                 "disabledReason": .string(orNull: stats.disabledReason),
                 "lastSuccess": .string(orNull: stats.lastSuccess?.iso8601),
@@ -261,6 +269,9 @@ struct AdminController<Context: RequestContext>: Sendable {
     func list(_ request: Request) async throws -> Response {
         var fields: [String: String] = [:]
         for (name, value) in request.uri.queryParameters where !value.isEmpty { fields[String(name)] = String(value) }
+        if let problem = DeadLetterFilter.problem(in: fields, others: ["cursor", "limit"]) {
+            return JSONResponse.error(.badRequest, "invalid_filter", problem)
+        }
         var cursor: DeadLetterCursor?
         if let text = fields["cursor"] {
             guard let parsed = DeadLetterCursor(text) else {

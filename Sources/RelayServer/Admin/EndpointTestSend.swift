@@ -108,7 +108,7 @@ enum TestSamples {
             200,
             [
                 "endpoint": .string(endpoint.id),
-                "url": .string(OpsService.redact(endpoint.url)),
+                "url": .string(endpoint.displayURL),
                 "method": .string(endpoint.method), "type": .string(sentType), "webhookId": .string(webhookId),
                 "delivered": .bool(result.delivered), "status": result.statusCode.map { .int(Int64($0)) } ?? .null,
                 "failureClass": .string(orNull: result.failure?.rawValue),

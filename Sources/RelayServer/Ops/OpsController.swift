@@ -329,7 +329,10 @@ struct OpsController<Context: RequestContext>: Sendable {
     }
 
     func bulkReplayPreview(_ request: Request) async throws -> Response {
-        let fields = query(request)
+        let fields = query(request).filter { !$0.value.isEmpty }
+        if let problem = DeadLetterFilter.problem(in: fields, others: ["cursor"]) {
+            return page("Bulk replay", "problem", ["heading": "Bulk replay", "error": problem], status: .badRequest)
+        }
         let preview = try await service.bulkReplayPreview(fields: fields)
         let description = fields.isEmpty ? "no filter (all dead letters)"
             : fields.sorted { $0.key < $1.key }.map { "\($0.key) = \($0.value)" }.joined(separator: ", ")
@@ -344,7 +347,11 @@ struct OpsController<Context: RequestContext>: Sendable {
         var fields = fields
         fields.removeValue(forKey: "csrf")
         let rate = OpsService.rate(Double(fields.removeValue(forKey: "ratePerSecond") ?? ""))
-        let job = try await service.startBulkReplay(fields: fields.filter { !$0.value.isEmpty }, ratePerSecond: rate,
+        fields = fields.filter { !$0.value.isEmpty }
+        if let problem = DeadLetterFilter.problem(in: fields) {
+            return page("Bulk replay", "problem", ["heading": "Bulk replay", "error": problem], status: .badRequest)
+        }
+        let job = try await service.startBulkReplay(fields: fields, ratePerSecond: rate,
                                                     by: .init(name: actor, via: "ops"))
         return redirect("/ops/replays/\(job.id)")
     }
@@ -361,7 +368,7 @@ struct OpsController<Context: RequestContext>: Sendable {
         let rows = try await service.endpointHealth().map { health -> [String: Any] in
             let stats = health.statistics
             return [
-                "id": health.endpoint.id, "url": OpsService.redact(health.endpoint.url),
+                "id": health.endpoint.id, "url": health.endpoint.displayURL,
                 "status": stats.disabled ? "disabled" : "enabled", "statusClass": stats.disabled ? "bad" : "ok",
                 "lastSuccess": stats.lastSuccess?.iso8601 ?? "never",
                 "failureRate": stats.recentAttempts == 0 ? "–"

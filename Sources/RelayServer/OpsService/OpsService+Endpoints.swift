@@ -68,14 +68,4 @@ extension OpsService {
         ]))
         return replayed
     }
-
-    /// The URL without credentials or query (which can carry tokens).
-    static func redact(_ url: String) -> String {
-        var text = url
-        if let query = text.firstIndex(of: "?") { text = String(text[..<query]) }
-        if let scheme = text.range(of: "://"), let at = text[scheme.upperBound...].firstIndex(of: "@") {
-            text = String(text[..<scheme.upperBound]) + String(text[text.index(after: at)...])
-        }
-        return text
-    }
 }

@@ -165,7 +165,7 @@ public final class PostgresStore: RelayStore, SQLBackedStore {
         // a failing batch would otherwise wait for that batch and then for its own (twice the timeout).
         let (batcher, database, timeout) = (ingestBatcher, database, ingestTimeout)
         return try await PGDatabase.withDeadline(timeout) {
-            try await batcher.submit(pending) { batch in
+            try await batcher.submit(pending, leavesWhenCancelled: true) { batch in
                 // The batch is one statement, atomic by itself: no BEGIN and COMMIT round trips around it.
                 try await database.withConnection(timeout: timeout) { connection in
                     try await PostgresIngestBatcher.commit(batch, connection: connection)

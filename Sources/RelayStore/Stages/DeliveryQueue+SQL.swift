@@ -132,14 +132,4 @@ extension DeliveryQueue where Self: SQLBackedStore {
             ) { $0.optionalInt(0).map(EventTime.init(epochMilliseconds:)) }.first ?? nil
         }
     }
-
-    public func retryingDeliveries() async throws -> [DueDelivery] {
-        try await seam.database.read { session in
-            try await session.query(
-                """
-                SELECT seq, notification_id, client, endpoint, ordering_key, event_time, next_attempt_at, attempts, trigger
-                FROM deliveries WHERE state = 'pending' AND attempts > 0 ORDER BY seq
-                """, []) { StoreRows.candidate($0) }
-        }
-    }
 }

@@ -50,9 +50,6 @@ public protocol DeliveryQueue: Sendable {
     /// everything due now is waiting for its endpoint or its chain).
     func nextDueTime(after now: EventTime) async throws -> EventTime?
 
-    /// Pending deliveries that failed before (their chains wait for them), for rebuilding order on start.
-    func retryingDeliveries() async throws -> [DueDelivery]
-
     /// Whether several relay processes share this store (PostgreSQL): leases expire instead of being released on
     /// start, and each process also catches up on callbacks another process stored but did not normalise.
     var isShared: Bool { get }

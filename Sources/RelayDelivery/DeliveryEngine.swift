@@ -93,10 +93,7 @@ public final class DeliveryEngine: Service, FreshDeliveryTaker, Sendable {
         self.attemptLog = RateLimitedLogger(logger: logger)
         self.notifier = notifier
         self.onAttempt = onAttempt
-        let longestTimeout = endpoints.values.map { $0.timeoutSeconds ?? configuration.delivery.timeoutSeconds }
-            .max() ?? configuration.delivery.timeoutSeconds
-        leaseSeconds = configuration.delivery.leaseSeconds
-            ?? max(configuration.delivery.timeoutSeconds, longestTimeout) * 2 + 30
+        leaseSeconds = configuration.deliveryLeaseSeconds
     }
 
     public func run() async throws {
@@ -436,6 +433,16 @@ public final class DeliveryEngine: Service, FreshDeliveryTaker, Sendable {
         return (leased, full && !leased.isEmpty)
     }
 
+    /// An attempt's timeout: the endpoint's (or the default), within what the lease taken at start covers. A send
+    /// takes at most twice its timeout (a Magento token fetch, a retry after 401); the lease must outlast it, or on a
+    /// shared store another instance takes the delivery over and sends it again while this send still runs. The
+    /// lease is fixed at start, so a reload that raises a timeout past it is held to it (and logged by the reloader).
+    public static func timeout(of endpoint: Endpoint, configuration: RelayConfiguration, leaseSeconds: Double)
+        -> Double
+    {
+        min(endpoint.timeoutSeconds ?? configuration.delivery.timeoutSeconds, max(1, (leaseSeconds - 30) / 2))
+    }
+
     func deliver(_ delivery: DueDelivery, sender: WebhookSender) async {
         let startedAt = clock()
         guard let endpoint = endpoints[delivery.endpointId] else {
@@ -444,7 +451,7 @@ public final class DeliveryEngine: Service, FreshDeliveryTaker, Sendable {
             finish(delivery)
             return
         }
-        let timeout = endpoint.timeoutSeconds ?? configuration.delivery.timeoutSeconds
+        let timeout = Self.timeout(of: endpoint, configuration: configuration, leaseSeconds: leaseSeconds)
         let result = await sender.send(delivery, to: endpoint, timeout: timeout, trigger: delivery.trigger)
         let now = clock()
         // An order posting answered 2xx with {"hasError": true} was rejected by the client: a failed attempt. The

@@ -321,4 +321,20 @@ struct DeliveryEngineTests {
         await harness.stop()
         await receiver.stop()
     }
+
+    @Test("an attempt's timeout stays within the lease taken at start, whatever a reload raised it to")
+    func timeoutWithinLease() {
+        var endpoint = DeliveryHarness.endpoint("http://127.0.0.1:9/n")
+        let started = RelayConfiguration(delivery: .init(timeoutSeconds: 15, retryScheduleSeconds: [1], jitter: 0),
+                                         clients: [Client(id: "acme", endpoints: [endpoint])])
+        #expect(started.deliveryLeaseSeconds == 60)
+        endpoint.timeoutSeconds = 60
+        let reloaded = RelayConfiguration(delivery: .init(timeoutSeconds: 15, retryScheduleSeconds: [1], jitter: 0),
+                                          clients: [Client(id: "acme", endpoints: [endpoint])])
+        #expect(reloaded.deliveryLeaseSeconds == 150)
+        // Started with a 60 s lease: two 15 s halves fit with 30 s to spare; 60 s would not.
+        #expect(DeliveryEngine.timeout(of: endpoint, configuration: reloaded, leaseSeconds: 60) == 15)
+        endpoint.timeoutSeconds = 5
+        #expect(DeliveryEngine.timeout(of: endpoint, configuration: reloaded, leaseSeconds: 60) == 5)
+    }
 }

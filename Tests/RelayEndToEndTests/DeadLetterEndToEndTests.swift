@@ -109,6 +109,7 @@ struct DeadLetterEndToEndTests {
 
         // quarantine shows a rejected body; no token → 401
         #expect(try await fixture.post(aggregator: "clickpost", body: Array("not json".utf8)) == 400)
+        #expect(try await fixture.post(aggregator: "clickpost", body: Array(repeating: UInt8(ascii: "x"), count: 10_000)) == 400)
         #expect(try await fixture.postClickpost(awb: "UNMAPPED1", code: 777) != nil)  // valid, status unknown
         let unmappedSeen = Date().addingTimeInterval(60)
         while Date() < unmappedSeen, try fixture.count("SELECT count(*) FROM callbacks WHERE error = 'unmapped'") == 0 {
@@ -119,6 +120,10 @@ struct DeadLetterEndToEndTests {
         #expect(items.contains { $0["body"] == "not json" })
         let unmapped = try #require(items.first { $0["error"] == "unmapped" })
         let rejected = try #require(items.first { $0["body"] == "not json" })
+        #expect(rejected["bodyBytes"] == 8 && rejected["bodyTruncated"] == false)
+        // A listing carries the first 4 KiB of each body, and says how long the stored one is.
+        let long = try #require(items.first { $0["bodyBytes"] == 10_000 })
+        #expect(long["bodyTruncated"] == true && long["body"]?.text?.utf8.count == 4096)
         // re-normalise: still-unparsable bytes stay in quarantine (422); a parsable one is normalised again (200)
         #expect(try await fixture.admin(.POST, "quarantine/\(rejected["id"]?.text ?? "")/renormalise").0 == 422)
         let (renormaliseStatus, renormalised) = try await fixture.admin(.POST, "quarantine/\(unmapped["id"]?.text ?? "")/renormalise")

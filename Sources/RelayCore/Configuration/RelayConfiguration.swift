@@ -1,6 +1,14 @@
 import Crypto
 /// The relay's whole configuration (docs/CONTRACT.md §9), decoded from YAML by `RelayConfiguration(json:environment:)`.
 public struct RelayConfiguration: Sendable {
+    /// How long a claimed delivery stays leased: `delivery.lease_seconds`, or twice the longest attempt timeout
+    /// (a send may take two: a Magento token fetch, a retry after 401) plus 30 s.
+    public var deliveryLeaseSeconds: Double {
+        let longest = clients.flatMap(\.endpoints).map { $0.timeoutSeconds ?? delivery.timeoutSeconds }.max()
+            ?? delivery.timeoutSeconds
+        return delivery.leaseSeconds ?? max(delivery.timeoutSeconds, longest) * 2 + 30
+    }
+
     public var server: Server
     public var storage: Storage
     public var admin: Admin

@@ -183,7 +183,8 @@ struct AdminController<Context: RequestContext>: Sendable {
         return JSONResponse.make(.ok, ["items": .array(items.map { item in
             ["id": .string(item.id), "client": .string(item.client), "aggregator": .string(item.aggregator),
              "receivedAt": .string(item.receivedAt.iso8601), "error": .string(item.error), "detail": .string(item.detail),
-             "body": .string(String(decoding: item.body, as: UTF8.self))]
+             "body": .string(String(decoding: item.body, as: UTF8.self)), "bodyBytes": .int(Int64(item.bodyBytes)),
+             "bodyTruncated": .bool(item.bodyBytes > item.body.count)]
         })])
     }
 

@@ -54,6 +54,9 @@ public final class ConfigReloader: Service, Sendable {
             if "\(next.server)" != "\(running.server)" { restart.append("server") }
             if "\(next.storage)" != "\(running.storage)" { restart.append("storage") }
             if "\(next.log)" != "\(running.log)" { restart.append("log") }
+            // Leases are taken for what the running process computed at start: a longer timeout is held to it
+            // (`DeliveryEngine.timeout(of:configuration:leaseSeconds:)`) until a restart.
+            if next.deliveryLeaseSeconds > running.deliveryLeaseSeconds { restart.append("delivery timeouts") }
             next.server = running.server
             next.storage = running.storage
             next.log = running.log

@@ -125,5 +125,12 @@ public struct QuarantinedCallback: Sendable {
     public var receivedAt: EventTime
     public var error: String
     public var detail: String
+    /// The first `QuarantinedCallback.bodyPrefixBytes` bytes of the stored body (a listing never carries whole
+    /// bodies: up to 200 of them, each up to the request size cap).
     public var body: [UInt8]
+    /// The stored body's whole length in bytes.
+    public var bodyBytes: Int
+
+    /// How much of each body a listing carries.
+    public static let bodyPrefixBytes = 4096
 }

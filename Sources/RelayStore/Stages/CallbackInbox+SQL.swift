@@ -34,8 +34,9 @@ extension CallbackInbox where Self: SQLBackedStore {
         try await seam.database.read { session in
             try await session.query(
                 """
-                SELECT id, client, aggregator, received_at, error, detail, body FROM callbacks
-                WHERE status = 'rejected' OR error = 'unmapped' ORDER BY seq DESC LIMIT ?
+                SELECT id, client, aggregator, received_at, error, detail,
+                    substr(body, 1, \(QuarantinedCallback.bodyPrefixBytes)), length(body)
+                FROM callbacks WHERE status = 'rejected' OR error = 'unmapped' ORDER BY seq DESC LIMIT ?
                 """, [.integer(Int64(limit))]) { StoreRows.quarantined($0) }
         }
     }

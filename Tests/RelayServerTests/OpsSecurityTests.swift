@@ -209,15 +209,21 @@ struct OpsSecurityTests {
             clients: [{ id: acme, aggregators: { clickpost: { webhook_key: k } },
                         endpoints: { notification: { url: "http://127.0.0.1:9/n", signing_secret: "whsec_\(Base64.encode(Array(repeating: 1, count: 32)))" } } }]
             """
-        let single = try RelayConfiguration.parse(yaml: base + "\nadmin: { token: t1 }", environment: [:])
-        #expect(single.admin.name(of: "t1") == "admin" && single.admin.name(of: "t2") == nil)
+        // The demo value is fine on loopback (the README's try-out).
+        _ = try RelayConfiguration.parse(yaml: base + "\nserver: { listen: \"127.0.0.1:8080\" }\nadmin: { token: demo-admin-token }",
+                                         environment: [:])
+        let single = try RelayConfiguration.parse(yaml: base + "\nadmin: { token: token-one-0123456789 }", environment: [:])
+        #expect(single.admin.name(of: "token-one-0123456789") == "admin" && single.admin.name(of: "token-two-0123456789") == nil)
         let named = try RelayConfiguration.parse(
-            yaml: base + "\nadmin: { tokens: [{ name: alice, token: t1 }, { name: bot-1, token: t2 }] }", environment: [:])
-        #expect(named.admin.name(of: "t2") == "bot-1" && named.admin.name(of: nil) == nil)
-        for bad in ["admin: { tokens: [{ name: Alice!, token: t1 }] }",
-                    "admin: { tokens: [{ name: a, token: t1 }, { name: a, token: t2 }] }",
-                    "admin: { tokens: [{ name: a, token: t1 }, { name: b, token: t1 }] }",
-                    "admin: { tokens: [{ name: a }] }", "admin: { tokens: { name: a, token: t } }"] {
+            yaml: base + "\nadmin: { tokens: [{ name: alice, token: token-one-0123456789 }, { name: bot-1, token: token-two-0123456789 }] }", environment: [:])
+        #expect(named.admin.name(of: "token-two-0123456789") == "bot-1" && named.admin.name(of: nil) == nil)
+        for bad in ["admin: { tokens: [{ name: Alice!, token: token-one-0123456789 }] }",
+                    "admin: { tokens: [{ name: a, token: token-one-0123456789 }, { name: a, token: token-two-0123456789 }] }",
+                    "admin: { tokens: [{ name: a, token: token-one-0123456789 }, { name: b, token: token-one-0123456789 }] }",
+                    "admin: { tokens: [{ name: a }] }", "admin: { tokens: { name: a, token: t } }",
+                    // Too short to be a secret; the example's public demo value where others can reach /admin.
+                    "admin: { token: short-token }",
+                    "server: { listen: \"0.0.0.0:8080\" }\nadmin: { token: demo-admin-token }"] {
             #expect(throws: (any Error).self, "\(bad)") {
                 try RelayConfiguration.parse(yaml: base + "\n" + bad, environment: [:])
             }

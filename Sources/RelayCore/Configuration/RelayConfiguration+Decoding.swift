@@ -20,6 +20,12 @@ extension RelayConfiguration {
         if let admin = reader.object(root["admin"], at: "admin", allowed: ["token", "tokens"]) {
             self.admin = Self.decodeAdmin(admin, &reader)
         }
+        // The example configuration's token is public: fine on a laptop, not where others can reach /admin and /ops.
+        let adminHost = server.adminListen?.host ?? server.host
+        if self.admin.tokens.contains(where: { $0.token == Self.demoAdminToken }), !Self.isLoopback(adminHost) {
+            reader.fail("admin.token", "is the example's demo value while /admin and /ops listen on \(adminHost): "
+                        + "set RELAY_ADMIN_TOKEN (e.g. `openssl rand -hex 32`), or listen on 127.0.0.1")
+        }
         delivery = Self.decodeDelivery(root["delivery"], at: "delivery", &reader)
         if let log = reader.object(root["log"], at: "log", allowed: ["format", "level"]) {
             if let format = reader.string(log["format"], at: "log.format") {
@@ -105,6 +111,11 @@ extension RelayConfiguration {
         }
         var names = Set<String>()
         var secrets = Set<String>()
+        for (index, token) in tokens.enumerated() where token.token.utf8.count < Self.minimumAdminTokenLength {
+            let path = admin["token"] != nil && index == 0 ? "admin.token"
+                : "admin.tokens[\(index - (admin["token"] == nil ? 0 : 1))].token"
+            reader.fail(path, "must be at least \(Self.minimumAdminTokenLength) characters (e.g. `openssl rand -hex 32`)")
+        }
         for (index, token) in tokens.enumerated() {
             if !names.insert(token.name).inserted {
                 reader.fail("admin.tokens[\(max(0, index - (admin["token"] == nil ? 0 : 1)))].name",
@@ -116,6 +127,16 @@ extension RelayConfiguration {
             }
         }
         return Admin(tokens: tokens)
+    }
+
+    /// Admin tokens shorter than this are refused: the admin API answers a wrong token with 401 as often as asked.
+    static let minimumAdminTokenLength = 16
+    /// The token `Deploy/config.example.yaml` falls back to.
+    static let demoAdminToken = "demo-admin-token"
+
+    /// Whether `host` is a loopback address or name.
+    static func isLoopback(_ host: String) -> Bool {
+        host == "localhost" || host == "::1" || host == "[::1]" || host.hasPrefix("127.")
     }
 
     /// The URL to paste into an aggregator's dashboard for a client.

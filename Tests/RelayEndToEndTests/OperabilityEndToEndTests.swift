@@ -143,6 +143,24 @@ struct OperabilityEndToEndTests {
         #expect(!output.contains("hunter2") && !output.contains("api_key"), "\(output)")
     }
 
+    @Test("a second relay process on the same SQLite file exits 1 at start, saying why; the first one keeps serving")
+    func oneProcessPerSQLiteFile() async throws {
+        let fixture = try RelayFixture()
+        defer { fixture.cleanUp() }
+        let first = try await fixture.start(arguments: ["--no-delivery"])
+        let (status, _, log) = try await Fault.runToExit(
+            arguments: ["serve", "--config", fixture.configPath, "--listen", "127.0.0.1:\(RelayProcess.freePort())"],
+            timeout: 20)
+        #expect(status == 1, "\(log)")
+        #expect(log.contains("another relay process is using"), "\(log)")
+        #expect(try await fixture.postClickpost(awb: "LOCK1") != nil)
+        #expect(await first.terminate() == 0)
+        // Once the first has stopped, the file is free again.
+        let second = try await fixture.start(arguments: ["--no-delivery"])
+        #expect(try await fixture.postClickpost(awb: "LOCK2") != nil)
+        _ = await second.terminate()
+    }
+
     @Test("--log-format json: every line is one JSON object with time, level, message and logger")
     func jsonLogLines() async throws {
         let fixture = try RelayFixture(notificationURL: "http://127.0.0.1:9/n")

@@ -10,6 +10,8 @@ public final class SQLiteStore: RelayStore, SQLBackedStore {
     let dedupIndex: SQLiteDedupIndex
     let reader: SQLiteReader
     let checkpointer: SQLiteCheckpointer
+    /// Held while open: one relay process per file.
+    let fileLock: SQLiteFileLock
     let logger: Logger
     /// The database file.
     public let path: String
@@ -27,6 +29,7 @@ public final class SQLiteStore: RelayStore, SQLBackedStore {
         if !directory.isEmpty {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         }
+        fileLock = try SQLiteFileLock(databasePath: configuration.path)
         let connection = try SQLiteConnection(path: configuration.path)
         try SQLiteSchema.migrate(connection)
         // Fail at start, not at the first callback, when the file cannot be written (a read-only file or mount).
@@ -74,6 +77,7 @@ public final class SQLiteStore: RelayStore, SQLBackedStore {
     public func close() async {
         writer.stop()
         checkpointer.stop()
+        fileLock.release()
         let statistics = commitStatistics
         logger.info("store closed", metadata: [
             "relay.store.commits": "\(statistics.commits)", "relay.store.writes": "\(statistics.writes)",

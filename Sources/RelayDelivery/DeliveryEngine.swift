@@ -132,13 +132,18 @@ public final class DeliveryEngine: Service, FreshDeliveryTaker, Sendable {
                         if ContinuousClock.now - refreshed > .seconds(1) {
                             refreshed = ContinuousClock.now
                             let generation = book.withLock { $0.disabledGeneration }
-                            if let disabled = try? await store.disabledEndpoints() {
+                            do {
+                                let disabled = try await store.disabledEndpoints()
                                 // A 410 seen while reading is newer than what was read: keep it.
                                 book.withLock { book in
                                     if book.disabledGeneration == generation {
                                         book.disabledEndpoints = disabled.union(book.disablingEndpoints)
                                     }
                                 }
+                            } catch {
+                                // Enables and disables made elsewhere (ops, another instance) wait for the store.
+                                errors.warning("cannot read which endpoints are disabled; keeping the last known",
+                                               cause: "disabled-endpoints", metadata: ["error": "\(error)"])
                             }
                             let endpoints = self.endpoints
                             _ = book.withLock { book in
@@ -446,8 +451,15 @@ public final class DeliveryEngine: Service, FreshDeliveryTaker, Sendable {
     func deliver(_ delivery: DueDelivery, sender: WebhookSender) async {
         let startedAt = clock()
         guard let endpoint = endpoints[delivery.endpointId] else {
-            _ = try? await recordCompletion(Completion(
-                seq: delivery.seq, attempt: nil, outcome: .dead(.endpointRemoved), now: startedAt))
+            do {
+                _ = try await recordCompletion(Completion(
+                    seq: delivery.seq, attempt: nil, outcome: .dead(.endpointRemoved), now: startedAt))
+            } catch {
+                // Its lease expires and it is tried again, to the same end.
+                errors.warning("cannot record a delivery of a removed endpoint as dead; it is tried again later",
+                               cause: "endpoint-removed", metadata: ["error": "\(error)",
+                                                                     "relay.endpoint": "\(delivery.endpointId)"])
+            }
             finish(delivery)
             return
         }

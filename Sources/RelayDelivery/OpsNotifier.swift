@@ -38,6 +38,8 @@ public final class OpsNotifier: Service, Sendable {
     let logger: Logger
     private let pending = Mutex<[Event]>([])
     private let counter = Atomic<Int>(0)
+    /// Events not queued because 10,000 were waiting (logged when the queue drains).
+    private let dropped = Atomic<Int>(0)
 
     public init(configuration: RelayConfiguration.OpsWebhook?, logger: Logger) {
         self.configuration = configuration
@@ -49,7 +51,11 @@ public final class OpsNotifier: Service, Sendable {
         guard let configuration, configuration.events.contains(event.type) else { return }
         pending.withLock { events in
             // Bounded: a flood beyond this is summarised by the count of the messages already queued.
-            if events.count < 10_000 { events.append(event) }
+            if events.count < 10_000 {
+                events.append(event)
+            } else {
+                dropped.add(1, ordering: .relaxed)
+            }
         }
     }
 
@@ -74,6 +80,11 @@ public final class OpsNotifier: Service, Sendable {
         let events = pending.withLock { events in
             defer { events.removeAll() }
             return events
+        }
+        let lost = dropped.exchange(0, ordering: .relaxed)
+        if lost > 0 {
+            logger.warning("ops webhook events dropped: 10,000 were waiting to be sent",
+                           metadata: ["relay.count": "\(lost)"])
         }
         guard !events.isEmpty else { return }
         var byType: [RelayConfiguration.OpsWebhook.Event: [Event]] = [:]

@@ -8,6 +8,11 @@ final class SQLiteCheckpointer: @unchecked Sendable {
     private let condition = NSCondition()
     private var stopping = false
     private let finished = DispatchSemaphore(value: 0)
+    /// Failed checkpoints in a row (checkpoint thread only).
+    private var failures = 0
+    /// Told of the first failure of a run, and of every 1,200th after it (once a minute): the error and the count.
+    /// Set before `start`.
+    var onFailure: ((String, Int) -> Void)?
 
     init(path: String) throws {
         connection = try SQLiteConnection(path: path)
@@ -22,7 +27,16 @@ final class SQLiteCheckpointer: @unchecked Sendable {
                 let stop = stopping
                 condition.unlock()
                 if stop { break }
-                try? connection.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                do {
+                    try connection.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                    failures = 0
+                } catch {
+                    // The WAL then grows until a checkpoint succeeds: say so, once a minute at most.
+                    failures += 1
+                    if failures == 1 || failures % 1200 == 0 {
+                        onFailure?("\(error)", failures)
+                    }
+                }
             }
             finished.signal()
         }

@@ -16,6 +16,9 @@ public final class SQLiteConnection: @unchecked Sendable {
     private var statements: [String: SQLiteStatement] = [:]
     private var statementsByAddress: [UInt: (sql: String, statement: SQLiteStatement)] = [:]
 
+    /// Whether a transaction is open (SQLite rolls one back by itself after some errors: a full disk, I/O).
+    var inTransaction: Bool { sqlite3_get_autocommit(handle) == 0 }
+
     /// Opens (creating if needed) the database at `path`.
     public init(path: String, readOnly: Bool = false) throws {
         var db: OpaquePointer?

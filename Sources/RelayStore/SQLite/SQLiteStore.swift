@@ -60,6 +60,10 @@ public final class SQLiteStore: RelayStore, SQLBackedStore {
         reader = try SQLiteReader(path: configuration.path)
         seam = SQLSeam(database: SQLiteDatabase(writer: writer, reader: reader, announcer: announcer))
         checkpointer = try SQLiteCheckpointer(path: configuration.path)
+        checkpointer.onFailure = { [logger] error, count in
+            logger.warning("WAL checkpoint failed; the WAL file grows until one succeeds",
+                           metadata: ["error": "\(error)", "relay.count": "\(count)"])
+        }
         self.logger = logger
         writer.start()
         checkpointer.start()

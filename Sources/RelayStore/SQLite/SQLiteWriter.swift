@@ -143,6 +143,15 @@ public final class SQLiteWriter: @unchecked Sendable {
             let savepoint = job.isolated
             if savepoint { _ = try? connection.run("SAVEPOINT job") }
             let succeeded = job.run(connection)
+            if !succeeded, !connection.inTransaction {
+                // SQLite itself rolled the whole transaction back (a full disk, an I/O error): the savepoint is gone
+                // with it, and the jobs after this one would each commit on their own. Nothing of this batch stands.
+                let error = job.error ?? SQLiteError(code: 1, message: "a write failed and ended the transaction")
+                errors.error("write failed and SQLite rolled its batch back", cause: "write",
+                             metadata: ["error": "\(error)", "relay.batch.size": "\(batch.count)"])
+                rollBack(batch, error: error)
+                return
+            }
             if savepoint {
                 if !succeeded { _ = try? connection.run("ROLLBACK TO job") }
                 _ = try? connection.run("RELEASE job")

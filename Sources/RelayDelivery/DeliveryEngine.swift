@@ -79,7 +79,6 @@ public final class DeliveryEngine: Service, FreshDeliveryTaker, Sendable {
                 notifier: OpsNotifier? = nil, onAttempt: (@Sendable (String, String) -> Void)? = nil,
                 clock: @escaping @Sendable () -> EventTime = WallClock.now) {
         let configuration = live.current
-        let endpoints = live.snapshot.endpoints
         let stream = AsyncStream.makeStream(of: [DueDelivery].self)
         handed = stream.stream
         handedInput = stream.continuation

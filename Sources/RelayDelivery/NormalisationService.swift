@@ -67,7 +67,7 @@ public final class NormalisationService: Service, Sendable {
         let queue = self.queue
         try await withGracefulShutdownHandler {
             try await catchUp()
-            try await withThrowingTaskGroup(of: Void.self) { group in
+            await withTaskGroup(of: Void.self) { group in
                 group.addTask { await self.sweep() }
                 while let (first, overflowed) = await queue.next(limit: batchLimit) {
                     var items = first

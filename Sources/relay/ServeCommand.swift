@@ -52,10 +52,13 @@ struct ServeCommand: AsyncParsableCommand {
         var logger = Logger(label: "relay")
         logger.logLevel = level
         if let listen {
-            guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]) else {
-                throw ValidationError("--listen must be HOST:PORT")
+            guard let (host, port) = RelayConfiguration.hostAndPort(listen) else {
+                throw ValidationError("--listen must be HOST:PORT with a port of 0-65535, e.g. 127.0.0.1:9090")
             }
-            configuration.server.host = String(listen[..<colon])
+            if let admin = configuration.server.adminListen, admin.port == port, port != 0 {
+                throw ValidationError("--listen must use another port than server.admin_listen (\(admin.port))")
+            }
+            configuration.server.host = host
             configuration.server.port = port
         }
         logger.info("starting relay", metadata: [

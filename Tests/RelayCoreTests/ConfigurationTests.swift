@@ -134,4 +134,19 @@ struct ConfigurationTests {
                 && !text.contains { $0.contains("s3cr3t") || $0.contains("abc") }
         }
     }
+
+    @Test("URLs must name a host", arguments: ["http://", "https://:8080/hooks", "https://user:pw@/hooks", "https:// x/"])
+    func urlsNameAHost(_ url: String) {
+        var client = Self.goodClient.object!
+        client["endpoints"] = ["notification": [
+            "url": .string(url), "signing_secret": "whsec_cmVsYXktZGVtby1zaWduaW5nLXNlY3JldC0zMmJ5dGU=",
+        ]]
+        #expect {
+            try RelayConfiguration(json: Self.config(.object(client)), environment: ["CP_KEY": "k"])
+        } throws: { error in
+            (error as? ConfigurationError)?.issues.contains {
+                $0.description.hasPrefix("clients[0].endpoints.notification.url: must name a host")
+            } == true
+        }
+    }
 }

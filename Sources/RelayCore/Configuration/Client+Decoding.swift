@@ -130,10 +130,7 @@ extension RelayConfiguration {
         ]
         if kind == .extra { allowed.formUnion(["name", "types"]) }
         guard let object = reader.object(value, at: path, allowed: allowed) else { return nil }
-        guard let url = reader.string(object["url"], at: "\(path).url", required: true) else { return nil }
-        if !(url.hasPrefix("http://") || url.hasPrefix("https://")) {
-            reader.fail("\(path).url", "must start with http:// or https://")
-        }
+        guard let url = reader.httpURL(object["url"], at: "\(path).url", required: true) else { return nil }
         var endpoint = Endpoint(id: id, kind: kind, url: url)
         endpoint.signingSecrets = reader.secrets(object, "signing_secret", previous: "previous_signing_secret",
                                                  at: path)
@@ -150,7 +147,7 @@ extension RelayConfiguration {
         if let token = reader.object(object["magento_admin_token"], at: "\(path).magento_admin_token",
                                      allowed: ["store_url", "username", "password"]) {
             let tokenPath = "\(path).magento_admin_token"
-            let storeURL = reader.string(token["store_url"], at: "\(tokenPath).store_url", required: true)
+            let storeURL = reader.httpURL(token["store_url"], at: "\(tokenPath).store_url", required: true)
             let username = reader.string(token["username"], at: "\(tokenPath).username", required: true)
             let password = reader.string(token["password"], at: "\(tokenPath).password", required: true)
             if let storeURL, let username, let password {

@@ -68,6 +68,22 @@ struct ConfigReader {
     /// A number within ±`numberLimit`, at most `limit` when given. Anything else (not a number, NaN, infinity,
     /// 1e20) is a problem at `path`, never a value: converting it to `Int` or to whole milliseconds would trap, and a
     /// reload must refuse such a file, not crash the running relay on it.
+    /// An `http://` or `https://` URL with a host, else a problem at `path` (a URL without a host fails every
+    /// request later, not at load).
+    mutating func httpURL(_ value: JSONValue?, at path: String, required: Bool = false) -> String? {
+        guard let url = string(value, at: path, required: required) else { return nil }
+        guard let scheme = ["https://", "http://"].first(where: { url.lowercased().hasPrefix($0) }) else {
+            fail(path, "must start with http:// or https://")
+            return url
+        }
+        let authority = url.dropFirst(scheme.count).prefix { $0 != "/" && $0 != "?" && $0 != "#" }
+        let host = authority.split(separator: "@", omittingEmptySubsequences: false).last.map { String($0) } ?? ""
+        if host.isEmpty || host.hasPrefix(":") || host.contains(" ") {
+            fail(path, "must name a host, e.g. https://shop.example.com/…")
+        }
+        return url
+    }
+
     mutating func number(_ value: JSONValue?, at path: String, atMost limit: Double = ConfigReader.numberLimit)
         -> Double?
     {

@@ -169,10 +169,7 @@ extension RelayConfiguration {
                 reader.fail("server.admin_listen", "must be HOST:PORT, e.g. 127.0.0.1:9090")
             }
         }
-        if let url = reader.string(object["public_url"], at: "server.public_url") {
-            if !(url.hasPrefix("http://") || url.hasPrefix("https://")) {
-                reader.fail("server.public_url", "must start with http:// or https://")
-            }
+        if let url = reader.httpURL(object["public_url"], at: "server.public_url") {
             server.publicURL = url
         }
         if let segments = reader.object(object["callback_segments"], at: "server.callback_segments",
@@ -219,10 +216,7 @@ extension RelayConfiguration {
         guard let object = reader.object(value, at: "ops_webhook", allowed: [
             "url", "signing_secret", "previous_signing_secret", "events", "timeout_seconds",
         ]) else { return nil }
-        guard let url = reader.string(object["url"], at: "ops_webhook.url", required: true) else { return nil }
-        if !(url.hasPrefix("http://") || url.hasPrefix("https://")) {
-            reader.fail("ops_webhook.url", "must start with http:// or https://")
-        }
+        guard let url = reader.httpURL(object["url"], at: "ops_webhook.url", required: true) else { return nil }
         let secrets = reader.secrets(object, "signing_secret", previous: "previous_signing_secret", at: "ops_webhook")
         if secrets.isEmpty { reader.fail("ops_webhook.signing_secret", "is required (whsec_ followed by base64)") }
         for secret in secrets where WebhookSigner.key(fromSecret: secret) == nil {
@@ -251,7 +245,7 @@ extension RelayConfiguration {
     }
 
     /// `HOST:PORT`, `[::]:PORT` or `:PORT` (all interfaces).
-    static func hostAndPort(_ text: String) -> (host: String, port: Int)? {
+    public static func hostAndPort(_ text: String) -> (host: String, port: Int)? {
         guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
             (0...65535).contains(port)
         else { return nil }

@@ -268,6 +268,32 @@ struct OpsSecurityTests {
         }
     }
 
+    @Test("a longer delivery lease needs a restart, and says so at every reload until one, not only the first")
+    func leaseNeedsARestart() throws {
+        let relay = try TestRelay()
+        defer { relay.cleanUp() }
+        let path = relay.directory.appendingPathComponent("lease.yaml").path
+        func write(lease: Int) throws {
+            try """
+                storage: { sqlite: { path: "\(relay.databasePath)" } }
+                delivery: { timeout_seconds: 10, lease_seconds: \(lease) }
+                clients:
+                  - id: acme
+                    aggregators: { clickpost: { webhook_key: "\(relay.secrets["CP_KEY"]!)" } }
+                    endpoints:
+                      notification: { url: "http://127.0.0.1:9/n", signing_secret: "\(relay.secrets["WHSEC"]!)" }
+                """.write(toFile: path, atomically: true, encoding: .utf8)
+        }
+        try write(lease: 60)
+        let live = LiveConfiguration(try RelayConfiguration.load(path: path, environment: [:]))
+        let reloader = ConfigReloader(path: path, live: live, logger: Logger(label: "reload-test"))
+        try write(lease: 120)
+        #expect(reloader.reload().restartNeeded == ["delivery timeouts"])
+        #expect(reloader.reload().restartNeeded == ["delivery timeouts"])
+        try write(lease: 60)
+        #expect(reloader.reload().restartNeeded == [])
+    }
+
     @Test("a store failure behind /admin and /ops answers 503 (JSON with Retry-After; a page), not an empty 500")
     func storeFailureIs503() async throws {
         let setup = try Setup()
@@ -309,6 +335,16 @@ struct OpsSecurityTests {
                                                   body: ByteBuffer(string: #"{"client":"acme","dryRun":true}"#))
             #expect(dryRun.status == .ok && dryRun.json?["capped"] == false)
             #expect(try setup.relay.count("SELECT count(*) FROM audit_log") == 0)
+            // The /ops list: a time it cannot read is said on the page, with the form kept, not ignored.
+            let (cookie, _) = try await Self.signIn(client, token: setup.alice)
+            let page = try await client.execute(uri: "/ops?since=yesterday&client=acme", method: .get,
+                                                headers: [.cookie: cookie])
+            let html = String(buffer: page.body)
+            #expect(page.status == .badRequest)
+            #expect(html.contains("since is not an ISO-8601 time") && html.contains(#"name="since" value="yesterday""#))
+            let fine = try await client.execute(uri: "/ops?since=2026-11-25T00:00:00Z", method: .get,
+                                                headers: [.cookie: cookie])
+            #expect(fine.status == .ok)
         }
     }
 }

@@ -28,6 +28,8 @@ public final class ConfigReloader: Service, Sendable {
     let path: String
     let live: LiveConfiguration
     let logger: Logger
+    /// The delivery lease the engine took at start (it keeps it until a restart, whatever a reload says).
+    let startLeaseSeconds: Double
     private let last = Mutex<Outcome?>(nil)
 
     /// - Parameters:
@@ -37,6 +39,7 @@ public final class ConfigReloader: Service, Sendable {
         self.path = path
         self.live = live
         self.logger = logger
+        startLeaseSeconds = live.current.deliveryLeaseSeconds
     }
 
     /// The last reload's outcome, nil before the first one.
@@ -54,9 +57,10 @@ public final class ConfigReloader: Service, Sendable {
             if "\(next.server)" != "\(running.server)" { restart.append("server") }
             if "\(next.storage)" != "\(running.storage)" { restart.append("storage") }
             if "\(next.log)" != "\(running.log)" { restart.append("log") }
-            // Leases are taken for what the running process computed at start: a longer timeout is held to it
-            // (`DeliveryEngine.timeout(of:configuration:leaseSeconds:)`) until a restart.
-            if next.deliveryLeaseSeconds > running.deliveryLeaseSeconds { restart.append("delivery timeouts") }
+            // Leases are taken for what the process computed at start: a longer timeout is held to it
+            // (`DeliveryEngine.timeout(of:configuration:leaseSeconds:)`) until a restart, however many reloads
+            // came in between.
+            if next.deliveryLeaseSeconds > startLeaseSeconds { restart.append("delivery timeouts") }
             next.server = running.server
             next.storage = running.storage
             next.log = running.log

@@ -279,6 +279,12 @@ struct OpsController<Context: RequestContext>: Sendable {
 
     func deadLetters(_ request: Request) async throws -> Response {
         var fields = query(request)
+        // A filter it cannot apply (a time that does not parse, a field it does not know) is refused with the form
+        // kept: listing everything instead would look like an answer to the question asked.
+        if let problem = DeadLetterFilter.problem(in: fields.filter { !$0.value.isEmpty }, others: ["cursor", "flash"]) {
+            return page("Dead letters", "deadLetters", ["filter": fields, "letters": [Any](), "error": problem],
+                        status: .badRequest)
+        }
         // A cursor that does not parse shows the first page.
         let letters = try await service.deadLetters(fields: fields, limit: 50,
                                                     after: fields["cursor"].flatMap(DeadLetterCursor.init))

@@ -60,6 +60,7 @@ enum OpsTemplates {
         <button type="submit">Filter</button>
         <button type="submit" formaction="/ops/replay">Bulk replay…</button>
         </form>
+        {{#error}}<p class="bad">{{error}}</p>{{/error}}
         <table><tr><th>Id</th><th>Dead at</th><th>Client</th><th>Endpoint</th><th>Type</th><th>AWB</th><th>Failure</th><th>Attempts</th></tr>
         {{#letters}}<tr><td><a href="/ops/dead-letters/{{id}}"><code>{{id}}</code></a></td><td>{{deadAt}}</td><td>{{client}}</td>
         <td>{{endpoint}}</td><td>{{type}}</td><td>{{awb}}</td><td class="bad">{{failure}}</td><td>{{attempts}}</td></tr>{{/letters}}

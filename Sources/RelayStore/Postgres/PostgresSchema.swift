@@ -51,6 +51,7 @@ enum PostgresSchema {
         PostgresMigrations.v0012,
         PostgresMigrations.v0013,
         PostgresMigrations.v0014,
+        PostgresMigrations.v0015,
     ]
 
     /// Applies every migration not yet applied, under the migration lock.

@@ -15,6 +15,7 @@ enum SQLiteSchema {
         SQLiteMigrations.v0012,
         SQLiteMigrations.v0013,
         SQLiteMigrations.v0014,
+        SQLiteMigrations.v0015,
     ]
 
     /// Applies the pragmas and every migration not yet applied.

@@ -124,6 +124,18 @@ struct DeadLetterEndToEndTests {
         // A listing carries the first 4 KiB of each body, and says how long the stored one is.
         let long = try #require(items.first { $0["bodyBytes"] == 10_000 })
         #expect(long["bodyTruncated"] == true && long["body"]?.text?.utf8.count == 4096)
+        // a page at a time, newest first, one client's; a cursor or filter it cannot use is refused
+        let (_, first) = try await fixture.admin(.GET, "quarantine?limit=2&client=e2e")
+        #expect(first["items"]?.array?.count == 2 && first["items"]?.array?.first?["error"] == "unmapped")
+        let nextPage = try #require(first["nextCursor"]?.text)
+        let (_, second) = try await fixture.admin(.GET, "quarantine?limit=2&client=e2e&cursor=\(nextPage)")
+        #expect(second["items"]?.array?.map { $0["body"] } == ["not json"])
+        #expect(second["nextCursor"] == .null)
+        #expect(try await fixture.admin(.GET, "quarantine?client=nobody").1["items"]?.array?.isEmpty == true)
+        for query in ["cursor=bogus", "limit=0", "limit=201", "clinet=e2e"] {
+            let (status, refused) = try await fixture.admin(.GET, "quarantine?\(query)")
+            #expect(status == 400 && ["bad_cursor", "invalid_filter"].contains(refused["error"]?.text ?? ""), "\(query)")
+        }
         // re-normalise: still-unparsable bytes stay in quarantine (422); a parsable one is normalised again (200)
         #expect(try await fixture.admin(.POST, "quarantine/\(rejected["id"]?.text ?? "")/renormalise").0 == 422)
         let (renormaliseStatus, renormalised) = try await fixture.admin(.POST, "quarantine/\(unmapped["id"]?.text ?? "")/renormalise")

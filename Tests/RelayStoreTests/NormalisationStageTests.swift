@@ -111,7 +111,7 @@ struct NormalisationStageTests {
             #expect(summary.callbacks == 2)
             #expect(try await store.counts().unnormalised == 0)
             #expect(try await store.notifications(client: "acme", awb: "KEPT1").count == 1)
-            let quarantined = try await store.quarantined(limit: 10)
+            let quarantined = try await store.quarantined(client: nil, before: nil, limit: 10)
             #expect(quarantined.map(\.id) == [input.callback.id])
             #expect(quarantined.first?.error == "unmapped")
             #expect(quarantined.first?.detail.contains("not normalised") == true)
@@ -284,7 +284,7 @@ struct NormalisationStageTests {
             for index in [0, 1, 3, 4] {
                 #expect(try await store.notifications(client: "acme", awb: "ISO\(index)").count == 1, "ISO\(index)")
             }
-            let quarantined = try await store.quarantined(limit: 10)
+            let quarantined = try await store.quarantined(client: nil, before: nil, limit: 10)
             #expect(quarantined.map(\.id) == [inputs[2].callback.id])
             #expect(quarantined.first?.detail.contains("the store refused") == true)
             #expect(lines.messages.contains { $0.level == .error && $0.message.contains("the store refused") })

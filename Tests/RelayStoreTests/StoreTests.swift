@@ -128,10 +128,28 @@ struct StoreTests {
             let inbound = InboundCallback(client: "acme", aggregator: .eshipz, receivedAt: WallClock.now(),
                                           contentType: "text/plain", headers: [], body: bytes)
             let id = try await store.quarantine(inbound, error: "body_not_json", detail: "x")
-            let kept = try await store.quarantined(limit: 10)
+            let kept = try await store.quarantined(client: nil, before: nil, limit: 10)
             #expect(kept.map(\.id) == [id])
             #expect(kept.first?.body == bytes)
             #expect(try await store.counts().quarantined == 1)
+        }
+    }
+
+    @Test("the quarantine is read newest first, a page at a time, one client's when asked", arguments: StoreBackend.available)
+    func quarantinePages(_ backend: StoreBackend) async throws {
+        try await backend.withStore { store in
+            var ids: [String] = []
+            for (index, client) in ["acme", "beta", "acme", "acme"].enumerated() {
+                let inbound = InboundCallback(client: client, aggregator: .eshipz, receivedAt: WallClock.now(),
+                                              contentType: "text/plain", headers: [], body: Array("bad \(index)".utf8))
+                ids.append(try await store.quarantine(inbound, error: "body_not_json", detail: "x"))
+            }
+            let first = try await store.quarantined(client: "acme", before: nil, limit: 2)
+            #expect(first.map(\.id) == [ids[3], ids[2]])
+            let second = try await store.quarantined(client: "acme", before: first.last?.seq, limit: 2)
+            #expect(second.map(\.id) == [ids[0]])
+            #expect(try await store.quarantined(client: nil, before: nil, limit: 10).map(\.id) == ids.reversed())
+            #expect(try await store.quarantined(client: "nobody", before: nil, limit: 10).isEmpty)
         }
     }
 

@@ -64,7 +64,7 @@ struct AdminController<Context: RequestContext>: Sendable {
                                 client: request.uri.queryParameters.get("client").map { String($0) })
             }
         }
-        admin.get("quarantine") { request, _ in try await authorized(request) { try await quarantine() } }
+        admin.get("quarantine") { request, _ in try await authorized(request) { try await quarantine(request) } }
         admin.post("quarantine/:id/renormalise") { request, context in
             try await authorized(request) {
                 try await renormalise(context.parameters.decoded("id") ?? "", actor: caller(request))
@@ -178,9 +178,32 @@ struct AdminController<Context: RequestContext>: Sendable {
         }
     }
 
-    func quarantine() async throws -> Response {
-        let items = try await service.quarantined()
-        return JSONResponse.make(.ok, ["items": .array(items.map { item in
+    /// `GET /admin/v1/quarantine?client=&limit=&cursor=`: a page, newest first; `nextCursor` when there may be more.
+    func quarantine(_ request: Request) async throws -> Response {
+        var fields: [String: String] = [:]
+        for (name, value) in request.uri.queryParameters where !value.isEmpty { fields[String(name)] = String(value) }
+        if let unknown = fields.keys.sorted().first(where: { !["client", "cursor", "limit"].contains($0) }) {
+            return JSONResponse.error(.badRequest, "invalid_filter",
+                                      "unknown filter field \(unknown.prefix(64)) (known: client, cursor, limit)")
+        }
+        var cursor: QuarantineCursor?
+        if let text = fields["cursor"] {
+            guard let parsed = QuarantineCursor(text) else {
+                return JSONResponse.error(.badRequest, "bad_cursor", "cursor must come from a previous page's nextCursor")
+            }
+            cursor = parsed
+        }
+        var limit = 200
+        if let text = fields["limit"] {
+            guard let parsed = Int(text), (1...200).contains(parsed) else {
+                return JSONResponse.error(.badRequest, "invalid_filter", "limit must be a whole number from 1 to 200")
+            }
+            limit = parsed
+        }
+        let page = try await service.quarantined(client: fields["client"], cursor: cursor, limit: limit)
+        let items = page.items
+        return JSONResponse.make(.ok, ["nextCursor": page.next.map { .string($0.description) } ?? .null,
+                                       "items": .array(items.map { item in
             ["id": .string(item.id), "client": .string(item.client), "aggregator": .string(item.aggregator),
              "receivedAt": .string(item.receivedAt.iso8601), "error": .string(item.error), "detail": .string(item.detail),
              "body": .string(String(decoding: item.body, as: UTF8.self)), "bodyBytes": .int(Int64(item.bodyBytes)),

@@ -106,7 +106,7 @@ struct OpsController<Context: RequestContext>: Sendable {
         }
         addTestSendRoutes(to: router)
         router.get("/ops/trace") { request, _ in try await guarded(request) { try await trace(request) } }
-        router.get("/ops/quarantine") { request, _ in try await guarded(request) { try await quarantine() } }
+        router.get("/ops/quarantine") { request, _ in try await guarded(request) { try await quarantine(request) } }
     }
 
     // MARK: Plumbing
@@ -411,11 +411,21 @@ struct OpsController<Context: RequestContext>: Sendable {
         return page("Shipment trace", "trace", object)
     }
 
-    func quarantine() async throws -> Response {
-        let items = try await service.quarantined().map { item -> [String: Any] in
+    func quarantine(_ request: Request) async throws -> Response {
+        let fields = query(request).filter { !$0.value.isEmpty }
+        let client = fields["client"]
+        // A cursor that does not parse shows the first page.
+        let found = try await service.quarantined(client: client, cursor: fields["cursor"].flatMap(QuarantineCursor.init),
+                                                  limit: 50)
+        let items = found.items.map { item -> [String: Any] in
             ["id": item.id, "receivedAt": item.receivedAt.iso8601, "client": item.client, "aggregator": item.aggregator,
              "error": item.error, "detail": item.detail, "body": String(decoding: item.body.prefix(500), as: UTF8.self)]
         }
-        return page("Quarantine", "quarantine", ["items": items])
+        var object: [String: Any] = ["items": items, "client": client ?? ""]
+        if let next = found.next {
+            object["next"] = "/ops/quarantine?" + (client.map { "client=\(URLForm.encode($0))&" } ?? "")
+                + "cursor=\(next.description)"
+        }
+        return page("Quarantine", "quarantine", object)
     }
 }

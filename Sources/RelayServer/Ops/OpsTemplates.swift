@@ -133,9 +133,14 @@ enum OpsTemplates {
         """
 
     static let quarantine = """
-        <h1>Quarantine</h1><p class="muted">Callbacks answered 400: their raw bytes, kept for inspection.</p>
+        <h1>Quarantine</h1><p class="muted">Callbacks answered 400, or stored with a status the mapping does not know:
+        their raw bytes, kept for inspection. Newest first.</p>
+        <form class="filters" method="get" action="/ops/quarantine">
+        <label>Client<input name="client" value="{{client}}"></label><button type="submit">Filter</button></form>
         <table><tr><th>Id</th><th>Received</th><th>Client</th><th>Aggregator</th><th>Error</th><th>Body</th></tr>
         {{#items}}<tr><td><code>{{id}}</code></td><td>{{receivedAt}}</td><td>{{client}}</td><td>{{aggregator}}</td>
-        <td class="bad">{{error}}: {{detail}}</td><td><code>{{body}}</code></td></tr>{{/items}}</table>
+        <td class="bad">{{error}}: {{detail}}</td><td><code>{{body}}</code></td></tr>{{/items}}
+        {{^items}}<tr><td colspan="6" class="muted">Nothing in quarantine.</td></tr>{{/items}}</table>
+        {{#next}}<p><a href="{{next}}">Older →</a></p>{{/next}}
         """
 }

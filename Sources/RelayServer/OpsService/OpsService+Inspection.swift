@@ -24,9 +24,14 @@ extension OpsService {
         try await store.awaitingOrderCount()
     }
 
-    /// Quarantined (rejected or unmapped) callbacks, newest first.
-    func quarantined() async throws -> [QuarantinedCallback] {
-        try await store.quarantined(limit: 200)
+    /// Quarantined (rejected or unmapped) callbacks, newest first, a page of at most `limit` (1–200): of `client`
+    /// when given, below `cursor` (the previous page's `next`) when given. `next` is set when the page is full.
+    func quarantined(client: String? = nil, cursor: QuarantineCursor? = nil, limit: Int = 200) async throws
+        -> (items: [QuarantinedCallback], next: QuarantineCursor?)
+    {
+        let limit = min(max(limit, 1), 200)
+        let items = try await store.quarantined(client: client, before: cursor?.seq, limit: limit)
+        return (items, items.count == limit ? items.last.map { QuarantineCursor(seq: $0.seq) } : nil)
     }
 
     /// Parses a quarantined callback's stored bytes again (after a parser or mapping fix) and, when they parse and
@@ -57,4 +62,18 @@ extension OpsService {
         let entries = try await store.auditLog(before: before, limit: limit)
         return (entries, entries.count == limit ? entries.last?.seq : nil)
     }
+}
+
+/// Where a page of the quarantine ends: opaque to clients (`q` and the last callback's place in the store).
+struct QuarantineCursor: CustomStringConvertible {
+    var seq: Int64
+
+    init(seq: Int64) { self.seq = seq }
+
+    init?(_ text: String) {
+        guard text.hasPrefix("q"), text.count <= 21, let seq = Int64(text.dropFirst()), seq > 0 else { return nil }
+        self.seq = seq
+    }
+
+    var description: String { "q\(seq)" }
 }

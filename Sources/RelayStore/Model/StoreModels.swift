@@ -119,6 +119,8 @@ public struct StoredEvent: Sendable {
 
 /// A quarantined callback: rejected bytes kept for ops.
 public struct QuarantinedCallback: Sendable {
+    /// Its place in the store: a page of the quarantine ends at one, and the next page starts below it.
+    public var seq: Int64
     public var id: String
     public var client: String
     public var aggregator: String

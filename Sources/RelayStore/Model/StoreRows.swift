@@ -76,7 +76,7 @@ enum StoreRows {
     }
 
     static func quarantined(_ row: some SQLRow) -> QuarantinedCallback {
-        QuarantinedCallback(id: row.text(0) ?? "", client: row.text(1) ?? "", aggregator: row.text(2) ?? "",
+        QuarantinedCallback(seq: row.int(8), id: row.text(0) ?? "", client: row.text(1) ?? "", aggregator: row.text(2) ?? "",
                             receivedAt: EventTime(epochMilliseconds: row.int(3)), error: row.text(4) ?? "",
                             detail: row.text(5) ?? "", body: row.blob(6), bodyBytes: Int(row.int(7)))
     }

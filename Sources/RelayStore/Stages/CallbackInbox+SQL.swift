@@ -30,14 +30,17 @@ extension CallbackInbox where Self: SQLBackedStore {
         }
     }
 
-    public func quarantined(limit: Int) async throws -> [QuarantinedCallback] {
-        try await seam.database.read { session in
-            try await session.query(
-                """
-                SELECT id, client, aggregator, received_at, error, detail,
-                    substr(body, 1, \(QuarantinedCallback.bodyPrefixBytes)), length(body)
-                FROM callbacks WHERE status = 'rejected' OR error = 'unmapped' ORDER BY seq DESC LIMIT ?
-                """, [.integer(Int64(limit))]) { StoreRows.quarantined($0) }
+    public func quarantined(client: String?, before: Int64?, limit: Int) async throws -> [QuarantinedCallback] {
+        // Newest first, a page at a time: below the seq the last page ended at (both partial indexes are on seq).
+        let below = SQLValue.integer(before ?? Int64.max)
+        let count = SQLValue.integer(Int64(max(1, limit)))
+        return try await seam.database.read { session in
+            if let client {
+                return try await session.query(QuarantineSQL.ofClient, [below, .text(client), count]) {
+                    StoreRows.quarantined($0)
+                }
+            }
+            return try await session.query(QuarantineSQL.all, [below, count]) { StoreRows.quarantined($0) }
         }
     }
 
@@ -48,4 +51,15 @@ extension CallbackInbox where Self: SQLBackedStore {
             }.first
         }
     }
+}
+
+/// The quarantine listing's statements (literals: each keeps its place in the statement caches).
+private enum QuarantineSQL {
+    static let select = """
+        SELECT id, client, aggregator, received_at, error, detail,
+            substr(body, 1, \(QuarantinedCallback.bodyPrefixBytes)), length(body), seq
+        FROM callbacks WHERE (status = 'rejected' OR error = 'unmapped') AND seq < ?
+        """
+    static let all = select + " ORDER BY seq DESC LIMIT ?"
+    static let ofClient = select + " AND client = ? ORDER BY seq DESC LIMIT ?"
 }

@@ -15,8 +15,9 @@ public protocol CallbackInbox: Sendable {
     func unnormalisedCallbacks(afterSeq: Int64, receivedBefore: EventTime?, limit: Int) async throws
         -> [StoredCallback]
 
-    /// Quarantined callbacks, newest first.
-    func quarantined(limit: Int) async throws -> [QuarantinedCallback]
+    /// Quarantined callbacks, newest first: only `client`'s when given, and only those stored before the one with
+    /// seq `before` when given (the last of the previous page).
+    func quarantined(client: String?, before: Int64?, limit: Int) async throws -> [QuarantinedCallback]
 
     /// A quarantined (rejected or unmapped) callback by id, with whether it was rejected.
     func quarantinedCallback(id: String) async throws -> (callback: StoredCallback, rejected: Bool)?

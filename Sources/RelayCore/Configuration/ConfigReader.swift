@@ -65,9 +65,6 @@ struct ConfigReader {
         }
     }
 
-    /// A number within ±`numberLimit`, at most `limit` when given. Anything else (not a number, NaN, infinity,
-    /// 1e20) is a problem at `path`, never a value: converting it to `Int` or to whole milliseconds would trap, and a
-    /// reload must refuse such a file, not crash the running relay on it.
     /// An `http://` or `https://` URL with a host, else a problem at `path` (a URL without a host fails every
     /// request later, not at load).
     mutating func httpURL(_ value: JSONValue?, at path: String, required: Bool = false) -> String? {
@@ -84,6 +81,9 @@ struct ConfigReader {
         return url
     }
 
+    /// A number within ±`numberLimit`, at most `limit` when given. Anything else (not a number, NaN, infinity,
+    /// 1e20) is a problem at `path`, never a value: converting it to `Int` or to whole milliseconds would trap, and a
+    /// reload must refuse such a file, not crash the running relay on it.
     mutating func number(_ value: JSONValue?, at path: String, atMost limit: Double = ConfigReader.numberLimit)
         -> Double?
     {

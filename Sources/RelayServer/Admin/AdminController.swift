@@ -180,8 +180,7 @@ struct AdminController<Context: RequestContext>: Sendable {
 
     /// `GET /admin/v1/quarantine?client=&limit=&cursor=`: a page, newest first; `nextCursor` when there may be more.
     func quarantine(_ request: Request) async throws -> Response {
-        var fields: [String: String] = [:]
-        for (name, value) in request.uri.queryParameters where !value.isEmpty { fields[String(name)] = String(value) }
+        let fields = request.queryFields
         if let unknown = fields.keys.sorted().first(where: { !["client", "cursor", "limit"].contains($0) }) {
             return JSONResponse.error(.badRequest, "invalid_filter",
                                       "unknown filter field \(unknown.prefix(64)) (known: client, cursor, limit)")
@@ -291,8 +290,7 @@ struct AdminController<Context: RequestContext>: Sendable {
     }
 
     func list(_ request: Request) async throws -> Response {
-        var fields: [String: String] = [:]
-        for (name, value) in request.uri.queryParameters where !value.isEmpty { fields[String(name)] = String(value) }
+        let fields = request.queryFields
         if let problem = DeadLetterFilter.problem(in: fields, others: ["cursor", "limit"]) {
             return JSONResponse.error(.badRequest, "invalid_filter", problem)
         }

@@ -242,12 +242,6 @@ struct OpsController<Context: RequestContext>: Sendable {
         return try await form(&request)
     }
 
-    func query(_ request: Request) -> [String: String] {
-        var fields: [String: String] = [:]
-        for (name, value) in request.uri.queryParameters where !value.isEmpty { fields[String(name)] = String(value) }
-        return fields
-    }
-
     static func row(_ letter: DeadLetter) -> [String: Any] {
         ["id": letter.id, "deadAt": letter.deadAt.iso8601, "client": letter.client, "endpoint": letter.endpointId,
          "type": letter.type, "awb": letter.awb ?? "", "failure": letter.failureClass ?? "", "attempts": letter.attempts]
@@ -278,10 +272,10 @@ struct OpsController<Context: RequestContext>: Sendable {
     }
 
     func deadLetters(_ request: Request) async throws -> Response {
-        var fields = query(request)
+        var fields = request.queryFields
         // A filter it cannot apply (a time that does not parse, a field it does not know) is refused with the form
         // kept: listing everything instead would look like an answer to the question asked.
-        if let problem = DeadLetterFilter.problem(in: fields.filter { !$0.value.isEmpty }, others: ["cursor", "flash"]) {
+        if let problem = DeadLetterFilter.problem(in: fields, others: ["cursor", "flash"]) {
             return page("Dead letters", "deadLetters", ["filter": fields, "letters": [Any](), "error": problem],
                         status: .badRequest)
         }
@@ -335,7 +329,7 @@ struct OpsController<Context: RequestContext>: Sendable {
     }
 
     func bulkReplayPreview(_ request: Request) async throws -> Response {
-        let fields = query(request).filter { !$0.value.isEmpty }
+        let fields = request.queryFields
         if let problem = DeadLetterFilter.problem(in: fields, others: ["cursor"]) {
             return page("Bulk replay", "problem", ["heading": "Bulk replay", "error": problem], status: .badRequest)
         }
@@ -389,7 +383,7 @@ struct OpsController<Context: RequestContext>: Sendable {
 
     func audit(_ request: Request) async throws -> Response {
         // A cursor that does not parse shows the newest entries.
-        let (entries, next) = try await service.auditLog(before: query(request)["cursor"].flatMap { Int64($0) },
+        let (entries, next) = try await service.auditLog(before: request.queryFields["cursor"].flatMap { Int64($0) },
                                                          limit: 100)
         var object: [String: Any] = ["entries": entries.map { entry -> [String: Any] in
             ["at": entry.at.iso8601, "actor": entry.actor, "action": entry.action, "target": entry.target,
@@ -400,7 +394,7 @@ struct OpsController<Context: RequestContext>: Sendable {
     }
 
     func trace(_ request: Request) async throws -> Response {
-        let awb = query(request)["awb"]
+        let awb = request.queryFields["awb"]
         var object: [String: Any] = [:]
         if let awb {
             object["awb"] = awb
@@ -412,7 +406,7 @@ struct OpsController<Context: RequestContext>: Sendable {
     }
 
     func quarantine(_ request: Request) async throws -> Response {
-        let fields = query(request).filter { !$0.value.isEmpty }
+        let fields = request.queryFields
         let client = fields["client"]
         // A cursor that does not parse shows the first page.
         let found = try await service.quarantined(client: client, cursor: fields["cursor"].flatMap(QuarantineCursor.init),

@@ -63,17 +63,3 @@ extension OpsService {
         return (entries, entries.count == limit ? entries.last?.seq : nil)
     }
 }
-
-/// Where a page of the quarantine ends: opaque to clients (`q` and the last callback's place in the store).
-struct QuarantineCursor: CustomStringConvertible {
-    var seq: Int64
-
-    init(seq: Int64) { self.seq = seq }
-
-    init?(_ text: String) {
-        guard text.hasPrefix("q"), text.count <= 21, let seq = Int64(text.dropFirst()), seq > 0 else { return nil }
-        self.seq = seq
-    }
-
-    var description: String { "q\(seq)" }
-}
